@@ -1,0 +1,16 @@
+"""data-management-handler: groups, plans, accounts, tag sync, import.
+
+Adapter only: every operation and action registers itself on the router of
+``data_routes``; importing the modules below is what registers them.
+"""
+
+from typing import Any, Dict
+
+from data_routes import router
+
+# Registration imports (one line per module that registers operations).
+
+
+def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
+    """API Gateway, direct operation or orchestration action."""
+    return router.handle(event, context)

@@ -1,0 +1,16 @@
+"""execution-handler: wave recovery and the execution lifecycle.
+
+Adapter only: every operation and action registers itself on the router of
+``execution_routes``; importing the modules below is what registers them.
+"""
+
+from typing import Any, Dict
+
+from execution_routes import router
+
+# Registration imports (one line per module that registers operations).
+
+
+def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
+    """API Gateway, direct operation or orchestration action."""
+    return router.handle(event, context)

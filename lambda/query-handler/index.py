@@ -1,0 +1,16 @@
+"""query-handler: DRS/EC2 queries, wave status polling, tag discovery.
+
+Adapter only: every operation and action registers itself on the router of
+``query_routes``; importing the modules below is what registers them.
+"""
+
+from typing import Any, Dict
+
+from query_routes import router
+
+# Registration imports (one line per module that registers operations).
+
+
+def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
+    """API Gateway, direct operation or orchestration action."""
+    return router.handle(event, context)

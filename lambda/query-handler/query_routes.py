@@ -1,0 +1,5 @@
+"""The query-handler's operation and action registry."""
+
+from shared.api import Router
+
+router = Router("query-handler")

@@ -1,0 +1,1 @@
+"""Code bundled into every Lambda function zip (package ``shared``)."""

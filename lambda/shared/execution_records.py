@@ -1,0 +1,89 @@
+"""Execution history records: reads and conditional status transitions."""
+
+from typing import Any, Dict, Optional
+
+from botocore.exceptions import ClientError
+
+from shared import clock
+from shared.errors import InvalidStateError, NotFoundError
+from shared.statuses import LEGAL_PREDECESSORS
+from shared.tables import execution_history_table
+
+
+def get_execution(
+    execution_id: str, table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """The execution record, or NotFoundError."""
+    table = table or execution_history_table()
+    item = table.get_item(
+        Key={"executionId": execution_id}, ConsistentRead=True
+    ).get("Item")
+    if not item:
+        raise NotFoundError(
+            f"execution {execution_id} not found", executionId=execution_id
+        )
+    return item
+
+
+def transition_status(
+    execution_id: str,
+    new_status: str,
+    updates: Optional[Dict[str, Any]] = None,
+    table: Optional[Any] = None,
+    allowed_from: Optional[frozenset] = None,
+) -> Dict[str, Any]:
+    """Move an execution to ``new_status`` from a legal predecessor.
+
+    The write is conditional, so two racing transitions cannot both win.
+    ``updates`` sets further attributes in the same write. Returns the new
+    record; raises InvalidStateError naming the current status, or
+    NotFoundError.
+    """
+    table = table or execution_history_table()
+    sources = allowed_from or LEGAL_PREDECESSORS[new_status]
+    names = {"#status": "status", "#version": "version"}
+    values: Dict[str, Any] = {
+        ":new": new_status,
+        ":one": 1,
+        ":zero": 0,
+        ":now": clock.epoch(),
+    }
+    placeholders = []
+    for index, status in enumerate(sorted(sources)):
+        values[f":from{index}"] = status
+        placeholders.append(f":from{index}")
+    sets = [
+        "#status = :new",
+        "updatedTime = :now",
+        "#version = if_not_exists(#version, :zero) + :one",
+    ]
+    for index, (key, value) in enumerate((updates or {}).items()):
+        names[f"#u{index}"] = key
+        values[f":u{index}"] = value
+        sets.append(f"#u{index} = :u{index}")
+    try:
+        result = table.update_item(
+            Key={"executionId": execution_id},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=(
+                "attribute_exists(executionId) AND #status IN ("
+                + ", ".join(placeholders)
+                + ")"
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code != "ConditionalCheckFailedException":
+            raise
+        current = get_execution(execution_id, table)
+        raise InvalidStateError(
+            f"execution {execution_id} is {current.get('status')}; "
+            f"cannot become {new_status}",
+            executionId=execution_id,
+            currentStatus=current.get("status"),
+            requestedStatus=new_status,
+        ) from None
+    return result["Attributes"]

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Every quality gate and the whole test suite. Exits non-zero if anything
+# fails; each gate's result is printed, then pytest's summary line.
+# Usage: ./scripts/test.sh [extra pytest args]
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/lib/venv.sh
+source scripts/lib/venv.sh
+ensure_venv "$ROOT" || { echo "FAIL: could not prepare .venv"; exit 2; }
+BIN="$ROOT/.venv/bin"
+PY_PATHS=(lambda tests scripts package_lambda.py)
+existing=()
+for p in "${PY_PATHS[@]}"; do [[ -e $p ]] && existing+=("$p"); done
+
+declare -a RESULTS=()
+failed=0
+gate() {
+  local name="$1"; shift
+  local log
+  log=$(mktemp)
+  if "$@" >"$log" 2>&1; then
+    RESULTS+=("PASS  $name")
+  else
+    RESULTS+=("FAIL  $name")
+    failed=1
+    echo "---- $name failed:"
+    tail -n 60 "$log"
+  fi
+  rm -f "$log"
+}
+
+gate "black (79 columns, check only)" \
+  "$BIN/black" --check --quiet --line-length 79 "${existing[@]}"
+gate "flake8" "$BIN/flake8" "${existing[@]}"
+gate "bandit -ll" "$BIN/bandit" -r lambda scripts -ll -q -c pyproject.toml
+if compgen -G "cfn/*.yaml" >/dev/null; then
+  gate "cfn-lint" "$BIN/cfn-lint" --config-file .cfnlintrc.yaml
+else
+  RESULTS+=("FAIL  cfn-lint (no templates in cfn/)")
+  failed=1
+fi
+
+echo "==> pytest tests/unit tests/integration"
+pytest_log=$(mktemp)
+"$BIN/pytest" tests/unit tests/integration -q -p no:cacheprovider "$@" \
+  2>&1 | tee "$pytest_log" | grep -vE '^(\.|s|F|E|x)+ *(\[ *[0-9]+%\])?$'
+rc=${PIPESTATUS[0]}
+summary=$(grep -E '(passed|failed|error|no tests ran)' "$pytest_log" | tail -1)
+rm -f "$pytest_log"
+if [[ $rc -eq 0 ]]; then
+  RESULTS+=("PASS  pytest")
+else
+  RESULTS+=("FAIL  pytest (exit $rc)")
+  failed=1
+fi
+
+echo
+echo "==> gates"
+printf '%s\n' "${RESULTS[@]}"
+echo "pytest: ${summary:-no summary}"
+exit $failed
