@@ -124,7 +124,6 @@ def _check_quotas_and_conflicts(state: RegionState, new: list[str]) -> None:
                 "ConflictException",
                 f"Source server {sid} is already in active job "
                 f"{busy[sid]}",
-                code="CONFLICT",
                 resourceId=sid,
                 resourceType="SOURCE_SERVER",
             )
