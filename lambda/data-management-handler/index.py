@@ -9,6 +9,8 @@ from typing import Any, Dict
 from data_routes import router
 
 # Registration imports (one line per module that registers operations).
+import protection_groups  # noqa: F401,E402
+import target_account_ops  # noqa: F401,E402
 
 
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:

@@ -1,0 +1,165 @@
+"""Data access shared by the data-management operations.
+
+Conditional writes make every change all-or-nothing: a create never
+overwrites (``attribute_not_exists``), an update only lands on the version
+it read (``VERSION_CONFLICT`` otherwise).
+"""
+
+import uuid
+from typing import Any, Dict, Iterable, List, Optional
+
+from botocore.exceptions import ClientError
+
+from shared import clock
+from shared.errors import (
+    NameConflictError,
+    NotFoundError,
+    ValidationError,
+    VersionConflictError,
+)
+from shared.tables import scan_all
+
+
+def new_id() -> str:
+    """A new resource id (UUID4)."""
+    return str(uuid.uuid4())
+
+
+def get_item(table: Any, key: str, value: str, kind: str) -> Dict[str, Any]:
+    """The item of ``key=value``; 404 naming the ``kind`` otherwise."""
+    item = table.get_item(Key={key: value}, ConsistentRead=True).get("Item")
+    if not item:
+        raise NotFoundError(f"{kind} {value} not found", **{key: value})
+    return item
+
+
+def list_items(table: Any) -> List[Dict[str, Any]]:
+    """Every item of a table."""
+    return scan_all(table, ConsistentRead=True)
+
+
+def check_unique_name(
+    items: Iterable[Dict[str, Any]],
+    name: str,
+    name_field: str,
+    key: str,
+    own_id: Optional[str] = None,
+) -> None:
+    """409 NAME_CONFLICT when another item has ``name`` (case-insensitive)."""
+    lowered = name.strip().lower()
+    for item in items:
+        if item.get(key) == own_id:
+            continue
+        existing = str(item.get(name_field, "")).strip().lower()
+        if existing == lowered:
+            raise NameConflictError(
+                f"{name_field} {name!r} is already used",
+                field=name_field,
+                **{key: item.get(key)},
+            )
+
+
+def check_version(body: Dict[str, Any], current: Dict[str, Any]) -> int:
+    """The version the caller read; it must be the stored one."""
+    given = body.get("version")
+    if given is None:
+        return int(current.get("version", 1))
+    if isinstance(given, bool) or not isinstance(given, int):
+        raise ValidationError("version must be an integer", field="version")
+    if given != int(current.get("version", 1)):
+        raise VersionConflictError(
+            f"version {given} is stale; current version is "
+            f"{int(current.get('version', 1))}",
+            currentVersion=int(current.get("version", 1)),
+        )
+    return given
+
+
+def stamp_new(item: Dict[str, Any], caller: str) -> Dict[str, Any]:
+    """Bookkeeping of a new item (version 1, dates, createdBy)."""
+    now = clock.epoch()
+    item.update(
+        {
+            "createdDate": now,
+            "lastModifiedDate": now,
+            "createdBy": caller,
+            "updatedBy": caller,
+            "version": 1,
+        }
+    )
+    return item
+
+
+def stamp_update(
+    item: Dict[str, Any], previous: Dict[str, Any], caller: str
+) -> Dict[str, Any]:
+    """Bookkeeping of a replaced item (next version, updatedBy)."""
+    for kept in ("createdDate", "createdBy"):
+        if kept in previous:
+            item[kept] = previous[kept]
+    item["lastModifiedDate"] = clock.epoch()
+    item["updatedBy"] = caller
+    item["version"] = int(previous.get("version", 1)) + 1
+    return item
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    return code == "ConditionalCheckFailedException"
+
+
+def put_new(table: Any, item: Dict[str, Any], key: str) -> None:
+    """Create ``item``; never overwrite an existing key."""
+    try:
+        table.put_item(
+            Item=item, ConditionExpression=f"attribute_not_exists({key})"
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            raise NameConflictError(
+                f"{key} {item[key]} already exists", **{key: item[key]}
+            ) from None
+        raise
+
+
+def put_versioned(
+    table: Any, item: Dict[str, Any], key: str, expected_version: int
+) -> None:
+    """Replace ``item`` only if the stored version is still the expected."""
+    try:
+        table.put_item(
+            Item=item,
+            ConditionExpression="attribute_exists(#k) AND #v = :v",
+            ExpressionAttributeNames={"#k": key, "#v": "version"},
+            ExpressionAttributeValues={":v": expected_version},
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            raise VersionConflictError(
+                f"{key} {item[key]} was changed by someone else; "
+                "read it again",
+                **{key: item[key]},
+            ) from None
+        raise
+
+
+def delete_versioned(
+    table: Any, key: str, value: str, expected_version: Optional[int]
+) -> None:
+    """Delete an item; conditional on its version when one is known."""
+    kwargs: Dict[str, Any] = {"Key": {key: value}}
+    if expected_version is not None:
+        kwargs.update(
+            ConditionExpression="#v = :v",
+            ExpressionAttributeNames={"#v": "version"},
+            ExpressionAttributeValues={":v": expected_version},
+        )
+    try:
+        table.delete_item(**kwargs)
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            raise VersionConflictError(
+                f"{key} {value} was changed by someone else",
+                **{key: value},
+            ) from None
+        raise

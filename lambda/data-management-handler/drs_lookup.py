@@ -1,0 +1,114 @@
+"""DRS look-ups of the data-management operations.
+
+Clients are made for the group's account and region: the account context
+comes from the target accounts table (``shared.target_accounts``); the hub
+account needs none.
+"""
+
+from typing import Any, Dict, List, Optional
+
+from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.errors import NotFoundError, ValidationError
+from shared.tag_matching import filter_servers_by_tags
+from shared.target_accounts import account_context_for
+
+SESSION_NAME = "drs-data-management"
+DESCRIBE_PAGE = 200
+# DescribeSourceServers accepts at most this many ids per filter.
+ID_FILTER_CHUNK = 200
+
+
+def account_context(account_id: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The account context of ``accountId``; a 400 naming it if unknown."""
+    try:
+        return account_context_for(account_id, session_name=SESSION_NAME)
+    except NotFoundError as error:
+        raise ValidationError(error.message, field="accountId") from None
+
+
+def drs_client(region: str, account_id: Optional[str] = None) -> Any:
+    """A DRS client in the account and region of a group."""
+    return create_drs_client(
+        region, account_context(account_id), session_name=SESSION_NAME
+    )
+
+
+def ec2_client(region: str, account_id: Optional[str] = None) -> Any:
+    """An EC2 client in the account and region of a group."""
+    return create_ec2_client(
+        region, account_context(account_id), session_name=SESSION_NAME
+    )
+
+
+def describe_servers(
+    drs: Any, server_ids: Optional[List[str]] = None
+) -> List[Dict[str, Any]]:
+    """Source servers (all, or the given ids), following pagination."""
+    if server_ids is not None and not server_ids:
+        return []
+    chunks: List[Optional[List[str]]] = [None]
+    if server_ids is not None:
+        chunks = [
+            server_ids[i : i + ID_FILTER_CHUNK]  # noqa: E203 - black style
+            for i in range(0, len(server_ids), ID_FILTER_CHUNK)
+        ]
+    servers: List[Dict[str, Any]] = []
+    for chunk in chunks:
+        params: Dict[str, Any] = {"maxResults": DESCRIBE_PAGE}
+        if chunk is not None:
+            params["filters"] = {"sourceServerIDs": chunk}
+        while True:
+            page = drs.describe_source_servers(**params)
+            servers.extend(page.get("items", []))
+            token = page.get("nextToken")
+            if not token:
+                break
+            params["nextToken"] = token
+    return servers
+
+
+def verify_servers_exist(
+    drs: Any, server_ids: List[str], field: str = "sourceServerIds"
+) -> Dict[str, Dict[str, Any]]:
+    """The DRS records of ``server_ids``; a 400 naming the missing ones."""
+    found = {s["sourceServerID"]: s for s in describe_servers(drs, server_ids)}
+    missing = [sid for sid in server_ids if sid not in found]
+    if missing:
+        raise ValidationError(
+            "source servers not found in DRS: " + ", ".join(missing),
+            field=field,
+            missingServerIds=missing,
+        )
+    return found
+
+
+def summarize(server: Dict[str, Any]) -> Dict[str, Any]:
+    """The fields the API shows of one source server."""
+    hints = (server.get("sourceProperties") or {}).get(
+        "identificationHints"
+    ) or {}
+    replication = server.get("dataReplicationInfo") or {}
+    return {
+        "sourceServerID": server.get("sourceServerID"),
+        "hostname": hints.get("hostname") or hints.get("fqdn") or "",
+        "replicationState": replication.get("dataReplicationState"),
+        "lastLaunchResult": server.get("lastLaunchResult"),
+        "tags": dict(server.get("tags") or {}),
+    }
+
+
+def resolve_tags(drs: Any, tags: Dict[str, str]) -> List[Dict[str, Any]]:
+    """The source servers whose DRS tags match ``tags`` now (AND)."""
+    matched = filter_servers_by_tags(describe_servers(drs), tags)
+    return [summarize(server) for server in matched]
+
+
+def group_server_ids(group: Dict[str, Any], drs: Any = None) -> List[str]:
+    """The servers of a group now: its ids, or what its tags match."""
+    if group.get("sourceServerIds"):
+        return list(group["sourceServerIds"])
+    tags = group.get("serverSelectionTags") or {}
+    if not tags:
+        return []
+    drs = drs or drs_client(group["region"], group.get("accountId"))
+    return [s["sourceServerID"] for s in resolve_tags(drs, tags)]

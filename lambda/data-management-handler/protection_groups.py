@@ -1,0 +1,247 @@
+"""Protection groups: create, read, list, update, delete, resolve tags."""
+
+from typing import Any, Dict, List, Optional
+
+import drs_lookup
+from data_routes import router
+from dm_store import (
+    check_unique_name,
+    check_version,
+    delete_versioned,
+    get_item,
+    list_items,
+    new_id,
+    put_new,
+    put_versioned,
+    stamp_new,
+    stamp_update,
+)
+from group_validation import (
+    GROUP_FIELDS,
+    validate_against_ec2,
+    validate_group_shape,
+)
+from shared.api import Request
+from shared.errors import InvalidStateError, ServerConflictError
+from shared.tables import protection_groups_table, recovery_plans_table
+from shared.validation import (
+    reject_unknown,
+    validate_account_id,
+    validate_region,
+    validate_tags,
+)
+
+KEY = "groupId"
+INTERNAL_FIELDS = ("groupNameLower",)
+
+
+def public_group(item: Dict[str, Any]) -> Dict[str, Any]:
+    """A stored group as the API answers it."""
+    return {k: v for k, v in item.items() if k not in INTERNAL_FIELDS}
+
+
+def get_group(group_id: str, table: Optional[Any] = None) -> Dict[str, Any]:
+    """The stored group; 404 when unknown."""
+    table = table if table is not None else protection_groups_table()
+    return get_item(table, KEY, group_id, "protection group")
+
+
+def check_server_conflicts(
+    group: Dict[str, Any], others: List[Dict[str, Any]], own_id: str
+) -> None:
+    """409 SERVER_CONFLICT when a server already belongs to another group."""
+    wanted = set(group.get("sourceServerIds") or [])
+    for other in others:
+        if other.get(KEY) == own_id:
+            continue
+        taken = sorted(wanted & set(other.get("sourceServerIds") or []))
+        if taken:
+            raise ServerConflictError(
+                f"server(s) {', '.join(taken)} already belong to protection "
+                f"group {other.get('groupName')!r}",
+                conflictingGroupId=other.get(KEY),
+                conflictingGroupName=other.get("groupName"),
+                serverIds=taken,
+            )
+
+
+def prepare_group(
+    group: Dict[str, Any],
+    existing: List[Dict[str, Any]],
+    own_id: str,
+    drs: Any = None,
+    ec2: Any = None,
+) -> Dict[str, Any]:
+    """Check a shaped group against the others, DRS and EC2.
+
+    Used by create, update and import (one rule set).
+    """
+    check_unique_name(existing, group["groupName"], "groupName", KEY, own_id)
+    check_server_conflicts(group, existing, own_id)
+    region, account = group["region"], group.get("accountId")
+    if group.get("sourceServerIds") or group.get("servers"):
+        drs = drs or drs_lookup.drs_client(region, account)
+        ids = list(group.get("sourceServerIds") or [])
+        drs_lookup.verify_servers_exist(drs, ids)
+        extra = [
+            s["sourceServerId"]
+            for s in group.get("servers") or []
+            if s["sourceServerId"] not in ids
+        ]
+        drs_lookup.verify_servers_exist(drs, extra, "servers")
+    else:
+        drs_lookup.account_context(account)
+    if group.get("launchConfig") or group.get("servers"):
+        ec2 = ec2 or drs_lookup.ec2_client(region, account)
+        validate_against_ec2(group, ec2)
+    group["groupNameLower"] = group["groupName"].lower()
+    return group
+
+
+def create_group(
+    body: Dict[str, Any],
+    caller: str,
+    table: Optional[Any] = None,
+    drs: Any = None,
+    ec2: Any = None,
+) -> Dict[str, Any]:
+    """Validate and store a new protection group."""
+    table = table if table is not None else protection_groups_table()
+    group = validate_group_shape(body)
+    group_id = new_id()
+    prepare_group(group, list_items(table), group_id, drs, ec2)
+    item = stamp_new({KEY: group_id, **group}, caller)
+    put_new(table, item, KEY)
+    return public_group(item)
+
+
+def merged_update(
+    current: Dict[str, Any], body: Dict[str, Any]
+) -> Dict[str, Any]:
+    """The group's fields after a PUT (given fields replace stored ones)."""
+    reject_unknown(body, GROUP_FIELDS + ("version", KEY))
+    merged = {k: current[k] for k in GROUP_FIELDS if k in current}
+    changes = {k: v for k, v in body.items() if k in GROUP_FIELDS}
+    if "sourceServerIds" in changes:
+        merged.pop("serverSelectionTags", None)
+    if "serverSelectionTags" in changes:
+        merged.pop("sourceServerIds", None)
+    merged.update(changes)
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def update_group(
+    group_id: str,
+    body: Dict[str, Any],
+    caller: str,
+    table: Optional[Any] = None,
+    drs: Any = None,
+    ec2: Any = None,
+) -> Dict[str, Any]:
+    """Replace a group's fields, conditional on the version read."""
+    table = table if table is not None else protection_groups_table()
+    current = get_group(group_id, table)
+    version = check_version(body, current)
+    group = validate_group_shape(merged_update(current, body))
+    prepare_group(group, list_items(table), group_id, drs, ec2)
+    item = {KEY: group_id, **group}
+    if current.get("launchConfigStatus"):
+        item["launchConfigStatus"] = current["launchConfigStatus"]
+    stamp_update(item, current, caller)
+    put_versioned(table, item, KEY, version)
+    return public_group(item)
+
+
+def plans_using_group(
+    group_id: str, plans_table: Optional[Any] = None
+) -> List[Dict[str, Any]]:
+    """``{planId, planName}`` of every plan with a wave on the group."""
+    table = plans_table if plans_table is not None else recovery_plans_table()
+    return [
+        {"planId": plan["planId"], "planName": plan.get("planName")}
+        for plan in list_items(table)
+        if any(
+            wave.get("protectionGroupId") == group_id
+            for wave in plan.get("waves") or []
+        )
+    ]
+
+
+def delete_group(
+    group_id: str,
+    table: Optional[Any] = None,
+    plans_table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Delete a group no recovery plan uses."""
+    table = table if table is not None else protection_groups_table()
+    current = get_group(group_id, table)
+    plans = plans_using_group(group_id, plans_table)
+    if plans:
+        raise InvalidStateError(
+            "protection group is used by recovery plan(s): "
+            + ", ".join(str(p["planName"]) for p in plans),
+            groupId=group_id,
+            plans=plans,
+        )
+    delete_versioned(table, KEY, group_id, int(current.get("version", 1)))
+    return {"groupId": group_id, "deleted": True}
+
+
+# -- operations ---------------------------------------------------------
+@router.operation("list_protection_groups")
+def list_protection_groups(request: Request) -> Dict[str, Any]:
+    """Every protection group, by name."""
+    groups = sorted(
+        (public_group(g) for g in list_items(protection_groups_table())),
+        key=lambda g: str(g.get("groupName", "")).lower(),
+    )
+    return {"groups": groups, "count": len(groups)}
+
+
+@router.operation("create_protection_group", status=201)
+def create_protection_group(request: Request) -> Dict[str, Any]:
+    """POST /protection-groups."""
+    return create_group(request.body, request.caller.name)
+
+
+@router.operation("get_protection_group")
+def get_protection_group(request: Request) -> Dict[str, Any]:
+    """GET /protection-groups/{id}."""
+    return public_group(get_group(request.path_param("id")))
+
+
+@router.operation("update_protection_group")
+def update_protection_group(request: Request) -> Dict[str, Any]:
+    """PUT /protection-groups/{id}."""
+    return update_group(
+        request.path_param("id"), request.body, request.caller.name
+    )
+
+
+@router.operation("delete_protection_group")
+def delete_protection_group(request: Request) -> Dict[str, Any]:
+    """DELETE /protection-groups/{id}."""
+    return delete_group(request.path_param("id"))
+
+
+@router.operation("resolve_protection_group_tags")
+def resolve_protection_group_tags(request: Request) -> Dict[str, Any]:
+    """The servers that tags select now, with hostname and replication."""
+    body = request.body
+    reject_unknown(body, ("region", "accountId", "serverSelectionTags"))
+    region = validate_region(body.get("region"))
+    tags = validate_tags(
+        body.get("serverSelectionTags"), "serverSelectionTags"
+    )
+    account = body.get("accountId")
+    if account:
+        validate_account_id(account)
+    servers = drs_lookup.resolve_tags(
+        drs_lookup.drs_client(region, account), tags
+    )
+    return {
+        "region": region,
+        "serverSelectionTags": tags,
+        "servers": servers,
+        "serverCount": len(servers),
+    }

@@ -1,0 +1,247 @@
+"""Target accounts CRUD (TARGET_ACCOUNTS_TABLE).
+
+A spoke account is registered with the role the hub assumes in it and the
+ExternalId; create (and an update that changes them) proves the role can be
+assumed before anything is stored.
+"""
+
+import re
+from typing import Any, Dict, List, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from data_routes import router
+from dm_store import (
+    check_version,
+    delete_versioned,
+    get_item,
+    list_items,
+    put_new,
+    put_versioned,
+    stamp_new,
+    stamp_update,
+)
+from shared.api import Request
+from shared.aws_clients import get_client
+from shared.errors import InvalidStateError, ValidationError
+from shared.tables import protection_groups_table, target_accounts_table
+from shared.validation import (
+    reject_unknown,
+    validate_account_id,
+    validate_bool,
+    validate_name,
+)
+
+KEY = "accountId"
+FIELDS = (
+    "accountId",
+    "accountName",
+    "roleArn",
+    "externalId",
+    "isCurrentAccount",
+    "stagingAccounts",
+)
+ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+SESSION_NAME = "drs-account-validation"
+
+
+def _staging(value: Any) -> List[Dict[str, str]]:
+    if not isinstance(value, list):
+        raise ValidationError(
+            "stagingAccounts must be a list", field="stagingAccounts"
+        )
+    result = []
+    for index, entry in enumerate(value):
+        where = f"stagingAccounts[{index}]"
+        if isinstance(entry, str):
+            entry = {"accountId": entry}
+        if not isinstance(entry, dict):
+            raise ValidationError(f"{where} must be an object", field=where)
+        reject_unknown(entry, ("accountId", "accountName"), where)
+        staged = {
+            "accountId": validate_account_id(
+                entry.get("accountId"), f"{where}.accountId"
+            )
+        }
+        if entry.get("accountName"):
+            staged["accountName"] = validate_name(
+                entry["accountName"], f"{where}.accountName"
+            )
+        result.append(staged)
+    return result
+
+
+def validate_account(body: Dict[str, Any]) -> Dict[str, Any]:
+    """A target account record from input (400 naming the field)."""
+    reject_unknown(body, FIELDS + ("version",))
+    record: Dict[str, Any] = {
+        KEY: validate_account_id(body.get(KEY)),
+        "accountName": validate_name(body.get("accountName"), "accountName"),
+        "isCurrentAccount": validate_bool(
+            body.get("isCurrentAccount", False), "isCurrentAccount"
+        ),
+        "stagingAccounts": _staging(body.get("stagingAccounts") or []),
+    }
+    role_arn = body.get("roleArn")
+    if role_arn:
+        match = ROLE_ARN.match(role_arn) if isinstance(role_arn, str) else None
+        if not match:
+            raise ValidationError(
+                "roleArn must be an IAM role ARN", field="roleArn"
+            )
+        if match.group(1) != record[KEY]:
+            raise ValidationError(
+                f"roleArn belongs to account {match.group(1)}, not "
+                f"{record[KEY]}",
+                field="roleArn",
+            )
+        record["roleArn"] = role_arn
+    elif not record["isCurrentAccount"]:
+        raise ValidationError(
+            "roleArn is required for an account other than the current one",
+            field="roleArn",
+        )
+    external_id = body.get("externalId")
+    if external_id:
+        if not isinstance(external_id, str) or not EXTERNAL_ID.match(
+            external_id
+        ):
+            raise ValidationError(
+                "externalId must be 2-1224 characters", field="externalId"
+            )
+        record["externalId"] = external_id
+    return record
+
+
+def verify_role(record: Dict[str, Any], sts: Optional[Any] = None) -> None:
+    """Assume the account's role with its ExternalId; 400 if refused."""
+    if record.get("isCurrentAccount"):
+        return
+    sts = sts if sts is not None else get_client("sts")
+    params = {"RoleArn": record["roleArn"], "RoleSessionName": SESSION_NAME}
+    if record.get("externalId"):
+        params["ExternalId"] = record["externalId"]
+    try:
+        sts.assume_role(**params)
+    except (ClientError, BotoCoreError) as error:
+        raise ValidationError(
+            f"cannot assume {record['roleArn']} with the given externalId "
+            f"({_reason(error)}): check the role's trust policy and "
+            "ExternalId",
+            field="roleArn",
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "refused")
+    return type(error).__name__
+
+
+def create_account(
+    body: Dict[str, Any],
+    caller: str,
+    table: Optional[Any] = None,
+    sts: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Register a target account after proving its role can be assumed."""
+    table = table if table is not None else target_accounts_table()
+    record = validate_account(body)
+    verify_role(record, sts)
+    item = stamp_new(record, caller)
+    put_new(table, item, KEY)
+    return item
+
+
+def update_account(
+    account_id: str,
+    body: Dict[str, Any],
+    caller: str,
+    table: Optional[Any] = None,
+    sts: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Change a target account; a changed role is verified again."""
+    table = table if table is not None else target_accounts_table()
+    current = get_item(table, KEY, account_id, "target account")
+    version = check_version(body, current)
+    merged = {k: current[k] for k in FIELDS if k in current}
+    merged.update({k: v for k, v in body.items() if k != "version"})
+    if merged.get(KEY) != account_id:
+        raise ValidationError("accountId cannot change", field="accountId")
+    record = validate_account(merged)
+    changed = any(
+        record.get(k) != current.get(k)
+        for k in ("roleArn", "externalId", "isCurrentAccount")
+    )
+    if changed:
+        verify_role(record, sts)
+    item = stamp_update(record, current, caller)
+    put_versioned(table, item, KEY, version)
+    return item
+
+
+def delete_account(
+    account_id: str,
+    table: Optional[Any] = None,
+    groups_table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Unregister an account no protection group uses."""
+    table = table if table is not None else target_accounts_table()
+    current = get_item(table, KEY, account_id, "target account")
+    groups = (
+        groups_table
+        if groups_table is not None
+        else (protection_groups_table())
+    )
+    users = [
+        {"groupId": g["groupId"], "groupName": g.get("groupName")}
+        for g in list_items(groups)
+        if g.get("accountId") == account_id
+    ]
+    if users:
+        raise InvalidStateError(
+            "target account is used by protection group(s): "
+            + ", ".join(str(g["groupName"]) for g in users),
+            accountId=account_id,
+            groups=users,
+        )
+    delete_versioned(table, KEY, account_id, int(current.get("version", 1)))
+    return {"accountId": account_id, "deleted": True}
+
+
+@router.operation("list_target_accounts")
+def list_target_accounts(request: Request) -> Dict[str, Any]:
+    """GET /accounts/targets."""
+    accounts = sorted(
+        list_items(target_accounts_table()), key=lambda a: a[KEY]
+    )
+    return {"accounts": accounts, "count": len(accounts)}
+
+
+@router.operation("create_target_account", status=201)
+def create_target_account(request: Request) -> Dict[str, Any]:
+    """POST /accounts/targets."""
+    return create_account(request.body, request.caller.name)
+
+
+@router.operation("get_target_account")
+def get_target_account(request: Request) -> Dict[str, Any]:
+    """GET /accounts/targets/{id}."""
+    account_id = validate_account_id(request.path_param("id"))
+    return get_item(target_accounts_table(), KEY, account_id, "target account")
+
+
+@router.operation("update_target_account")
+def update_target_account(request: Request) -> Dict[str, Any]:
+    """PUT /accounts/targets/{id}."""
+    body = dict(request.body)
+    account_id = request.path_param("id")
+    body.setdefault(KEY, account_id)
+    return update_account(account_id, body, request.caller.name)
+
+
+@router.operation("delete_target_account")
+def delete_target_account(request: Request) -> Dict[str, Any]:
+    """DELETE /accounts/targets/{id}."""
+    return delete_account(validate_account_id(request.path_param("id")))
