@@ -1,0 +1,204 @@
+"""Live progress of an execution: per wave, per server, a progress bar.
+
+``ProgressView.update(details, elapsed)`` takes ``get_execution_details``
+output. On a terminal it redraws a block in place (plain ANSI); otherwise
+it prints one line per change, so logs and CI stay readable.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+# Weight of a server's progress by its phase (unknown phases count half).
+PHASE_WEIGHT = {
+    "pending": 0.0,
+    "start": 0.05,
+    "started": 0.05,
+    "snapshot": 0.2,
+    "conversion": 0.45,
+    "launch": 0.8,
+    "launching": 0.8,
+    "launched": 1.0,
+    "failed": 1.0,
+}
+DONE = {"LAUNCHED", "FAILED", "TERMINATED"}
+WAVE_DONE = {"COMPLETED", "FAILED", "CANCELLED"}
+COLORS = {
+    "COMPLETED": "32",
+    "LAUNCHED": "32",
+    "FAILED": "31",
+    "CANCELLED": "33",
+    "PAUSED": "33",
+    "STARTED": "36",
+    "IN_PROGRESS": "36",
+    "RUNNING": "36",
+}
+
+
+def clock_text(seconds: float | None) -> str:
+    """``H:MM:SS`` of a duration (``-`` when unknown)."""
+    if seconds is None:
+        return "-"
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def server_fraction(server: dict[str, Any]) -> float:
+    """0..1: how far one server is, from its status and phase."""
+    status = str(server.get("status") or "PENDING").upper()
+    if status in DONE:
+        return 1.0
+    phase = str(server.get("phase") or "").lower()
+    if status == "PENDING" and not phase:
+        return 0.0
+    return PHASE_WEIGHT.get(phase, 0.5)
+
+
+def wave_fraction(wave: dict[str, Any]) -> float:
+    """0..1 for one wave (a finished wave is 1)."""
+    status = str(wave.get("status") or "PENDING").upper()
+    if status in WAVE_DONE:
+        return 1.0
+    servers = wave.get("servers") or []
+    if not servers:
+        return 0.05 if status == "STARTED" else 0.0
+    return sum(server_fraction(s) for s in servers) / len(servers)
+
+
+def overall_fraction(details: dict[str, Any]) -> float:
+    """0..1 over all waves of an execution."""
+    waves = details.get("waves") or []
+    if not waves:
+        return 0.0
+    return sum(wave_fraction(w) for w in waves) / len(waves)
+
+
+def bar(fraction: float, width: int = 30) -> str:
+    """``[#####-----]  50%``."""
+    fraction = min(1.0, max(0.0, fraction))
+    filled = int(round(fraction * width))
+    return f"[{'#' * filled}{'-' * (width - filled)}] {fraction:4.0%}"
+
+
+class ProgressView:
+    """Render execution progress to ``stream``.
+
+    ``hostnames`` maps source server id -> hostname (from the setup) for
+    records that do not carry one.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        hostnames: dict[str, str] | None = None,
+        speed: float = 1.0,
+    ) -> None:
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.hostnames = dict(hostnames or {})
+        self.speed = speed
+        self._drawn = 0
+        self._last: dict[str, str] = {}
+
+    # text ---------------------------------------------------------------
+    def _color(self, text: str, status: str) -> str:
+        code = COLORS.get(status.upper())
+        if not self.tty or not code:
+            return text
+        return f"\x1b[{code}m{text}\x1b[0m"
+
+    def host(self, server: dict[str, Any]) -> str:
+        """A server's display name."""
+        sid = server.get("sourceServerId", "?")
+        return server.get("hostname") or self.hostnames.get(sid) or sid
+
+    def block(self, details: dict[str, Any], elapsed: float) -> list[str]:
+        """The lines of the full progress block."""
+        status = str(details.get("status", "?"))
+        head = (
+            f"Execution {details.get('executionId', '?')} "
+            f"({details.get('executionType', '?')})  "
+            + self._color(f"{status:<10}", status)
+            + f"  sim {clock_text(elapsed * self.speed)}"
+            f"  wall {clock_text(elapsed)}"
+        )
+        lines = [head, bar(overall_fraction(details))]
+        for wave in details.get("waves") or []:
+            wstatus = str(wave.get("status") or "PENDING")
+            servers = wave.get("servers") or []
+            launched = sum(1 for s in servers if s.get("status") == "LAUNCHED")
+            lines.append(
+                f"  Wave {wave.get('waveNumber')} "
+                f"{str(wave.get('waveName', ''))[:24]:<24} "
+                + self._color(f"{wstatus:<10}", wstatus)
+                + f" {launched}/{len(servers)} launched"
+            )
+            for server in servers:
+                sstatus = str(server.get("status") or "PENDING")
+                lines.append(
+                    f"      {self.host(server)[:22]:<22} "
+                    + self._color(f"{sstatus:<12}", sstatus)
+                    + f" {str(server.get('phase') or '-'):<12}"
+                    f" {server.get('recoveryInstanceId') or ''}"
+                )
+        return lines
+
+    def changes(self, details: dict[str, Any]) -> list[str]:
+        """Lines describing what changed since the last call."""
+        state = {"execution": str(details.get("status"))}
+        for wave in details.get("waves") or []:
+            number = wave.get("waveNumber")
+            state[f"wave {number}"] = str(wave.get("status"))
+            for server in wave.get("servers") or []:
+                key = f"wave {number} {self.host(server)}"
+                state[key] = " ".join(
+                    str(v)
+                    for v in (server.get("status"), server.get("phase"))
+                    if v
+                )
+        out = [
+            f"{key}: {value}"
+            for key, value in state.items()
+            if value and self._last.get(key) != value
+        ]
+        self._last = state
+        return out
+
+    # output -------------------------------------------------------------
+    def update(self, details: dict[str, Any], elapsed: float) -> None:
+        """Show the current state (redraw on a TTY, changes otherwise)."""
+        if self.tty:
+            self._redraw(self.block(details, elapsed))
+            return
+        stamp = f"[sim {clock_text(elapsed * self.speed)}]"
+        for line in self.changes(details):
+            self.stream.write(f"{stamp} {line}\n")
+        self.stream.flush()
+
+    def _redraw(self, lines: list[str]) -> None:
+        if self._drawn:
+            self.stream.write(f"\x1b[{self._drawn}F")
+        for line in lines:
+            self.stream.write("\x1b[2K" + line + "\n")
+        self.stream.write("\x1b[J")
+        self._drawn = len(lines)
+        self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line below the block (the block is drawn afresh next time)."""
+        if self.tty and self._drawn:
+            self._drawn = 0
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def countdown(self, text: str, remaining: int) -> None:
+        """One countdown step (in place on a TTY)."""
+        if self.tty:
+            self.stream.write(f"\r\x1b[2K{text} {remaining}s ")
+            if remaining <= 0:
+                self.stream.write("\n")
+        elif remaining <= 0 or remaining % 5 == 0:
+            self.stream.write(f"{text} {remaining}s\n")
+        self.stream.flush()

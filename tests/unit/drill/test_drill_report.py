@@ -1,0 +1,228 @@
+"""Report, phases, progress and timeline of a drill (no cloud needed)."""
+
+import io
+import json
+
+import pytest
+
+from localcloud.drill.phases import (
+    PhaseRecorder,
+    phase_label,
+    refine_with_job_logs,
+)
+from localcloud.drill.plan_setup import PlanError, check_plan, load_plan
+from localcloud.drill.progress import ProgressView, bar, overall_fraction
+from localcloud.drill.report import build_report, summary_text
+from localcloud.drill.timeline import render_timeline
+
+
+def _details(status, waves):
+    return {
+        "executionId": "ex-1",
+        "planName": "plan",
+        "executionType": "DRILL",
+        "status": status,
+        "waves": waves,
+    }
+
+
+def _wave(number, status, servers):
+    return {
+        "waveNumber": number,
+        "waveName": f"Wave {number}",
+        "status": status,
+        "servers": servers,
+    }
+
+
+def _server(sid, status, phase=None, **extra):
+    return {"sourceServerId": sid, "status": status, "phase": phase, **extra}
+
+
+def _recorded_drill(fail_second=False):
+    """Given a two-wave drill sampled at wall seconds 0..4, speed 60."""
+    recorder = PhaseRecorder(speed=60)
+    last = "FAILED" if fail_second else "LAUNCHED"
+    samples = [
+        [_wave(1, "STARTED", [_server("s-1", "PENDING")])],
+        [_wave(1, "STARTED", [_server("s-1", "IN_PROGRESS", "SNAPSHOT")])],
+        [_wave(1, "STARTED", [_server("s-1", "IN_PROGRESS", "LAUNCH")])],
+        [
+            _wave(1, "COMPLETED", [_server("s-1", "LAUNCHED", None)]),
+            _wave(2, "STARTED", [_server("s-2", "IN_PROGRESS", "LAUNCH")]),
+        ],
+        [
+            _wave(
+                1,
+                "COMPLETED",
+                [
+                    _server(
+                        "s-1",
+                        "LAUNCHED",
+                        recoveryInstanceId="i-1",
+                        privateIp="10.0.0.5",
+                    )
+                ],
+            ),
+            _wave(
+                2,
+                "FAILED" if fail_second else "COMPLETED",
+                [_server("s-2", last, error="Launch failed (injected)")],
+            ),
+        ],
+    ]
+    for second, waves in enumerate(samples):
+        recorder.observe(_details("RUNNING", waves), second)
+    recorder.close(4)
+    status = "FAILED" if fail_second else "COMPLETED"
+    return recorder, _details(status, samples[-1])
+
+
+def test_phases_are_recorded_as_segments_in_simulated_seconds():
+    # Given a recorded drill at speed 60
+    recorder, _ = _recorded_drill()
+    # Then s-1 went pending -> snapshot -> launch and launched at 3 min
+    assert recorder.segments["s-1"] == [
+        ["pending", 0, 60],
+        ["snapshot", 60, 120],
+        ["launch", 120, 180],
+    ]
+    assert recorder.launch_offset("s-1") == 180
+    assert recorder.wave_seen[1] == [0, 180]
+    assert phase_label({"status": "LAUNCHED", "phase": "LAUNCH"}) is None
+
+
+def test_job_logs_replace_sampled_phase_boundaries():
+    # Given sampled phases and a job log with exact times (sim zero 1000)
+    recorder, _ = _recorded_drill()
+    logs = {
+        "jobLogs": [
+            {
+                "items": [
+                    {
+                        "event": name,
+                        "logDateTime": f"1970-01-01T00:{m}+00:00",
+                        "eventData": {"sourceServerID": "s-1"},
+                    }
+                    for name, m in (
+                        ("SNAPSHOT_START", "17:00"),
+                        ("CONVERSION_START", "17:30"),
+                        ("LAUNCH_START", "18:00"),
+                    )
+                ]
+            }
+        ]
+    }
+    # When refined
+    refined = refine_with_job_logs(recorder, logs, sim_zero=1000)
+    # Then the exact boundaries are used, end stays the observed launch
+    assert refined == 1
+    assert recorder.segments["s-1"] == [
+        ["pending", 0, 20],
+        ["snapshot", 20, 50],
+        ["conversion", 50, 80],
+        ["launch", 80, 180],
+    ]
+
+
+def test_report_measures_rto_and_names_no_failure_when_completed():
+    # Given a completed drill
+    recorder, details = _recorded_drill()
+    # When reported
+    report = build_report(
+        details, recorder, speed=60, wall_seconds=4.2, hostnames={"s-1": "db"}
+    )
+    # Then the RTO is the last launch, the table shows servers and IPs
+    assert report["rto"]["simulatedSeconds"] == 240
+    assert report["rto"]["wallSeconds"] == 4
+    assert report["failures"] == []
+    assert report["waves"][0]["duration"] == 180
+    text = summary_text(report)
+    assert "i-1" in text and "10.0.0.5" in text and "db" in text
+    assert "0:04:00 simulated" in text
+    json.dumps(report)
+
+
+def test_report_names_the_failed_wave_and_server():
+    # Given a drill whose second server failed
+    recorder, details = _recorded_drill(fail_second=True)
+    # When reported
+    report = build_report(details, recorder, speed=60, wall_seconds=4)
+    # Then the failure names wave 2 and s-2 with the reason
+    assert report["failures"] == [
+        {
+            "waveNumber": 2,
+            "waveName": "Wave 2",
+            "sourceServerId": "s-2",
+            "hostname": "s-2",
+            "reason": "Launch failed (injected)",
+        }
+    ]
+    assert "FAILED: wave 2 (Wave 2): server s-2" in summary_text(report)
+
+
+def test_timeline_png_is_written(tmp_path):
+    # Given a report with phases
+    recorder, details = _recorded_drill(fail_second=True)
+    report = build_report(details, recorder, speed=60, wall_seconds=4)
+    # When drawn
+    path = render_timeline(report, tmp_path / "t" / "timeline.png")
+    # Then a PNG exists
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_plain_lines_show_only_changes():
+    # Given a non-TTY view
+    out = io.StringIO()
+    view = ProgressView(out, tty=False, hostnames={"s-1": "db-01"}, speed=60)
+    details = _details(
+        "RUNNING", [_wave(1, "STARTED", [_server("s-1", "IN_PROGRESS", "X")])]
+    )
+    # When the same state is shown twice
+    view.update(details, 1)
+    view.update(details, 2)
+    # Then each change is printed once, with the simulated time
+    lines = out.getvalue().splitlines()
+    assert "[sim 0:01:00] wave 1 db-01: IN_PROGRESS X" in lines
+    assert len(lines) == 3
+    assert "\x1b" not in out.getvalue()
+
+
+def test_progress_tty_redraws_a_block_with_a_bar():
+    # Given a TTY view and half the servers launched
+    out = io.StringIO()
+    view = ProgressView(out, tty=True)
+    details = _details(
+        "RUNNING",
+        [
+            _wave(
+                1,
+                "STARTED",
+                [_server("a", "LAUNCHED"), _server("b", "PENDING")],
+            ),
+            _wave(2, "PENDING", []),
+        ],
+    )
+    # When drawn twice
+    view.update(details, 1)
+    view.update(details, 2)
+    # Then the second draw moves the cursor up over the first block
+    assert overall_fraction(details) == 0.25
+    assert bar(0.25) in out.getvalue()
+    assert f"\x1b[{len(view.block(details, 2))}F" in out.getvalue()
+
+
+def test_shipped_plan_is_valid_and_bad_plans_name_the_key():
+    # Given the shipped plan
+    plan = load_plan()
+    # Then it has three waves, a pause before wave 3 and a spoke group
+    assert [bool(w.get("pauseBeforeWave")) for w in plan["waves"]] == [
+        False,
+        False,
+        True,
+    ]
+    assert any(g.get("accountId") for g in plan["protectionGroups"])
+    # When a wave names an unknown group, the error names the key
+    plan["waves"][0]["protectionGroup"] = "nope"
+    with pytest.raises(PlanError, match=r"waves\[0\]\.protectionGroup"):
+        check_plan(plan)
