@@ -11,6 +11,7 @@ from data_routes import router
 # Registration imports (one line per module that registers operations).
 import protection_groups  # noqa: F401,E402
 import target_account_ops  # noqa: F401,E402
+import group_launch_config  # noqa: F401,E402
 
 
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
