@@ -67,7 +67,10 @@ class DrsHttpServer:
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name="drs-http", daemon=True
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="drs-http",
+            daemon=True,
         )
         self._thread.start()
         return self.url

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 from unittest import mock
+from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
 from botocore.handlers import BUILTIN_HANDLERS
@@ -36,7 +37,9 @@ class _RawBody:
 
 
 def _before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
-    if not _ACTIVE:
+    host = urlsplit(request.url).hostname or ""
+    # a client with its own endpoint (e.g. DrsHttpServer) goes there
+    if not _ACTIVE or not host.endswith(".amazonaws.com"):
         return None
     body = request.body
     if hasattr(body, "read"):
