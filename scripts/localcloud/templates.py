@@ -19,6 +19,36 @@ class TemplateError(Exception):
     """A template (or a resource in it) the local cloud cannot read."""
 
 
+class _NoValue:
+    """``Ref: AWS::NoValue``: the property is removed."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
+
+def pseudo_parameters(
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+    stack_name: str = "local",
+) -> Dict[str, Any]:
+    """The pseudo parameters (``AWS::Region``...) of a local stack."""
+    return {
+        "AWS::Region": region,
+        "AWS::AccountId": account_id,
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack_name,
+        "AWS::StackId": (
+            f"arn:aws:cloudformation:{region}:{account_id}:stack/"
+            f"{stack_name}/local"
+        ),
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::NoValue": NO_VALUE,
+    }
+
+
 def load_template(path: Path) -> Dict[str, Any]:
     """Parse a YAML/JSON template (short intrinsic tags understood)."""
     template, matches = decode(str(path))
@@ -51,8 +81,10 @@ class Resolver:
         ref: Optional[Callable[[str], Any]] = None,
         get_att: Optional[Callable[[str, str], Any]] = None,
         where: str = "template",
+        mappings: Optional[Dict[str, Any]] = None,
     ) -> None:
         self.parameters = parameters
+        self.mappings = mappings or {}
         self.raw_conditions = conditions or {}
         self._conditions: Dict[str, bool] = {}
         self._ref = ref
@@ -83,7 +115,8 @@ class Resolver:
     def resolve(self, value: Any) -> Any:
         """Resolve every intrinsic function inside ``value``."""
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            items = (self.resolve(v) for v in value)
+            return [v for v in items if v is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -93,7 +126,8 @@ class Resolver:
                 return handler(self, arg)
             if key.startswith("Fn::"):
                 raise self.fail(f"unsupported intrinsic {key}")
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
 
 def _sub(resolver: Resolver, arg: Any) -> str:
@@ -153,7 +187,24 @@ def _select(resolver: Resolver, arg: Any) -> Any:
     return items[int(index)]
 
 
+def _find_in_map(resolver: Resolver, arg: Any) -> Any:
+    name, first, second = resolver.resolve(arg)
+    try:
+        return resolver.mappings[name][first][second]
+    except KeyError:
+        raise resolver.fail(
+            f"FindInMap {name}.{first}.{second} is not in Mappings"
+        ) from None
+
+
+def _split(resolver: Resolver, arg: Any) -> List[str]:
+    sep, text = arg
+    return str(resolver.resolve(text)).split(sep)
+
+
 _INTRINSICS: Dict[str, Callable[[Resolver, Any], Any]] = {
+    "Fn::FindInMap": _find_in_map,
+    "Fn::Split": _split,
     "Ref": lambda r, a: r.ref(a),
     "Fn::Sub": _sub,
     "Fn::GetAtt": _get_att,

@@ -1,0 +1,322 @@
+"""The whole local cloud in one process: ``LocalCloud``.
+
+``LocalCloud(scenario_path=None, speed=60.0, orchestration="generic",
+poll_interval=1).start()`` starts, in this process:
+
+- moto in server mode (``ThreadedMotoServer`` on ``127.0.0.1:<port>``,
+  state machines executed, Lambda without Docker);
+- the local Lambda runtime (:mod:`localcloud.lambda_runtime`): moto's
+  Lambda invoke runs each function from its packaged zip in workers;
+- the DRS simulator with its ticker and HTTP endpoint;
+- the resources of ``cfn/master-template.yaml`` and its nested stacks
+  (tables, topics, roles, functions, state machine with its ASL file and
+  substitutions, event rules), deployed strictly by
+  :class:`localcloud.deployer.StackDeployer` — nothing is copied here;
+- per spoke account of the scenario, ``cfn/cross-account-role.yaml``
+  (the role trusting the hub with the scenario's ExternalId).
+
+Then: ``env()`` (the ``export`` variables of ``local-cloud.sh``),
+``client(service)`` (hub credentials), ``simulator``, ``function_names``,
+``state_machine_arn``, ``reset()`` (clear tables, DRS state, executions),
+``stop()``. A context manager. Worker logs: ``build/local-cloud/logs``.
+"""
+
+import logging
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import boto3
+
+from . import event_targets, lambda_runtime
+from .deployer import DeployedStack, StackDeployer
+from .drs import DrsHttpServer, DrsSimulator, SimClock
+from .resources import DeployContext
+from .scenario import DEFAULT_SCENARIO, Scenario, load_scenario
+from .templates import CFN_DIR, REPO_ROOT
+
+LOG = logging.getLogger("localcloud.stack")
+BUILD_DIR = REPO_ROOT / "build" / "local-cloud"
+MASTER_TEMPLATE = "master-template.yaml"
+SPOKE_TEMPLATE = "cross-account-role.yaml"
+REGION = "us-east-1"
+OPERATOR_USER = "local-cloud-operator"
+ORCHESTRATIONS = ("generic", "legacy")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def account_credentials(account: str) -> Dict[str, str]:
+    """Access keys of an IAM user in ``account`` (created in moto).
+
+    moto maps access keys to their account, so the DRS simulator, STS and
+    every service see calls made with them as that account.
+    """
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account]["aws"]
+    if OPERATOR_USER not in iam.users:
+        iam.create_user(REGION, OPERATOR_USER)
+    keys = iam.users[OPERATOR_USER].access_keys
+    key = keys[0] if keys else iam.create_access_key(OPERATOR_USER)
+    return {
+        "AWS_ACCESS_KEY_ID": key.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
+    }
+
+
+class LocalCloud:
+    """moto server + DRS simulator + Lambda workers + the templates."""
+
+    def __init__(
+        self,
+        scenario_path: Optional[Path] = None,
+        speed: float = 60.0,
+        orchestration: str = "generic",
+        poll_interval: int = 1,
+        port: Optional[int] = None,
+        cfn_dir: Path = CFN_DIR,
+        build_dir: Path = BUILD_DIR,
+        allow_missing_functions: bool = False,
+        max_workers: int = lambda_runtime.pool.DEFAULT_MAX_WORKERS,
+    ) -> None:
+        if orchestration not in ORCHESTRATIONS:
+            raise ValueError(f"orchestration must be one of {ORCHESTRATIONS}")
+        self.scenario_path = Path(scenario_path or DEFAULT_SCENARIO)
+        self.speed = float(speed)
+        self.orchestration = orchestration
+        self.poll_interval = int(poll_interval)
+        self.port = port
+        self.cfn_dir = Path(cfn_dir)
+        self.build_dir = Path(build_dir)
+        self.allow_missing_functions = allow_missing_functions
+        self.max_workers = max_workers
+        self.region = REGION
+        self.api_url: Optional[str] = None  # set once a REST API is served
+        self.scenario: Optional[Scenario] = None
+        self.simulator: Optional[DrsSimulator] = None
+        self.runtime: Optional[lambda_runtime.LambdaRuntime] = None
+        self.stack: Optional[DeployedStack] = None
+        self.function_names: List[str] = []
+        self.state_machine_arn: Optional[str] = None
+        self.drs_url: Optional[str] = None
+        self.credentials: Dict[str, str] = {}
+        self._server: Any = None
+        self._drs_server: Optional[DrsHttpServer] = None
+        self._ctx: Optional[DeployContext] = None
+        self._zips: Dict[str, Optional[bytes]] = {}
+
+    # -- lifecycle ---------------------------------------------------------
+    def __enter__(self) -> "LocalCloud":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """moto's endpoint URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def hub_account(self) -> str:
+        """The scenario's hub account id."""
+        return self.scenario.hub.account_id
+
+    def start(self) -> "LocalCloud":
+        """Start everything; returns self once ready."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.scenario = load_scenario(self.scenario_path)
+        self._start_moto()
+        self.credentials = account_credentials(self.hub_account)
+        self._start_runtime()
+        self.simulator = DrsSimulator(
+            clock=SimClock(self.speed), seed=self.scenario.seed
+        )
+        self.simulator.load(self.scenario)
+        self.simulator.start_ticker()
+        self._drs_server = DrsHttpServer(self.simulator)
+        self.drs_url = self._drs_server.start()
+        self._deploy()
+        LOG.info(
+            "local cloud ready: moto %s, drs %s", self.endpoint, self.drs_url
+        )
+
+    def _start_moto(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.server import ThreadedMotoServer
+
+        # One access-log line per request drowns everything else.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        default_user_config["lambda"]["use_docker"] = False
+        self.port = self.port or free_port()
+        # moto's Step Functions interpreter calls Lambda at MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        self._server = ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.port, verbose=False
+        )
+        self._server.start()
+
+    def _start_runtime(self) -> None:
+        work = Path(tempfile.mkdtemp(prefix="runtime-", dir=self._mkdir()))
+        self.runtime = lambda_runtime.LambdaRuntime(
+            work,
+            self.build_dir / "logs",
+            base_env=self.function_platform_env(),
+            max_workers=self.max_workers,
+        )
+        lambda_runtime.install(self.runtime)
+        event_targets.install()
+
+    def _mkdir(self) -> Path:
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        return self.build_dir
+
+    def function_platform_env(self) -> Dict[str, str]:
+        """What the platform gives every function (not the template)."""
+        return {
+            **self.credentials,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_DRS": self.drs_url or "",
+        }
+
+    def stop(self) -> None:
+        """Stop workers, servers and the ticker (idempotent)."""
+        if self.runtime is not None:
+            lambda_runtime.uninstall()
+            event_targets.uninstall()
+            self.runtime.stop()
+            self.runtime = None
+        if self.simulator is not None:
+            self.simulator.stop_ticker()
+        if self._drs_server is not None:
+            self._drs_server.stop()
+            self._drs_server = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    # -- deployment ----------------------------------------------------------
+    def template_parameters(self) -> Dict[str, Any]:
+        """The master template's parameters overridden locally."""
+        return {
+            "ProjectName": "hrp-drs-tech-adapter",
+            "Environment": "dev",
+            "OrchestrationImplementation": self.orchestration,
+            "WavePollIntervalSeconds": self.poll_interval,
+            "SourceBucket": "local-cloud-artifacts",
+        }
+
+    def _build_zip(self, folder: str) -> Optional[bytes]:
+        import package_lambda
+
+        if folder not in self._zips:
+            try:
+                path = package_lambda.build_zip(
+                    folder, self.build_dir / "zips"
+                )
+                self._zips[folder] = path.read_bytes()
+            except package_lambda.PackagingError:
+                if not self.allow_missing_functions:
+                    raise
+                self._zips[folder] = None
+        return self._zips[folder]
+
+    def _context(self, account: str, credentials: Dict[str, str]):
+        def client(service: str) -> Any:
+            return self._client(service, credentials)
+
+        return DeployContext(
+            client=client,
+            account=account,
+            region=self.region,
+            template_dir=self.cfn_dir,
+            stack_name="hrp-drs-tech-adapter-local",
+            build_zip=self._build_zip,
+        )
+
+    def _deploy(self) -> None:
+        # The runtime env needs the DRS URL, known only now.
+        self.runtime.base_env.update(self.function_platform_env())
+        self._ctx = self._context(self.hub_account, self.credentials)
+        deployer = StackDeployer(self._ctx)
+        self.stack = deployer.deploy(
+            self.cfn_dir / MASTER_TEMPLATE, self.template_parameters()
+        )
+        self.function_names = [
+            d.ref
+            for d in self.stack.all_resources()
+            if d.type == "AWS::Lambda::Function" and d.emulated
+        ]
+        self.state_machine_arn = self.stack.outputs.get("StateMachineArn")
+        for spoke in self.scenario.spokes:
+            self._deploy_spoke(spoke)
+
+    def _deploy_spoke(self, spoke: Any) -> None:
+        creds = account_credentials(spoke.account_id)
+        ctx = self._context(spoke.account_id, creds)
+        params = {
+            "HubAccountId": self.hub_account,
+            "ExternalId": spoke.external_id,
+        }
+        if spoke.cross_account_role:
+            params["CrossAccountRoleName"] = spoke.cross_account_role
+        StackDeployer(ctx).deploy(
+            self.cfn_dir / SPOKE_TEMPLATE, params, stack_name="spoke-role"
+        )
+
+    # -- clients and environment --------------------------------------
+    def _client(self, service: str, credentials: Dict[str, str]) -> Any:
+        endpoint = self.drs_url if service == "drs" else self.endpoint
+        return boto3.client(
+            service,
+            region_name=self.region,
+            endpoint_url=endpoint,
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def client(self, service: str) -> Any:
+        """A boto3 client with the hub account's credentials."""
+        return self._client(service, self.credentials)
+
+    def env(self) -> Dict[str, str]:
+        """The variables a client needs (``export`` lines)."""
+        env = {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_DRS": self.drs_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            **self.credentials,
+        }
+        if self.api_url:
+            env["DRS_ORCH_API_URL"] = self.api_url
+        return env
+
+    # -- isolation ----------------------------------------------------
+    def reset(self, scenario: Optional[Scenario] = None) -> None:
+        """Fast per-test isolation: empty tables, fresh DRS state (the
+        scenario reloaded, or ``scenario`` loaded instead), no executions,
+        no published messages. Functions, roles and warm workers stay."""
+        from .isolation import reset_cloud
+
+        if scenario is not None:
+            self.scenario = scenario
+        reset_cloud(self)
