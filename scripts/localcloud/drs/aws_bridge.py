@@ -34,12 +34,24 @@ def ensure_network(
             key=lambda s: s.availability_zone,
         )
         return {"default": subnets[0].id} if subnets else {}
-    vpc = ec2.create_vpc(
-        network.vpc_cidr,
-        tags=[{"Key": "Name", "Value": f"drs-sim-{region}"}],
+    name = f"drs-sim-{network.vpc_cidr}"
+    found = ec2.describe_vpcs(filters={"tag:Name": [name]})
+    vpc = (
+        found[0]
+        if found
+        else ec2.create_vpc(
+            network.vpc_cidr, tags=[{"Key": "Name", "Value": name}]
+        )
     )
+    existing = {
+        s.cidr_block: s.id
+        for s in ec2.describe_subnets(filters={"vpc-id": [vpc.id]})
+    }
     result = {}
     for sub in network.subnets:
+        if sub.cidr in existing:  # loaded before (reset() keeps moto)
+            result[sub.name] = existing[sub.cidr]
+            continue
         zone = sub.availability_zone or f"{region}a"
         created = ec2.create_subnet(
             vpc.id,
@@ -66,7 +78,12 @@ def create_launch_template(
     if private_ip:
         nic["PrivateIpAddress"] = private_ip
     data = {"InstanceType": instance_type, "NetworkInterfaces": [nic]}
-    template = _ec2(account, region).create_launch_template(
+    ec2 = _ec2(account, region)
+    found = [t for t in ec2.describe_launch_templates() if t.name == name]
+    if found:  # loaded before (reset() keeps moto): a new version
+        found[0].create_version(data, "DRS launch template")
+        return found[0].id
+    template = ec2.create_launch_template(
         name, "AWS Elastic Disaster Recovery launch template", data, {}
     )
     return template.id

@@ -59,6 +59,12 @@ def _before_send(request: Any, **kwargs: Any) -> AWSResponse | None:
 BUILTIN_HANDLERS.append(("before-send.drs", _before_send))
 
 
+def patch_client(client: Any) -> Any:
+    """Add the handler to a client created before this module loaded."""
+    client.meta.events.register_first("before-send.drs", _before_send)
+    return client
+
+
 @contextlib.contextmanager
 def intercept_drs(simulator: Any) -> Iterator[Any]:
     """Route ``drs`` clients created inside the block to ``simulator``.

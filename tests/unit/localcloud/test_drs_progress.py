@@ -210,3 +210,24 @@ def test_same_seed_same_ids_and_timeline():
     # Then ids and log times repeat exactly, and differ with the seed
     assert first == second
     assert other[0] != first[0] and other[2] != first[2]
+
+
+def test_reset_and_reload_reuse_moto_resources(drs_factory):
+    # Given a loaded networked scenario
+    sim = drs_factory(NETWORKED)
+    before = {
+        s.server_id: s.launch_template_id for s in sim.servers(HUB, REGION)
+    }
+    sim.handle("DescribeJobs", {}, HUB, REGION)
+    # When the simulator is reset and the scenario loaded again
+    sim.reset()
+    assert sim.regions == {} and sim.call_count() == 0
+    sim.load(scenario_from_dict(NETWORKED))
+    # Then ids and launch templates are the same, subnets not duplicated
+    after = {
+        s.server_id: s.launch_template_id for s in sim.servers(HUB, REGION)
+    }
+    assert after == before
+    ec2 = boto3.client("ec2", region_name=REGION)
+    cidrs = [s["CidrBlock"] for s in ec2.describe_subnets()["Subnets"]]
+    assert cidrs.count("10.20.1.0/24") == 1
