@@ -1,0 +1,345 @@
+"""Start the DRS recovery of one wave (action ``start_wave_recovery``).
+
+Moved from the orchestration Lambda (``seeds/000_*`` §1): read the wave's
+protection group, resolve its servers (explicit ids, or tags through the
+query-handler), apply the launch configuration, ``start_recovery`` in the
+target account, then record the wave in the state and the execution record.
+Any failure ends the wave and the state ``failed`` with an ``error_code``;
+nothing is left half done (no job when launch config or resolution fails).
+"""
+
+from typing import Any, Callable, Dict, List, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from execution_routes import router
+from shared import clock
+from shared.account_context import get_account_context
+from shared.aws_clients import create_drs_client
+from shared.config import get_settings
+from shared.drs_limits import MAX_SERVERS_PER_JOB
+from shared.errors import InvocationError, NotFoundError, ValidationError
+from shared.lambda_invoke import invoke_function
+from shared.launch_config import apply_launch_configs
+from shared.logging_setup import get_logger
+from shared.tables import protection_groups_table
+from shared.target_accounts import account_context_for
+from shared.wave_state import mark_failed, save_wave, wave_name, wave_result
+
+logger = get_logger("execution-handler")
+
+TAG_EXECUTION = "DRSOrchExecutionId"
+TAG_WAVE = "DRSOrchWave"
+TAG_PLAN = "DRSOrchPlanId"
+
+ServerResolver = Callable[[str, Dict[str, str], Optional[Dict]], List[str]]
+
+
+class WaveStartError(Exception):
+    """A wave cannot start; ``code`` is the state's ``error_code``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def resolve_by_tags_via_lambda(
+    region: str, tags: Dict[str, str], account_context: Optional[Dict]
+) -> List[str]:
+    """Server ids from query-handler's ``query_servers_by_tags`` action."""
+    result = invoke_function(
+        get_settings().require("query_handler_arn"),
+        {
+            "action": "query_servers_by_tags",
+            "region": region,
+            "tags": tags,
+            "account_context": account_context,
+        },
+    )
+    return list((result or {}).get("server_ids") or [])
+
+
+def group_account_context(
+    group: Dict[str, Any],
+    state: Dict[str, Any],
+    accounts_table: Optional[Any] = None,
+) -> Optional[Dict[str, Any]]:
+    """The account a group's servers live in.
+
+    The state's context when it names the group's account (or the group
+    names none); otherwise the registered target account of the group
+    (``shared.target_accounts``), or its ``assumeRoleName`` when the
+    account is not registered.
+    """
+    context = get_account_context(state)
+    account_id = group.get("accountId")
+    if not account_id or (context or {}).get("accountId") == account_id:
+        return context
+    try:
+        return account_context_for(account_id, table=accounts_table)
+    except (NotFoundError, ValidationError) as error:
+        if not group.get("assumeRoleName"):
+            raise WaveStartError(
+                "TARGET_ACCOUNT_NOT_FOUND", error.message
+            ) from None
+    return {
+        "accountId": account_id,
+        "assumeRoleName": group["assumeRoleName"],
+        "isCurrentAccount": False,
+    }
+
+
+def _resolve_servers(
+    group: Dict[str, Any],
+    region: str,
+    context: Optional[Dict],
+    resolver: ServerResolver,
+) -> List[str]:
+    tags = group.get("serverSelectionTags") or {}
+    if tags:
+        try:
+            ids = resolver(region, dict(tags), context)
+        except (InvocationError, ClientError, BotoCoreError) as error:
+            raise WaveStartError(
+                "SERVER_RESOLUTION_FAILED",
+                f"resolving servers by tags {dict(tags)} failed: {error}",
+            ) from None
+    else:
+        ids = list(group.get("sourceServerIds") or [])
+    ids = list(dict.fromkeys(str(i) for i in ids))
+    if not ids:
+        what = f"tags {dict(tags)}" if tags else "an empty server list"
+        raise WaveStartError(
+            "NO_SERVERS_RESOLVED",
+            f"protection group {group.get('groupId')} resolved no servers "
+            f"({what})",
+        )
+    if len(ids) > MAX_SERVERS_PER_JOB:
+        raise WaveStartError(
+            "WAVE_SIZE_LIMIT_EXCEEDED",
+            f"{len(ids)} servers exceed the DRS limit of "
+            f"{MAX_SERVERS_PER_JOB} per job",
+        )
+    return ids
+
+
+def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
+    """sourceServerID -> hostname; raises for unknown servers."""
+    found: Dict[str, str] = {}
+    paginator = drs.get_paginator("describe_source_servers")
+    for page in paginator.paginate(filters={"sourceServerIDs": server_ids}):
+        for item in page.get("items", []):
+            hints = (item.get("sourceProperties") or {}).get(
+                "identificationHints"
+            ) or {}
+            found[item["sourceServerID"]] = hints.get("hostname") or ""
+    missing = [sid for sid in server_ids if sid not in found]
+    if missing:
+        raise WaveStartError(
+            "SOURCE_SERVER_NOT_FOUND",
+            "DRS source servers not found: " + ", ".join(missing),
+        )
+    return found
+
+
+def _record_wave(
+    state: Dict[str, Any], index: int, wave: Dict[str, Any], table: Any
+) -> None:
+    if state.get("execution_id"):
+        save_wave(
+            state["execution_id"],
+            index,
+            wave,
+            {"currentWave": index},
+            table=table,
+        )
+
+
+def _wave_record(
+    state: Dict[str, Any], index: int, group_id: Optional[str]
+) -> Dict[str, Any]:
+    wave = (state.get("waves") or [])[index]
+    return {
+        "waveNumber": wave.get("waveNumber", index),
+        "waveName": wave_name(state, index),
+        "protectionGroupId": group_id,
+    }
+
+
+def start_wave_recovery(
+    state: Dict[str, Any],
+    wave_number: int,
+    *,
+    server_resolver: Optional[ServerResolver] = None,
+    groups_table: Optional[Any] = None,
+    history_table: Optional[Any] = None,
+    accounts_table: Optional[Any] = None,
+    drs_client: Optional[Any] = None,
+    ec2_client: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Start wave ``wave_number`` (zero-based) and return the state.
+
+    The state is updated in place (``seeds/000_*``) and returned.
+    ``server_resolver(region, tags, account_context)`` resolves tag-based
+    groups; by default the query-handler is invoked (the legacy
+    orchestration passes ``server_discovery.query_drs_servers_by_tags``).
+    """
+    index = int(wave_number)
+    waves = state.get("waves") or []
+    state.update(
+        current_wave_number=index,
+        wave_completed=False,
+        current_wave_total_wait_time=0,
+        job_id=None,
+        server_ids=[],
+        job_account_context=None,
+        status="running",
+        paused_before_wave=None,
+        error=None,
+        error_code=None,
+    )
+    if not 0 <= index < len(waves):
+        return mark_failed(
+            state, "WAVE_NOT_FOUND", f"the plan has no wave {index}"
+        )
+    group_id = waves[index].get("protectionGroupId")
+    record = _wave_record(state, index, group_id)
+    entry = wave_result(state, index)
+    entry.update(status="STARTED", startTime=clock.iso_now())
+    try:
+        job, group_region, servers, context = _start(
+            state,
+            index,
+            group_id,
+            server_resolver or resolve_by_tags_via_lambda,
+            groups_table=groups_table,
+            accounts_table=accounts_table,
+            drs_client=drs_client,
+            ec2_client=ec2_client,
+        )
+    except WaveStartError as error:
+        logger.warning(
+            "wave start failed",
+            extra={"wave": index, "code": error.code, "error": str(error)},
+        )
+        mark_failed(state, error.code, f"{record['waveName']}: {error}")
+        record.update(
+            status="FAILED",
+            startTime=entry["startTime"],
+            endTime=entry["endTime"],
+            error=state["error"],
+            errorCode=error.code,
+            servers=[],
+        )
+        _record_wave(state, index, record, history_table)
+        return state
+    server_ids = list(servers)
+    job_id = job["jobID"]
+    state.update(
+        job_id=job_id,
+        region=group_region,
+        server_ids=server_ids,
+        job_account_context=context,
+    )
+    entry.update(
+        jobId=job_id,
+        region=group_region,
+        serverIds=server_ids,
+        serverStatuses=[
+            {
+                "sourceServerId": sid,
+                "launchStatus": "PENDING",
+                "recoveryInstanceId": None,
+            }
+            for sid in server_ids
+        ],
+    )
+    record.update(
+        status="STARTED",
+        jobId=job_id,
+        region=group_region,
+        startTime=entry["startTime"],
+        servers=[
+            {"sourceServerId": sid, "hostname": host, "status": "PENDING"}
+            for sid, host in servers.items()
+        ],
+    )
+    _record_wave(state, index, record, history_table)
+    logger.info(
+        "wave started",
+        extra={"wave": index, "jobId": job_id, "servers": len(server_ids)},
+    )
+    return state
+
+
+def _start(
+    state: Dict[str, Any],
+    index: int,
+    group_id: Optional[str],
+    resolver: ServerResolver,
+    *,
+    groups_table: Optional[Any],
+    accounts_table: Optional[Any],
+    drs_client: Optional[Any],
+    ec2_client: Optional[Any],
+):
+    """Resolve, configure and launch.
+
+    Returns (job, region, {server id: hostname}, account context).
+    """
+    group = None
+    if group_id:
+        table = groups_table or protection_groups_table()
+        group = table.get_item(Key={"groupId": group_id}).get("Item")
+    if not group:
+        raise WaveStartError(
+            "PROTECTION_GROUP_NOT_FOUND",
+            f"protection group {group_id} not found",
+        )
+    region = group.get("region") or state.get("region")
+    context = group_account_context(group, state, accounts_table)
+    server_ids = _resolve_servers(group, region, context, resolver)
+    try:
+        drs = drs_client or create_drs_client(region, context)
+        hosts = _hostnames(drs, server_ids)
+    except (ClientError, BotoCoreError) as error:
+        raise WaveStartError(
+            "DRS_DESCRIBE_FAILED", f"describing source servers: {error}"
+        ) from None
+    applied = apply_launch_configs(
+        group,
+        server_ids,
+        region=region,
+        account_context=context,
+        drs_client=drs,
+        ec2_client=ec2_client,
+    )
+    if not applied.ok:
+        raise WaveStartError(
+            "LAUNCH_CONFIG_FAILED",
+            "launch configuration failed for " + applied.error_summary(),
+        )
+    tags = {
+        TAG_EXECUTION: str(state.get("execution_id") or ""),
+        TAG_WAVE: str(index),
+        TAG_PLAN: str(state.get("plan_id") or ""),
+    }
+    try:
+        job = drs.start_recovery(
+            sourceServers=[{"sourceServerID": sid} for sid in server_ids],
+            isDrill=bool(state.get("is_drill", True)),
+            tags={k: v for k, v in tags.items() if v},
+        )["job"]
+    except (ClientError, BotoCoreError) as error:
+        raise WaveStartError(
+            "DRS_START_RECOVERY_FAILED", f"start_recovery failed: {error}"
+        ) from None
+    return job, region, hosts, context
+
+
+@router.action("start_wave_recovery")
+def start_wave_recovery_action(event: Dict[str, Any]) -> Dict[str, Any]:
+    """``{"action": "start_wave_recovery", "state", "wave_number"}``."""
+    return start_wave_recovery(
+        dict(event.get("state") or {}), int(event.get("wave_number") or 0)
+    )

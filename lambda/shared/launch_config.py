@@ -1,0 +1,256 @@
+"""Apply a protection group's launch configuration to its DRS servers.
+
+ONE code path, used by the wave engine before every recovery
+(``wave_recovery.start_wave_recovery``) and by the data-management-handler's
+``apply_launch_configs`` endpoint: call :func:`apply_launch_configs`.
+
+For every server, the effective configuration
+(``shared.config_merge.get_effective_launch_config``: group ``launchConfig``
+overlaid with the server's overrides) is applied in the TARGET account:
+
+* DRS launch settings (``update_launch_configuration``):
+  ``launchDisposition``, ``targetInstanceTypeRightSizingMethod``,
+  ``copyPrivateIp``, ``copyTags``, ``licensing``, ``postLaunchEnabled``;
+* the server's EC2 launch template (the one DRS owns, from
+  ``get_launch_configuration``): a new version with ``subnetId``,
+  ``securityGroupIds``, ``instanceType``, ``staticPrivateIp`` and
+  ``instanceProfileName`` / ``instanceProfileArn``, set as default.
+
+Servers run in parallel on a bounded thread pool. When any server fails,
+the servers already changed are rolled back (previous DRS settings and
+previous default template version restored), so a failed apply leaves DRS
+as it found it.
+"""
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.config_merge import get_effective_launch_config
+from shared.logging_setup import get_logger
+
+logger = get_logger("launch-config")
+
+DEFAULT_MAX_WORKERS = 8
+DRS_FIELDS = (
+    "launchDisposition",
+    "targetInstanceTypeRightSizingMethod",
+    "copyPrivateIp",
+    "copyTags",
+    "licensing",
+    "postLaunchEnabled",
+)
+EC2_FIELDS = (
+    "subnetId",
+    "securityGroupIds",
+    "instanceType",
+    "staticPrivateIp",
+    "instanceProfileName",
+    "instanceProfileArn",
+)
+APPLIED = "APPLIED"
+FAILED = "FAILED"
+
+
+@dataclass
+class LaunchConfigResult:
+    """Per-server outcome of one apply (``servers`` in input order)."""
+
+    servers: List[Dict[str, Any]] = field(default_factory=list)
+    rolled_back: bool = False
+
+    @property
+    def failed(self) -> List[Dict[str, Any]]:
+        return [s for s in self.servers if s["status"] == FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def error_summary(self) -> str:
+        """One line naming every failed server and its error."""
+        return "; ".join(
+            f"{s['sourceServerId']}: {s.get('error')}" for s in self.failed
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "applied": sum(1 for s in self.servers if s["status"] == APPLIED),
+            "failed": len(self.failed),
+            "rolledBack": self.rolled_back,
+            "servers": copy.deepcopy(self.servers),
+        }
+
+
+def drs_settings(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The DRS ``update_launch_configuration`` members of a config.
+
+    A fixed instance type only sticks with right-sizing off, and a static
+    private IP only with ``copyPrivateIp`` off, so those are implied.
+    """
+    settings = {k: config[k] for k in DRS_FIELDS if k in config}
+    if config.get("instanceType"):
+        settings.setdefault("targetInstanceTypeRightSizingMethod", "NONE")
+    if config.get("staticPrivateIp"):
+        settings["copyPrivateIp"] = False
+    return settings
+
+
+def template_data(
+    config: Dict[str, Any], current: Dict[str, Any]
+) -> Dict[str, Any]:
+    """Launch template data: ``current`` with the config's EC2 fields."""
+    data = copy.deepcopy(current)
+    if config.get("instanceType"):
+        data["InstanceType"] = config["instanceType"]
+    if config.get("instanceProfileArn"):
+        data["IamInstanceProfile"] = {"Arn": config["instanceProfileArn"]}
+    elif config.get("instanceProfileName"):
+        data["IamInstanceProfile"] = {"Name": config["instanceProfileName"]}
+    nic_fields = ("subnetId", "securityGroupIds", "staticPrivateIp")
+    if any(config.get(k) for k in nic_fields):
+        nics = data.get("NetworkInterfaces") or [{"DeviceIndex": 0}]
+        nic = dict(nics[0])
+        nic.setdefault("DeviceIndex", 0)
+        if config.get("subnetId"):
+            nic["SubnetId"] = config["subnetId"]
+        if config.get("securityGroupIds"):
+            nic["Groups"] = list(config["securityGroupIds"])
+        if config.get("staticPrivateIp"):
+            nic["PrivateIpAddress"] = config["staticPrivateIp"]
+            nic.pop("PrivateIpAddresses", None)
+        data["NetworkInterfaces"] = [nic] + list(nics[1:])
+    return data
+
+
+def _latest_version(ec2: Any, template_id: str) -> Dict[str, Any]:
+    versions = ec2.describe_launch_template_versions(
+        LaunchTemplateId=template_id, Versions=["$Latest"]
+    )["LaunchTemplateVersions"]
+    return versions[0] if versions else {}
+
+
+def _default_version(ec2: Any, template_id: str) -> Optional[int]:
+    templates = ec2.describe_launch_templates(LaunchTemplateIds=[template_id])[
+        "LaunchTemplates"
+    ]
+    return templates[0].get("DefaultVersionNumber") if templates else None
+
+
+def _apply_one(
+    drs: Any, ec2: Any, group: Dict[str, Any], server_id: str
+) -> Dict[str, Any]:
+    config = get_effective_launch_config(group, server_id)
+    outcome: Dict[str, Any] = {"sourceServerId": server_id}
+    previous = drs.get_launch_configuration(sourceServerID=server_id)
+    template_id = previous.get("ec2LaunchTemplateID")
+    outcome["launchTemplateId"] = template_id
+    settings = drs_settings(config)
+    if settings:
+        outcome["previousDrs"] = {
+            k: previous[k] for k in settings if k in previous
+        }
+        drs.update_launch_configuration(sourceServerID=server_id, **settings)
+        outcome["drsUpdated"] = sorted(settings)
+    if template_id and any(config.get(k) for k in EC2_FIELDS):
+        latest = _latest_version(ec2, template_id)
+        current = latest.get("LaunchTemplateData") or {}
+        wanted = template_data(config, current)
+        if wanted != current:
+            outcome["previousDefaultVersion"] = _default_version(
+                ec2, template_id
+            )
+            created = ec2.create_launch_template_version(
+                LaunchTemplateId=template_id,
+                LaunchTemplateData=wanted,
+                VersionDescription="DRS orchestration launch config",
+            )["LaunchTemplateVersion"]["VersionNumber"]
+            ec2.modify_launch_template(
+                LaunchTemplateId=template_id, DefaultVersion=str(created)
+            )
+            outcome["launchTemplateVersion"] = created
+    outcome["status"] = APPLIED
+    return outcome
+
+
+def _safe_apply(
+    drs: Any, ec2: Any, group: Dict[str, Any], server_id: str
+) -> Dict[str, Any]:
+    try:
+        return _apply_one(drs, ec2, group, server_id)
+    except (ClientError, BotoCoreError, KeyError, ValueError) as error:
+        logger.warning(
+            "launch config failed",
+            extra={"sourceServerId": server_id, "error": str(error)},
+        )
+        return {
+            "sourceServerId": server_id,
+            "status": FAILED,
+            "error": str(error),
+        }
+
+
+def _rollback(drs: Any, ec2: Any, outcome: Dict[str, Any]) -> None:
+    """Best effort: restore what ``_apply_one`` changed on one server."""
+    server_id = outcome["sourceServerId"]
+    try:
+        if outcome.get("previousDefaultVersion"):
+            ec2.modify_launch_template(
+                LaunchTemplateId=outcome["launchTemplateId"],
+                DefaultVersion=str(outcome["previousDefaultVersion"]),
+            )
+        if outcome.get("previousDrs"):
+            drs.update_launch_configuration(
+                sourceServerID=server_id, **outcome["previousDrs"]
+            )
+        outcome["status"] = "ROLLED_BACK"
+    except (ClientError, BotoCoreError) as error:
+        logger.error(
+            "launch config rollback failed",
+            extra={"sourceServerId": server_id, "error": str(error)},
+        )
+        outcome["rollbackError"] = str(error)
+
+
+def apply_launch_configs(
+    group: Dict[str, Any],
+    server_ids: List[str],
+    *,
+    region: Optional[str] = None,
+    account_context: Optional[Dict[str, Any]] = None,
+    drs_client: Optional[Any] = None,
+    ec2_client: Optional[Any] = None,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    rollback_on_failure: bool = True,
+) -> LaunchConfigResult:
+    """Apply ``group``'s effective launch config to ``server_ids``.
+
+    ``region`` defaults to the group's region; clients are created in the
+    account of ``account_context`` unless injected. Never raises for a
+    server's AWS error: the result lists each server's ``status``
+    (``APPLIED``, ``FAILED``, or ``ROLLED_BACK`` after another server
+    failed) and ``error``.
+    """
+    region = region or group.get("region")
+    drs = drs_client or create_drs_client(region, account_context)
+    ec2 = ec2_client or create_ec2_client(region, account_context)
+    result = LaunchConfigResult()
+    if not server_ids:
+        return result
+    workers = max(1, min(max_workers, len(server_ids)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        result.servers = list(
+            pool.map(lambda sid: _safe_apply(drs, ec2, group, sid), server_ids)
+        )
+    if result.failed and rollback_on_failure:
+        for outcome in result.servers:
+            if outcome["status"] == APPLIED:
+                _rollback(drs, ec2, outcome)
+        result.rolled_back = True
+    for outcome in result.servers:
+        outcome.pop("previousDrs", None)
+    return result

@@ -1,0 +1,429 @@
+"""The one orchestration core behind both orchestration functions.
+
+The state machine calls ``{"action": begin | poll_wave_status |
+store_task_token | resume_wave | record_failure, "application": S, ...}``
+(CONTRACTS §2). The core coordinates waves and owns the execution
+record's status; the DRS work happens behind an :class:`OperationsPort`:
+
+* generic function (``dr-orchestration-stepfunction``): the port invokes
+  the execution-handler / query-handler (Lambda invoke);
+* legacy function (``orchestration-stepfunctions``): the port calls
+  ``wave_recovery`` / ``wave_status`` in-process.
+
+No DRS code here. Any exception from the port (``InvocationError``,
+timeouts, an unexpected error in-process) ends the state ``failed`` with
+the error, and the record FAILED — the same for both ports.
+"""
+
+from datetime import datetime
+from typing import Any, Callable, Dict, Optional, Protocol
+
+from botocore.exceptions import ClientError
+
+from shared import clock, statuses
+from shared.config import get_settings
+from shared.errors import InvalidStateError, InvocationError, NotFoundError
+from shared.execution_records import get_execution, transition_status
+from shared.logging_setup import get_logger
+from shared.notifications import publish_execution_event
+from shared.responses import to_jsonable
+from shared.tables import execution_history_table
+from shared.wave_state import is_terminal, mark_failed
+
+logger = get_logger("orchestration")
+
+WAVE_KEYS = (
+    "waveNumber",
+    "waveName",
+    "protectionGroupId",
+    "pauseBeforeWave",
+    "dependsOnWaves",
+)
+# State status -> (record status, notification event).
+FINISH = {
+    "completed": (statuses.COMPLETED, "EXECUTION_COMPLETED"),
+    "failed": (statuses.FAILED, "EXECUTION_FAILED"),
+    "timeout": (statuses.TIMEOUT, "EXECUTION_TIMEOUT"),
+    "cancelled": (statuses.CANCELLED, "EXECUTION_CANCELLED"),
+}
+FINISH_FROM = {
+    statuses.COMPLETED: frozenset({statuses.RUNNING}),
+    statuses.FAILED: frozenset(
+        {
+            statuses.PENDING,
+            statuses.RUNNING,
+            statuses.PAUSED,
+            statuses.CANCELLING,
+        }
+    ),
+    statuses.TIMEOUT: frozenset({statuses.RUNNING, statuses.CANCELLING}),
+    statuses.CANCELLED: frozenset({statuses.CANCELLING}),
+}
+
+
+class OperationsPort(Protocol):
+    """How the core reaches the DRS operations."""
+
+    def start_wave(
+        self, state: Dict[str, Any], wave_number: int
+    ) -> Dict[str, Any]:
+        """Start wave ``wave_number``; the updated state."""
+
+    def poll(self, state: Dict[str, Any]) -> Dict[str, Any]:
+        """Poll the current wave; the updated state."""
+
+
+class ExecutionCancelled(Exception):
+    """Raised by ``store_task_token`` when the execution was cancelled
+    before it paused; the state machine catches ``ExecutionCancelled``."""
+
+
+def _table(table: Optional[Any]) -> Any:
+    return table if table is not None else execution_history_table()
+
+
+def _details(state: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+    details = {
+        "executionId": state.get("execution_id"),
+        "planId": state.get("plan_id"),
+        "planName": state.get("plan_name"),
+        "status": state.get("status"),
+    }
+    details.update({k: v for k, v in extra.items() if v is not None})
+    return {k: v for k, v in details.items() if v is not None}
+
+
+def _seconds_between(start: Optional[str], end: str) -> Optional[int]:
+    try:
+        begin = datetime.fromisoformat(str(start))
+        return max(
+            0, int((datetime.fromisoformat(end) - begin).total_seconds())
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def run_port(
+    operation: Callable[..., Dict[str, Any]],
+    state: Dict[str, Any],
+    *args: Any,
+) -> Dict[str, Any]:
+    """Call a port operation; any error ends the state ``failed``."""
+    try:
+        return to_jsonable(operation(to_jsonable(state), *args))
+    except Exception as error:  # noqa: BLE001 - recorded as the failure
+        code = (
+            "HANDLER_INVOCATION_FAILED"
+            if isinstance(error, InvocationError)
+            else "WAVE_OPERATION_FAILED"
+        )
+        logger.exception("wave operation failed", extra={"code": code})
+        return mark_failed(state, code, str(error) or type(error).__name__)
+
+
+def finish_execution(
+    state: Dict[str, Any], table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Record a terminal state on the execution (once) and notify.
+
+    Running and paused states are left alone. A record already in the
+    target status is not written again (Step Functions may retry).
+    """
+    if state.get("status") not in FINISH:
+        return state
+    target, event = FINISH[state["status"]]
+    now = clock.iso_now()
+    state.setdefault("end_time", None)
+    state["end_time"] = state["end_time"] or now
+    state["duration_seconds"] = _seconds_between(
+        state.get("start_time"), state["end_time"]
+    )
+    execution_id = state.get("execution_id")
+    if not execution_id:
+        return state
+    table = _table(table)
+    updates = {
+        "endTime": state["end_time"],
+        "currentWave": state.get("current_wave_number"),
+        "statusReason": state.get("status_reason"),
+        "error": state.get("error"),
+        "errorCode": state.get("error_code"),
+    }
+    try:
+        record = get_execution(execution_id, table)
+        if record.get("status") == target:
+            return state
+        duration = _seconds_between(
+            record.get("startTime"), updates["endTime"]
+        )
+        updates["durationSeconds"] = duration
+        transition_status(
+            execution_id,
+            target,
+            {k: v for k, v in updates.items() if v is not None},
+            table=table,
+            allowed_from=FINISH_FROM[target],
+        )
+    except (InvalidStateError, NotFoundError) as error:
+        logger.error("execution not finished", extra={"error": str(error)})
+        return state
+    publish_execution_event(
+        event,
+        _details(
+            state, error=state.get("error"), errorCode=state.get("error_code")
+        ),
+    )
+    return state
+
+
+def _new_record(state: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        "executionId": state["execution_id"],
+        "planId": state.get("plan_id"),
+        "planName": state.get("plan_name"),
+        "executionType": "DRILL" if state.get("is_drill") else "RECOVERY",
+        "isDrill": bool(state.get("is_drill")),
+        "status": statuses.PENDING,
+        "initiatedBy": "step-functions",
+        "startTime": state["start_time"],
+        "updatedTime": clock.epoch(),
+        "version": 0,
+        "accountContext": state.get("accountContext") or {},
+        "totalWaves": state["total_waves"],
+        "currentWave": 0,
+        "waves": _pending_waves(state),
+    }
+
+
+def _pending_waves(state: Dict[str, Any]) -> list:
+    return [
+        {
+            "waveNumber": wave.get("waveNumber", index),
+            "waveName": wave.get("waveName") or f"Wave {index + 1}",
+            "protectionGroupId": wave.get("protectionGroupId"),
+            "status": statuses.WAVE_PENDING,
+            "servers": [],
+        }
+        for index, wave in enumerate(state["waves"])
+    ]
+
+
+def build_state(event: Dict[str, Any]) -> Dict[str, Any]:
+    """The initial state from the state machine input (CONTRACTS §3)."""
+    plan = event.get("plan") or {}
+    application = event.get("application") or {}
+    waves = sorted(
+        (
+            {k: w[k] for k in WAVE_KEYS if k in w}
+            for w in to_jsonable(plan.get("waves") or [])
+        ),
+        key=lambda w: int(w.get("waveNumber") or 0),
+    )
+    settings = get_settings()
+    return {
+        "plan_id": plan.get("planId"),
+        "plan_name": plan.get("planName"),
+        "execution_id": event.get("executionId")
+        or application.get("execution_id"),
+        "execution_arn": event.get("execution"),
+        "is_drill": bool(event.get("isDrill", True)),
+        "accountContext": event.get("accountContext") or {},
+        "waves": waves,
+        "total_waves": len(waves),
+        "current_wave_number": 0,
+        "completed_waves": 0,
+        "failed_waves": 0,
+        "wave_completed": False,
+        "all_waves_completed": False,
+        "status": "running",
+        "status_reason": None,
+        "paused_before_wave": None,
+        "job_id": None,
+        "region": None,
+        "server_ids": [],
+        "wave_results": [],
+        "current_wave_update_time": settings.wave_poll_interval_seconds,
+        "current_wave_total_wait_time": 0,
+        "current_wave_max_wait_time": settings.wave_max_wait_seconds,
+        "start_time": clock.iso_now(),
+        "end_time": None,
+        "duration_seconds": None,
+        "error": None,
+        "error_code": None,
+    }
+
+
+def _mark_running(state: Dict[str, Any], table: Any) -> Optional[str]:
+    """PENDING -> RUNNING (creating the record if missing).
+
+    Returns the record's status when it cannot run (CANCELLING).
+    """
+    try:
+        table.put_item(
+            Item=_new_record(state),
+            ConditionExpression="attribute_not_exists(executionId)",
+        )
+    except ClientError as error:
+        if (
+            error.response["Error"]["Code"]
+            != "ConditionalCheckFailedException"
+        ):
+            raise
+    record = get_execution(state["execution_id"], table)
+    if record.get("startTime"):
+        state["start_time"] = record["startTime"]
+    arn = state.get("execution_arn")
+    if record.get("status") == statuses.CANCELLING:
+        return statuses.CANCELLING
+    if record.get("status") == statuses.RUNNING and (
+        record.get("stateMachineExecutionArn") == arn
+    ):
+        return None  # Begin retried after the transition.
+    updates = {"totalWaves": state["total_waves"], "currentWave": 0}
+    if arn:
+        updates["stateMachineExecutionArn"] = arn
+    if len(record.get("waves") or []) != state["total_waves"]:
+        updates["waves"] = _pending_waves(state)
+    transition_status(
+        state["execution_id"], statuses.RUNNING, updates, table=table
+    )
+    return None
+
+
+def begin_wave_plan(
+    event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Build the state, mark the record RUNNING, start the first wave."""
+    state = build_state(event)
+    table = _table(table)
+    if state["execution_id"]:
+        if _mark_running(state, table) == statuses.CANCELLING:
+            mark_failed(
+                state,
+                "EXECUTION_CANCELLED",
+                "cancelled before start",
+                status="cancelled",
+            )
+            state["all_waves_completed"] = True
+            return finish_execution(state, table)
+    publish_execution_event("EXECUTION_STARTED", _details(state))
+    if not state["waves"]:
+        state.update(
+            status="completed",
+            all_waves_completed=True,
+            wave_completed=True,
+            status_reason="the plan has no waves",
+        )
+        return finish_execution(state, table)
+    state = run_port(port.start_wave, state, 0)
+    return finish_execution(state, table)
+
+
+def poll_wave_status(
+    event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Poll the current wave through the port."""
+    state = dict(event.get("application") or {})
+    if is_terminal(state):
+        return state
+    state = run_port(port.poll, state)
+    return finish_execution(state, table)
+
+
+def store_task_token(
+    event: Dict[str, Any], table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Persist the task token: RUNNING -> PAUSED, ``pausedBeforeWave``."""
+    state = dict(event.get("application") or {})
+    table = _table(table)
+    execution_id = state.get("execution_id")
+    record = get_execution(execution_id, table)
+    if record.get("status") == statuses.CANCELLING:
+        mark_failed(
+            state,
+            "EXECUTION_CANCELLED",
+            "cancelled while pausing",
+            status="cancelled",
+        )
+        state["all_waves_completed"] = True
+        finish_execution(state, table)
+        raise ExecutionCancelled(f"execution {execution_id} was cancelled")
+    transition_status(
+        execution_id,
+        statuses.PAUSED,
+        {
+            "taskToken": event.get("taskToken"),
+            "pausedBeforeWave": state.get("paused_before_wave"),
+            "pauseRequested": False,
+        },
+        table=table,
+    )
+    publish_execution_event(
+        "EXECUTION_PAUSED",
+        _details(state, pausedBeforeWave=state.get("paused_before_wave")),
+    )
+    return state
+
+
+def resume_wave(
+    event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Start the wave the execution paused before."""
+    state = dict(event.get("application") or {})
+    table = _table(table)
+    wave_number = state.get("paused_before_wave")
+    record = get_execution(state["execution_id"], table)
+    if record.get("status") == statuses.CANCELLING:
+        mark_failed(
+            state,
+            "EXECUTION_CANCELLED",
+            "cancelled while paused",
+            status="cancelled",
+        )
+        state["all_waves_completed"] = True
+        return finish_execution(state, table)
+    if record.get("status") == statuses.PAUSED:
+        transition_status(
+            state["execution_id"],
+            statuses.RUNNING,
+            {"pausedBeforeWave": None, "taskToken": None},
+            table=table,
+        )
+        publish_execution_event("EXECUTION_RESUMED", _details(state))
+    if wave_number is None:
+        state = mark_failed(
+            state, "NOTHING_TO_RESUME", "the state has no paused_before_wave"
+        )
+        return finish_execution(state, table)
+    state.update(status="running", paused_before_wave=None)
+    state = run_port(port.start_wave, state, int(wave_number))
+    return finish_execution(state, table)
+
+
+def record_failure(
+    event: Dict[str, Any], table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """The state machine's ``States.ALL`` catch: record FAILED."""
+    state = dict(event.get("application") or {})
+    error = str(event.get("error") or "States.ALL")
+    cause = str(event.get("cause") or "")[:2000]
+    mark_failed(state, "ORCHESTRATION_ERROR", f"{error}: {cause}".strip(": "))
+    return finish_execution(state, table)
+
+
+def handle(
+    event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Dispatch a state machine event to the core."""
+    action = event.get("action")
+    if action == "begin":
+        return begin_wave_plan(event, port, table)
+    if action == "poll_wave_status":
+        return poll_wave_status(event, port, table)
+    if action == "store_task_token":
+        return store_task_token(event, table)
+    if action == "resume_wave":
+        return resume_wave(event, port, table)
+    if action == "record_failure":
+        return record_failure(event, table)
+    raise ValueError(f"unknown orchestration action {action!r}")

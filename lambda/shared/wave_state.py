@@ -1,0 +1,91 @@
+"""Helpers on the orchestration state (CONTRACTS §3) and on ``waves[i]``
+of the execution record, shared by the wave engine and the orchestration
+core. No DRS code here."""
+
+from typing import Any, Dict, List, Optional
+
+from shared import clock
+from shared.tables import execution_history_table
+
+FAILED = "failed"
+TERMINAL_STATE_STATUSES = ("completed", "failed", "cancelled", "timeout")
+
+
+def wave_name(state: Dict[str, Any], index: int) -> str:
+    """The wave's name, or ``Wave <n>``."""
+    waves = state.get("waves") or []
+    wave = waves[index] if 0 <= index < len(waves) else {}
+    return str(wave.get("waveName") or f"Wave {index + 1}")
+
+
+def wave_result(state: Dict[str, Any], index: int) -> Dict[str, Any]:
+    """The ``wave_results`` entry of wave ``index`` (created if absent)."""
+    results: List[Dict[str, Any]] = state.setdefault("wave_results", [])
+    for entry in results:
+        if entry.get("waveIndex") == index:
+            return entry
+    wave = (state.get("waves") or [{}])[index] if state.get("waves") else {}
+    entry = {
+        "waveIndex": index,
+        "waveNumber": wave.get("waveNumber", index),
+        "waveName": wave_name(state, index),
+        "status": "PENDING",
+    }
+    results.append(entry)
+    return entry
+
+
+def mark_failed(
+    state: Dict[str, Any],
+    error_code: str,
+    error: str,
+    status: str = FAILED,
+) -> Dict[str, Any]:
+    """End the current wave and the state with ``status`` and an error."""
+    state["status"] = status
+    state["error"] = error
+    state["error_code"] = error_code
+    state["status_reason"] = error
+    state["wave_completed"] = True
+    index = state.get("current_wave_number")
+    if isinstance(index, int) and state.get("waves"):
+        entry = wave_result(state, index)
+        entry["status"] = "CANCELLED" if status == "cancelled" else "FAILED"
+        entry["endTime"] = clock.iso_now()
+        entry["error"] = error
+        entry["errorCode"] = error_code
+    return state
+
+
+def is_terminal(state: Dict[str, Any]) -> bool:
+    """True when the state machine should stop (any end status)."""
+    return state.get("status") in TERMINAL_STATE_STATUSES
+
+
+def save_wave(
+    execution_id: str,
+    index: int,
+    wave: Dict[str, Any],
+    extra: Optional[Dict[str, Any]] = None,
+    table: Optional[Any] = None,
+) -> None:
+    """Write ``waves[index]`` (and ``extra`` attributes) on the record.
+
+    Only that list element is replaced, so concurrent writers of other
+    attributes (the lifecycle API setting CANCELLING) are not overwritten.
+    """
+    table = table or execution_history_table()
+    names = {"#waves": "waves"}
+    values: Dict[str, Any] = {":wave": wave, ":now": clock.epoch()}
+    sets = [f"#waves[{int(index)}] = :wave", "updatedTime = :now"]
+    for position, (key, value) in enumerate((extra or {}).items()):
+        names[f"#x{position}"] = key
+        values[f":x{position}"] = value
+        sets.append(f"#x{position} = :x{position}")
+    table.update_item(
+        Key={"executionId": execution_id},
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression="attribute_exists(executionId)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )

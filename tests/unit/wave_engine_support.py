@@ -1,0 +1,207 @@
+"""Shared set-up for the wave engine tests (issue 6).
+
+``wave_engine(monkeypatch, faults=...)`` yields an :class:`Engine`: moto
+(Lambda without Docker), the five tables, the DRS simulator on the sample
+three-tier scenario (manual clock) and moto's Lambda invoke routed to the
+real handlers in-process, recording every invocation.
+"""
+
+import contextlib
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional
+from unittest import mock
+
+import boto3
+import yaml
+
+from tests.helpers import REGION, create_tables, load_handler
+
+HUB = "123456789012"
+SPOKE = "210987654321"
+PREFIX = f"arn:aws:lambda:{REGION}:{HUB}:function:hrp-drs-tech-adapter"
+FUNCTIONS = {
+    "execution-handler": f"{PREFIX}-execution-handler-dev",
+    "query-handler": f"{PREFIX}-query-handler-dev",
+    "dr-orchestration-stepfunction": f"{PREFIX}-dr-orch-sf-dev",
+    "orchestration-stepfunctions": f"{PREFIX}-orch-sf-dev",
+}
+# Generous enough for the sample scenario's slowest server.
+LAUNCH_SECONDS = 1200
+
+
+@dataclass
+class Engine:
+    """Everything a wave engine test touches."""
+
+    sim: Any
+    tables: Dict[str, Any]
+    invocations: List[Dict[str, Any]] = field(default_factory=list)
+    fail_functions: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> Any:
+        return self.tables["PROTECTION_GROUPS_TABLE"]
+
+    @property
+    def history(self) -> Any:
+        return self.tables["EXECUTION_HISTORY_TABLE"]
+
+    def ids(self, hostname_prefix: str, account: str = HUB) -> List[str]:
+        """Source server ids whose hostname starts with the prefix."""
+        return [
+            s.server_id
+            for s in self.sim.servers(account, REGION)
+            if s.spec.hostname.startswith(hostname_prefix)
+        ]
+
+    def advance(self, seconds: float = LAUNCH_SECONDS) -> None:
+        """Move simulated DRS time forward."""
+        self.sim.clock.advance(seconds)
+        self.sim.tick()
+
+    def add_group(self, group_id: str, **attrs: Any) -> Dict[str, Any]:
+        item = {
+            "groupId": group_id,
+            "groupName": group_id,
+            "region": REGION,
+            "accountId": HUB,
+            "version": 1,
+        }
+        item.update(attrs)
+        self.groups.put_item(Item=item)
+        return item
+
+    def add_record(self, execution_id: str, total_waves: int, **attrs):
+        item = {
+            "executionId": execution_id,
+            "planId": "plan-1",
+            "planName": "Plan One",
+            "executionType": "DRILL",
+            "isDrill": True,
+            "status": "RUNNING",
+            "startTime": "2026-01-01T00:00:00+00:00",
+            "version": 1,
+            "waves": [
+                {"waveNumber": i, "status": "PENDING", "servers": []}
+                for i in range(total_waves)
+            ],
+        }
+        item.update(attrs)
+        self.history.put_item(Item=item)
+        return item
+
+    def record(self, execution_id: str) -> Dict[str, Any]:
+        return self.history.get_item(
+            Key={"executionId": execution_id}, ConsistentRead=True
+        )["Item"]
+
+    def calls(self, folder: str) -> List[Dict[str, Any]]:
+        """Payloads of the invocations of one function."""
+        return [c["payload"] for c in self.invocations if c["fn"] == folder]
+
+
+def base_state(waves: List[Dict[str, Any]], **overrides: Any) -> dict:
+    """A state as ``begin`` builds it (CONTRACTS §3)."""
+    state = {
+        "plan_id": "plan-1",
+        "plan_name": "Plan One",
+        "execution_id": "exec-1",
+        "execution_arn": None,
+        "is_drill": True,
+        "accountContext": {"accountId": HUB, "isCurrentAccount": True},
+        "waves": waves,
+        "total_waves": len(waves),
+        "current_wave_number": 0,
+        "completed_waves": 0,
+        "failed_waves": 0,
+        "wave_completed": False,
+        "all_waves_completed": False,
+        "status": "running",
+        "paused_before_wave": None,
+        "job_id": None,
+        "region": None,
+        "server_ids": [],
+        "wave_results": [],
+        "current_wave_update_time": 30,
+        "current_wave_total_wait_time": 0,
+        "current_wave_max_wait_time": 3600,
+        "start_time": "2026-01-01T00:00:00+00:00",
+    }
+    state.update(overrides)
+    return state
+
+
+def _folder_of(function_name: str) -> Optional[str]:
+    for folder, arn in FUNCTIONS.items():
+        if function_name in (arn, arn.rsplit(":", 1)[-1]):
+            return folder
+    return None
+
+
+@contextlib.contextmanager
+def _route_lambda(engine: Engine) -> Iterator[None]:
+    """Run moto Lambda invokes through the real handlers in-process."""
+
+    def invoke(self, function_name, qualifier, body, headers, resp_headers):
+        folder = _folder_of(function_name)
+        payload = json.loads(body or "{}")
+        engine.invocations.append({"fn": folder, "payload": payload})
+        if folder in engine.fail_functions:
+            resp_headers["x-amz-function-error"] = "Unhandled"
+            error = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": engine.fail_functions[folder],
+            }
+            return json.dumps(error).encode()
+        try:
+            result = load_handler(folder).lambda_handler(payload, None)
+        except Exception as error:  # noqa: BLE001 - like Lambda does
+            resp_headers["x-amz-function-error"] = "Unhandled"
+            body = {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+            }
+            return json.dumps(body).encode()
+        return json.dumps(result).encode()
+
+    target = "moto.awslambda_simple.models.LambdaSimpleBackend.invoke"
+    with mock.patch(target, invoke):
+        yield
+
+
+def scenario_dict(faults: Optional[List[dict]] = None) -> dict:
+    """The sample three-tier scenario with extra faults."""
+    from localcloud.scenario import DEFAULT_SCENARIO
+
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    data = copy.deepcopy(data)
+    data["faults"] = list(faults or [])
+    return data
+
+
+@contextlib.contextmanager
+def wave_engine(
+    monkeypatch: Any, faults: Optional[List[dict]] = None
+) -> Iterator[Engine]:
+    """moto + tables + DRS simulator + routed Lambda invokes."""
+    from moto import mock_aws
+
+    from localcloud.drs.testing import simulated_drs
+    from localcloud.scenario import scenario_from_dict
+    from tests.helpers import reset_shared_caches
+
+    monkeypatch.setenv("EXECUTION_HANDLER_ARN", FUNCTIONS["execution-handler"])
+    monkeypatch.setenv("QUERY_HANDLER_ARN", FUNCTIONS["query-handler"])
+    monkeypatch.setenv("WAVE_POLL_INTERVAL_SECONDS", "30")
+    monkeypatch.setenv("WAVE_MAX_WAIT_SECONDS", "3600")
+    reset_shared_caches()
+    config = {"lambda": {"use_docker": False}}
+    with mock_aws(config=config):
+        tables = create_tables(boto3.resource("dynamodb", region_name=REGION))
+        scenario = scenario_from_dict(scenario_dict(faults))
+        with simulated_drs(scenario, start_mock=False) as sim:
+            engine = Engine(sim=sim, tables=tables)
+            with _route_lambda(engine):
+                yield engine
