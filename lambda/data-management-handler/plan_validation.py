@@ -1,0 +1,172 @@
+"""Validation of recovery plan input (create, update, import).
+
+Waves: non-empty, unique ``waveNumber``, a ``waveName``, an existing
+``protectionGroupId``, ``dependsOnWaves`` on existing waves without a cycle,
+at most 100 servers per wave after resolving tags, one account per plan.
+"""
+
+from typing import Any, Callable, Dict, List, Optional
+
+import drs_lookup
+from shared.config_manifest import WAVE_FIELDS
+from shared.drs_limits import validate_wave_sizes
+from shared.errors import ValidationError
+from shared.validation import (
+    reject_unknown,
+    validate_bool,
+    validate_description,
+    validate_int,
+    validate_name,
+)
+
+PLAN_FIELDS = ("planName", "description", "waves")
+MAX_WAVES = 100
+
+GroupLookup = Callable[[str], Optional[Dict[str, Any]]]
+
+
+def _wave(raw: Any, index: int) -> Dict[str, Any]:
+    where = f"waves[{index}]"
+    if not isinstance(raw, dict):
+        raise ValidationError(f"{where} must be an object", field=where)
+    reject_unknown(raw, WAVE_FIELDS, where)
+    wave = {
+        "waveNumber": validate_int(
+            raw.get("waveNumber"), f"{where}.waveNumber", 0, 10_000
+        ),
+        "waveName": validate_name(raw.get("waveName"), f"{where}.waveName"),
+        "pauseBeforeWave": validate_bool(
+            raw.get("pauseBeforeWave", False), f"{where}.pauseBeforeWave"
+        ),
+    }
+    group_id = raw.get("protectionGroupId")
+    if not isinstance(group_id, str) or not group_id.strip():
+        raise ValidationError(
+            f"{where}.protectionGroupId is required",
+            field=f"{where}.protectionGroupId",
+        )
+    wave["protectionGroupId"] = group_id.strip()
+    depends = raw.get("dependsOnWaves", [])
+    if not isinstance(depends, list):
+        raise ValidationError(
+            f"{where}.dependsOnWaves must be a list of wave numbers",
+            field=f"{where}.dependsOnWaves",
+        )
+    wave["dependsOnWaves"] = [
+        validate_int(d, f"{where}.dependsOnWaves", 0, 10_000) for d in depends
+    ]
+    return wave
+
+
+def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
+    numbers = {w["waveNumber"]: i for i, w in enumerate(waves)}
+    for index, wave in enumerate(waves):
+        field = f"waves[{index}].dependsOnWaves"
+        for dep in wave["dependsOnWaves"]:
+            if dep not in numbers:
+                raise ValidationError(
+                    f"{field} references wave {dep}, which does not exist",
+                    field=field,
+                )
+            if dep == wave["waveNumber"]:
+                raise ValidationError(
+                    f"{field}: wave {dep} cannot depend on itself",
+                    field=field,
+                )
+    graph = {w["waveNumber"]: w["dependsOnWaves"] for w in waves}
+    done: set = set()
+    for start in graph:
+        path: List[int] = []
+        stack = [(start, iter(graph[start]))]
+        on_path = {start}
+        path.append(start)
+        while stack:
+            node, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                stack.pop()
+                on_path.discard(node)
+                path.pop()
+                done.add(node)
+                continue
+            if dep in on_path:
+                cycle = path[path.index(dep) :] + [dep]  # noqa: E203
+                index = numbers[node]
+                raise ValidationError(
+                    "dependsOnWaves has a cycle: "
+                    + " -> ".join(str(n) for n in cycle),
+                    field=f"waves[{index}].dependsOnWaves",
+                    cycle=cycle,
+                )
+            if dep not in done:
+                stack.append((dep, iter(graph[dep])))
+                on_path.add(dep)
+                path.append(dep)
+
+
+def validate_plan_shape(body: Dict[str, Any]) -> Dict[str, Any]:
+    """A complete plan's fields, normalized (no table look-ups)."""
+    reject_unknown(body, PLAN_FIELDS)
+    plan: Dict[str, Any] = {
+        "planName": validate_name(body.get("planName"), "planName")
+    }
+    description = validate_description(body.get("description"))
+    if description:
+        plan["description"] = description
+    raw_waves = body.get("waves")
+    if not isinstance(raw_waves, list) or not raw_waves:
+        raise ValidationError("waves must be a non-empty list", field="waves")
+    if len(raw_waves) > MAX_WAVES:
+        raise ValidationError(
+            f"a plan has at most {MAX_WAVES} waves", field="waves"
+        )
+    waves = [_wave(raw, i) for i, raw in enumerate(raw_waves)]
+    seen: Dict[int, int] = {}
+    for index, wave in enumerate(waves):
+        if wave["waveNumber"] in seen:
+            raise ValidationError(
+                f"waves[{index}].waveNumber {wave['waveNumber']} repeats "
+                f"waves[{seen[wave['waveNumber']]}]",
+                field=f"waves[{index}].waveNumber",
+            )
+        seen[wave["waveNumber"]] = index
+    _check_dependencies(waves)
+    plan["waves"] = sorted(waves, key=lambda w: w["waveNumber"])
+    return plan
+
+
+def check_groups_and_sizes(
+    plan: Dict[str, Any], lookup: GroupLookup
+) -> Dict[str, Any]:
+    """Every wave's group exists, one account, at most 100 servers/wave.
+
+    Sets ``accountId`` on the plan when its groups are in a spoke account.
+    """
+    groups: Dict[str, Dict[str, Any]] = {}
+    for index, wave in enumerate(plan["waves"]):
+        group = lookup(wave["protectionGroupId"])
+        if group is None:
+            raise ValidationError(
+                f"waves[{index}].protectionGroupId "
+                f"{wave['protectionGroupId']} does not exist",
+                field=f"waves[{index}].protectionGroupId",
+            )
+        groups[wave["protectionGroupId"]] = group
+    accounts = sorted({g.get("accountId") or "" for g in groups.values()})
+    if len(accounts) > 1:
+        raise ValidationError(
+            "all protection groups of a plan must be in one account; got "
+            + ", ".join(a or "current account" for a in accounts),
+            field="waves",
+        )
+    counts = {
+        wave["waveNumber"]: len(
+            drs_lookup.group_server_ids(groups[wave["protectionGroupId"]])
+        )
+        for wave in plan["waves"]
+    }
+    validate_wave_sizes(counts)
+    plan.pop("accountId", None)
+    if accounts[0]:
+        plan["accountId"] = accounts[0]
+    return plan

@@ -1,0 +1,198 @@
+"""Recovery plans: create, read, list, update, delete."""
+
+from typing import Any, Dict, List, Optional
+
+from boto3.dynamodb.conditions import Key
+
+from data_routes import router
+from dm_store import (
+    check_unique_name,
+    check_version,
+    delete_versioned,
+    get_item,
+    list_items,
+    new_id,
+    put_new,
+    put_versioned,
+    stamp_new,
+    stamp_update,
+)
+from plan_validation import (
+    PLAN_FIELDS,
+    check_groups_and_sizes,
+    validate_plan_shape,
+)
+from shared.api import Request
+from shared.errors import ExecutionConflictError
+from shared.statuses import ACTIVE_STATUSES
+from shared.tables import (
+    execution_history_table,
+    protection_groups_table,
+    query_all,
+    recovery_plans_table,
+)
+from shared.validation import reject_unknown
+
+KEY = "planId"
+INTERNAL_FIELDS = ("planNameLower",)
+
+
+def public_plan(item: Dict[str, Any]) -> Dict[str, Any]:
+    """A stored plan as the API answers it."""
+    return {k: v for k, v in item.items() if k not in INTERNAL_FIELDS}
+
+
+def get_plan(plan_id: str, table: Optional[Any] = None) -> Dict[str, Any]:
+    """The stored plan; 404 when unknown."""
+    table = table if table is not None else recovery_plans_table()
+    return get_item(table, KEY, plan_id, "recovery plan")
+
+
+def group_lookup(groups_table: Optional[Any] = None):
+    """A ``groupId -> group or None`` function over the groups table."""
+    table = (
+        groups_table
+        if groups_table is not None
+        else (protection_groups_table())
+    )
+
+    def lookup(group_id: str) -> Optional[Dict[str, Any]]:
+        return table.get_item(
+            Key={"groupId": group_id}, ConsistentRead=True
+        ).get("Item")
+
+    return lookup
+
+
+def prepare_plan(
+    plan: Dict[str, Any],
+    existing: List[Dict[str, Any]],
+    own_id: str,
+    lookup,
+) -> Dict[str, Any]:
+    """Check a shaped plan: unique name, groups, account, wave sizes."""
+    check_unique_name(existing, plan["planName"], "planName", KEY, own_id)
+    check_groups_and_sizes(plan, lookup)
+    plan["planNameLower"] = plan["planName"].lower()
+    return plan
+
+
+def active_executions(
+    plan_id: str, executions_table: Optional[Any] = None
+) -> List[Dict[str, Any]]:
+    """Executions of the plan that have not finished."""
+    table = (
+        executions_table
+        if executions_table is not None
+        else (execution_history_table())
+    )
+    items = query_all(
+        table,
+        IndexName="PlanIdIndex",
+        KeyConditionExpression=Key("planId").eq(plan_id),
+    )
+    return [i for i in items if i.get("status") in ACTIVE_STATUSES]
+
+
+def refuse_if_running(
+    plan_id: str, executions_table: Optional[Any] = None
+) -> None:
+    """409 EXECUTION_CONFLICT while an execution of the plan is active."""
+    active = active_executions(plan_id, executions_table)
+    if active:
+        raise ExecutionConflictError(
+            f"recovery plan {plan_id} has an active execution",
+            planId=plan_id,
+            executions=[
+                {"executionId": e["executionId"], "status": e["status"]}
+                for e in active
+            ],
+        )
+
+
+def create_plan(
+    body: Dict[str, Any],
+    caller: str,
+    table: Optional[Any] = None,
+    groups_table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Validate and store a new recovery plan."""
+    table = table if table is not None else recovery_plans_table()
+    plan = validate_plan_shape(body)
+    plan_id = new_id()
+    prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
+    item = stamp_new({KEY: plan_id, **plan}, caller)
+    put_new(table, item, KEY)
+    return public_plan(item)
+
+
+def update_plan(
+    plan_id: str,
+    body: Dict[str, Any],
+    caller: str,
+    table: Optional[Any] = None,
+    groups_table: Optional[Any] = None,
+    executions_table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Replace a plan's fields, unless it runs; conditional on version."""
+    table = table if table is not None else recovery_plans_table()
+    reject_unknown(body, PLAN_FIELDS + ("version", KEY))
+    current = get_plan(plan_id, table)
+    version = check_version(body, current)
+    refuse_if_running(plan_id, executions_table)
+    merged = {k: current[k] for k in PLAN_FIELDS if k in current}
+    merged.update({k: v for k, v in body.items() if k in PLAN_FIELDS})
+    plan = validate_plan_shape(merged)
+    prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
+    item = stamp_update({KEY: plan_id, **plan}, current, caller)
+    put_versioned(table, item, KEY, version)
+    return public_plan(item)
+
+
+def delete_plan(
+    plan_id: str,
+    table: Optional[Any] = None,
+    executions_table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Delete a plan that has no active execution."""
+    table = table if table is not None else recovery_plans_table()
+    current = get_plan(plan_id, table)
+    refuse_if_running(plan_id, executions_table)
+    delete_versioned(table, KEY, plan_id, int(current.get("version", 1)))
+    return {"planId": plan_id, "deleted": True}
+
+
+@router.operation("list_recovery_plans")
+def list_recovery_plans(request: Request) -> Dict[str, Any]:
+    """GET /recovery-plans."""
+    plans = sorted(
+        (public_plan(p) for p in list_items(recovery_plans_table())),
+        key=lambda p: str(p.get("planName", "")).lower(),
+    )
+    return {"plans": plans, "count": len(plans)}
+
+
+@router.operation("create_recovery_plan", status=201)
+def create_recovery_plan(request: Request) -> Dict[str, Any]:
+    """POST /recovery-plans."""
+    return create_plan(request.body, request.caller.name)
+
+
+@router.operation("get_recovery_plan")
+def get_recovery_plan(request: Request) -> Dict[str, Any]:
+    """GET /recovery-plans/{id}."""
+    return public_plan(get_plan(request.path_param("id")))
+
+
+@router.operation("update_recovery_plan")
+def update_recovery_plan(request: Request) -> Dict[str, Any]:
+    """PUT /recovery-plans/{id}."""
+    return update_plan(
+        request.path_param("id"), request.body, request.caller.name
+    )
+
+
+@router.operation("delete_recovery_plan")
+def delete_recovery_plan(request: Request) -> Dict[str, Any]:
+    """DELETE /recovery-plans/{id}."""
+    return delete_plan(request.path_param("id"))
