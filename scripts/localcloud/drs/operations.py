@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import DrsError, not_found, validation_error
 from .model import JobServer, RegionState, hex_id, iso
+from .protocol import service_model
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulator import DrsSimulator
@@ -19,17 +20,13 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_SERVERS_PER_JOB = 100
 MAX_ACTIVE_JOBS = 20
 MAX_SERVERS_IN_ACTIVE_JOBS = 500
-LAUNCH_CONFIG_KEYS = (
-    "name",
-    "launchDisposition",
-    "targetInstanceTypeRightSizingMethod",
-    "copyPrivateIp",
-    "copyTags",
-    "licensing",
-    "postLaunchEnabled",
-    "launchIntoInstanceProperties",
-)
 Operation = Callable[["DrsSimulator", RegionState, dict], dict]
+
+
+def launch_config_keys() -> list[str]:
+    """Members UpdateLaunchConfiguration persists (from the model)."""
+    shape = service_model().operation_model("UpdateLaunchConfiguration")
+    return [k for k in shape.input_shape.members if k != "sourceServerID"]
 
 
 def paginate(items: list, params: dict) -> dict[str, Any]:
@@ -156,16 +153,23 @@ def _parse_date(value: str, field: str) -> datetime:
     return moment
 
 
+def _date_range(
+    filters: dict, low: str, high: str
+) -> tuple[datetime | None, datetime | None]:
+    """Parse an optional ``[low, high]`` date filter pair."""
+    return tuple(  # type: ignore[return-value]
+        _parse_date(filters[k], f"filters.{k}") if filters.get(k) else None
+        for k in (low, high)
+    )
+
+
 def describe_jobs(
     sim: "DrsSimulator", state: RegionState, params: dict
 ) -> dict:
     """DescribeJobs with ``jobIDs``, ``fromDate``, ``toDate`` filters."""
     filters = params.get("filters") or {}
     ids = filters.get("jobIDs")
-    start = filters.get("fromDate")
-    end = filters.get("toDate")
-    start = _parse_date(start, "filters.fromDate") if start else None
-    end = _parse_date(end, "filters.toDate") if end else None
+    start, end = _date_range(filters, "fromDate", "toDate")
     items = [
         j.render()
         for j in state.jobs.values()
@@ -254,7 +258,7 @@ def update_launch_configuration(
             resourceId=server.server_id,
             resourceType="SOURCE_SERVER",
         )
-    for key in LAUNCH_CONFIG_KEYS:
+    for key in launch_config_keys():
         if key in params:
             server.launch_config[key] = params[key]
     return get_launch_configuration(sim, state, params)
@@ -304,10 +308,7 @@ def describe_recovery_snapshots(
         microseconds=now.microsecond,
     )
     filters = params.get("filters") or {}
-    low = filters.get("fromDateTime")
-    high = filters.get("toDateTime")
-    low = _parse_date(low, "filters.fromDateTime") if low else None
-    high = _parse_date(high, "filters.toDateTime") if high else None
+    low, high = _date_range(filters, "fromDateTime", "toDateTime")
     items = []
     for step in range(6):
         moment = max(latest - timedelta(minutes=10 * step), server.added)

@@ -46,6 +46,15 @@ def region_scenario(servers, faults=None, durations=None, **region):
     }
 
 
+def start_all(sim, account=HUB, region=REGION, **params):
+    """StartRecovery of every server of ``account``/``region`` (core)."""
+    ids = [s.server_id for s in sim.servers(account, region)]
+    sources = {"sourceServers": [{"sourceServerID": i} for i in ids]}
+    return sim.handle("StartRecovery", {**sources, **params}, account, region)[
+        "job"
+    ]
+
+
 @pytest.fixture
 def drs_sim():
     """The sample scenario under mock_aws, intercepted, manual clock."""

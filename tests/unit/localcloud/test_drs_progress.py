@@ -8,7 +8,7 @@ from localcloud.drs.clock import ManualClock, SimClock
 from localcloud.drs.testing import simulated_drs
 from localcloud.scenario import scenario_from_dict
 
-from .conftest import HUB, REGION, region_scenario
+from .conftest import HUB, REGION, region_scenario, start_all
 
 NETWORKED = region_scenario(
     [
@@ -140,12 +140,7 @@ def test_launch_results_reach_eventbridge(drs_factory):
     ids = [s.server_id for s in sim.servers(HUB, REGION)]
     sim.regions[(HUB, REGION)].servers[ids[1]].spec.ready = False
     # When a recovery completes with nobody polling (tick only)
-    job = sim.handle(
-        "StartRecovery",
-        {"sourceServers": [{"sourceServerID": i} for i in ids]},
-        HUB,
-        REGION,
-    )["job"]
+    job = start_all(sim)
     sim.clock.advance(3600)
     sim.tick()
     # Then one event per server arrives on the bus
@@ -191,12 +186,7 @@ def _timeline(seed):
     data["seed"] = seed
     with simulated_drs(scenario_from_dict(data), clock=ManualClock()) as sim:
         ids = [s.server_id for s in sim.servers(HUB, REGION)]
-        job = sim.handle(
-            "StartRecovery",
-            {"sourceServers": [{"sourceServerID": i} for i in ids]},
-            HUB,
-            REGION,
-        )["job"]
+        job = start_all(sim)
         sim.clock.advance(3600)
         log = sim.handle(
             "DescribeJobLogItems", {"jobID": job["jobID"]}, HUB, REGION
