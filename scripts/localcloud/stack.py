@@ -24,6 +24,7 @@ Then: ``env()`` (the ``export`` variables of ``local-cloud.sh``),
 import logging
 import os
 import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -225,6 +226,8 @@ class LocalCloud:
         }
 
     def _build_zip(self, folder: str) -> Optional[bytes]:
+        if str(REPO_ROOT) not in sys.path:
+            sys.path.append(str(REPO_ROOT))
         import package_lambda
 
         if folder not in self._zips:

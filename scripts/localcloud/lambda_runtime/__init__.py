@@ -10,8 +10,10 @@
 - ``moto_hook.install(runtime)`` routes moto's Lambda invoke (boto3 and
   Step Functions tasks) to the runtime, reading the function as registered
   in moto (``create_function``).
+- ``make_zip({name: source})``: a function zip built in memory.
 """
 
+from .archive import make_zip
 from .moto_hook import install, spec_from_moto, uninstall
 from .pool import FunctionSpec, InvokeResult, LambdaRuntime, Throttled
 
@@ -21,6 +23,7 @@ __all__ = [
     "LambdaRuntime",
     "Throttled",
     "install",
+    "make_zip",
     "spec_from_moto",
     "uninstall",
 ]

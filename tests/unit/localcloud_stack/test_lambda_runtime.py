@@ -1,0 +1,204 @@
+"""The local Lambda runtime: zips in worker processes, like AWS."""
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from localcloud.lambda_runtime import FunctionSpec, LambdaRuntime, make_zip
+
+ECHO = """
+import sys
+
+
+def handler(event, context):
+    return {
+        "event": event,
+        "declared": os.environ.get("DECLARED"),
+        "host_secret": os.environ.get("LOCALCLOUD_HOST_ONLY"),
+        "function": context.function_name,
+        "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 5000,
+        "path": sys.path,
+    }
+"""
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    rt = LambdaRuntime(
+        tmp_path / "work",
+        tmp_path / "logs",
+        base_env={"AWS_REGION": "us-east-1"},
+        max_workers=3,
+    )
+    yield rt
+    rt.stop()
+
+
+def spec(name, source, env=None, timeout=5.0, extra=None):
+    files = {"index.py": source, **(extra or {})}
+    return FunctionSpec(
+        name=name,
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        handler="index.handler",
+        zip_bytes=make_zip(files),
+        environment=env or {},
+        timeout=timeout,
+    )
+
+
+def test_runs_zip_with_declared_environment_only(runtime, monkeypatch):
+    # Given a variable only the host has and one the function declares
+    monkeypatch.setenv("LOCALCLOUD_HOST_ONLY", "leak")
+    fn = spec("echo", ECHO, env={"DECLARED": "yes"})
+
+    # When it is invoked
+    result = runtime.invoke(fn, json.dumps({"a": 1}).encode())
+
+    # Then it sees its event, its variable, its context - not the host's
+    body = result.json()
+    assert not result.function_error
+    assert body["event"] == {"a": 1}
+    assert body["declared"] == "yes"
+    assert body["host_secret"] is None
+    assert body["function"] == "echo"
+    assert body["remaining_ok"] is True
+    # and sys.path is the zip then the runtime layer, never the venv
+    assert body["path"][0].startswith(str(runtime.work_dir / "code" / "echo"))
+    assert body["path"][1] == str(runtime.layer_dir)
+    assert not any("site-packages" in p for p in body["path"])
+
+
+def test_module_missing_from_zip_is_import_module_error(runtime):
+    # Given a function importing yaml (in the venv, not in AWS's runtime)
+    fn = spec("needs-yaml", "import yaml\n\ndef handler(e, c):\n    pass\n")
+
+    # When it is invoked
+    result = runtime.invoke(fn, b"{}")
+
+    # Then it fails as in AWS
+    assert result.function_error
+    assert result.json()["errorType"] == "Runtime.ImportModuleError"
+    assert "No module named 'yaml'" in result.json()["errorMessage"]
+
+
+def test_boto3_and_powertools_are_provided(runtime):
+    # Given a function using what AWS provides (runtime + Powertools layer)
+    source = (
+        "import boto3\nfrom aws_lambda_powertools import Logger\n"
+        "def handler(e, c):\n    return boto3.__version__\n"
+    )
+
+    # When it is invoked
+    result = runtime.invoke(spec("provided", source), b"{}")
+
+    # Then both import
+    assert not result.function_error, result.payload
+
+
+def test_missing_env_var_is_a_function_error(runtime):
+    # Given a function reading a variable its resource does not declare
+    fn = spec(
+        "needs-env",
+        "import os\n\ndef handler(e, c):\n    return os.environ['TABLE']\n",
+    )
+
+    # When it is invoked
+    result = runtime.invoke(fn, b"{}")
+
+    # Then the caller gets the Lambda error payload of the exception
+    error = result.json()
+    assert result.function_error
+    assert error["errorType"] == "KeyError"
+    assert error["errorMessage"] == "'TABLE'"
+    assert any("index.py" in frame for frame in error["stackTrace"])
+    assert not any("worker.py" in frame for frame in error["stackTrace"])
+
+
+def test_unknown_handler_function_is_handler_not_found(runtime):
+    # Given a zip whose index has no ``handler``
+    fn = spec("no-handler", "def other(e, c):\n    return 1\n")
+
+    # When it is invoked
+    result = runtime.invoke(fn, b"{}")
+
+    # Then
+    assert result.json()["errorType"] == "Runtime.HandlerNotFound"
+
+
+def test_timeout_kills_worker_and_next_call_works(runtime, tmp_path):
+    # Given a function that sleeps unless told not to, with a 1 s timeout
+    source = (
+        "import time\n\ndef handler(e, c):\n"
+        "    if e.get('sleep'):\n        time.sleep(30)\n    return 'ok'\n"
+    )
+    fn = spec("slow", source, timeout=1)
+
+    # When it runs past its timeout
+    started = time.monotonic()
+    result = runtime.invoke(fn, b'{"sleep": true}')
+
+    # Then the caller gets the timeout error well before the sleep ends
+    assert result.function_error
+    assert result.json()["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in result.json()["errorMessage"]
+    assert time.monotonic() - started < 10
+    # and a fresh worker serves the next invocation
+    assert runtime.invoke(fn, b"{}").json() == "ok"
+
+
+def test_concurrent_invocations_use_separate_workers(runtime, tmp_path):
+    # Given a function that waits until 3 invocations run at once
+    barrier_dir = tmp_path / "barrier"
+    barrier_dir.mkdir()
+    source = f"""
+import os, time, uuid
+
+def handler(event, context):
+    open(os.path.join({str(barrier_dir)!r}, uuid.uuid4().hex), "w").close()
+    deadline = time.time() + 4
+    while len(os.listdir({str(barrier_dir)!r})) < 3:
+        if time.time() > deadline:
+            raise RuntimeError("invocations were serialized")
+        time.sleep(0.01)
+    return os.getpid()
+"""
+    fn = spec("barrier", source, timeout=6)
+
+    # When 3 callers invoke it concurrently
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: runtime.invoke(fn, b"{}"), [1] * 3))
+
+    # Then all succeed, each in its own worker process
+    assert [r.function_error for r in results] == [False] * 3
+    assert len({r.json() for r in results}) == 3
+
+
+def test_async_invocation_runs_in_background(runtime, tmp_path):
+    # Given a function that writes a marker file
+    marker = tmp_path / "marker"
+    source = (
+        "def handler(e, c):\n"
+        f"    open({str(marker)!r}, 'w').write(e['value'])\n"
+    )
+
+    # When it is invoked as an Event
+    runtime.invoke_async(spec("async", source), b'{"value": "done"}')
+
+    # Then it ran (deadline-bounded wait)
+    assert runtime.wait_async(10)
+    assert marker.read_text() == "done"
+
+
+def test_worker_logs_go_to_function_log_file(runtime):
+    # Given a function that prints
+    fn = spec("printer", "def handler(e, c):\n    print('hello-log')\n")
+
+    # When it is invoked
+    runtime.invoke(fn, b"{}")
+
+    # Then the output is in its log file with the request markers
+    text = (runtime.log_dir / "printer.log").read_text()
+    assert "hello-log" in text
+    assert "START RequestId:" in text and "END RequestId:" in text
