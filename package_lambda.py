@@ -6,7 +6,8 @@ the root and ``lambda/shared/`` as the package ``shared/``. The legacy
 handlers whose DRS code it runs in-process. Same input, same bytes: entries
 are sorted, timestamps and permissions fixed, caches never included.
 
-Usage: ``python package_lambda.py [--function NAME] [--output-dir DIR]``
+Usage: ``python package_lambda.py [--function NAME] [--output-dir DIR]
+[--lambda-dir DIR]``
 """
 
 import argparse
@@ -134,11 +135,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="build only this function folder",
     )
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--lambda-dir", type=Path, default=LAMBDA_DIR)
     args = parser.parse_args(argv)
     folders = [args.function] if args.function else list(FUNCTIONS)
     try:
         for folder in folders:
-            target = build_zip(folder, args.output_dir)
+            target = build_zip(folder, args.output_dir, args.lambda_dir)
             size = target.stat().st_size
             print(f"built {target} ({size} bytes)")
     except PackagingError as err:
