@@ -6,7 +6,8 @@ from botocore.exceptions import ClientError
 
 from shared import clock
 from shared.errors import InvalidStateError, NotFoundError
-from shared.statuses import LEGAL_PREDECESSORS
+from shared.execution_lock import release_plan_lock
+from shared.statuses import LEGAL_PREDECESSORS, TERMINAL_STATUSES
 from shared.tables import execution_history_table
 
 
@@ -86,4 +87,8 @@ def transition_status(
             currentStatus=current.get("status"),
             requestedStatus=new_status,
         ) from None
-    return result["Attributes"]
+    record = result["Attributes"]
+    if new_status in TERMINAL_STATUSES:
+        # A finished execution frees its plan for the next start.
+        release_plan_lock(record.get("planId"), execution_id, table)
+    return record

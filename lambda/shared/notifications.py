@@ -1,15 +1,20 @@
-"""Execution notifications to the SNS topic, filterable per plan.
+"""Execution notifications: formatted here, published to SNS, per plan.
+
+One place formats every message people read (subject, plain text, HTML)
+for both senders: the execution lifecycle (``publish_execution_event`` /
+``notify_execution``) and the notification-formatter function.
 
 A notification failure never fails the execution: it is logged and
 swallowed here, in one place.
 """
 
-from typing import Any, Dict, Optional
+import html
+from typing import Any, Dict, List, Optional, Tuple
 
 from shared.aws_clients import get_client
 from shared.config import get_settings
 from shared.logging_setup import get_logger
-from shared.responses import dumps
+from shared.responses import dumps, to_jsonable
 
 logger = get_logger("notifications")
 
@@ -21,23 +26,192 @@ EVENT_SUBJECTS = {
     "EXECUTION_FAILED": "DR execution failed",
     "EXECUTION_CANCELLED": "DR execution cancelled",
     "EXECUTION_TIMEOUT": "DR execution timed out",
+    "DRS_LAUNCH_RESULT": "DRS recovery launch result",
+    "DRS_EVENT": "DRS event",
 }
+
+# Record attributes worth telling a person, in reading order.
+SUMMARY_FIELDS: Tuple[Tuple[str, str], ...] = (
+    ("executionId", "Execution"),
+    ("planName", "Plan"),
+    ("planId", "Plan id"),
+    ("executionType", "Type"),
+    ("status", "Status"),
+    ("initiatedBy", "Initiated by"),
+    ("pausedBeforeWave", "Paused before wave"),
+    ("statusReason", "Reason"),
+    ("error", "Error"),
+    ("startTime", "Started"),
+    ("endTime", "Ended"),
+)
+SUBJECT_LIMIT = 100  # SNS refuses longer subjects
+
+
+def execution_details(record: Dict[str, Any]) -> Dict[str, Any]:
+    """The notification details of an execution record (no secrets)."""
+    record = to_jsonable(record)
+    details = {
+        key: record[key]
+        for key, _label in SUMMARY_FIELDS
+        if record.get(key) not in (None, "")
+    }
+    waves = record.get("waves") or []
+    if waves:
+        details["waves"] = [
+            {
+                "waveNumber": w.get("waveNumber"),
+                "waveName": w.get("waveName"),
+                "status": w.get("status"),
+                "jobId": w.get("jobId"),
+            }
+            for w in waves
+        ]
+    return details
+
+
+def resume_instructions(execution_id: str) -> List[str]:
+    """How to resume a paused execution (REST and direct invocation)."""
+    return [
+        f"POST /executions/{execution_id}/resume",
+        "aws lambda invoke --function-name <execution-handler> --payload "
+        '\'{"operation": "resume_execution", "body": {"executionId": "'
+        + execution_id
+        + "\"}}' out.json",
+    ]
+
+
+def _summary_lines(details: Dict[str, Any]) -> List[Tuple[str, str]]:
+    labels = dict(SUMMARY_FIELDS)
+    lines = [
+        (labels[key], str(details[key]))
+        for key, _label in SUMMARY_FIELDS
+        if key in details
+    ]
+    for key in sorted(details):
+        if key not in labels and key != "waves":
+            lines.append((key, str(details[key])))
+    return lines
+
+
+def _wave_lines(details: Dict[str, Any]) -> List[str]:
+    return [
+        f"Wave {w.get('waveNumber')} {w.get('waveName') or ''}: "
+        f"{w.get('status')}"
+        + (f" (job {w['jobId']})" if w.get("jobId") else "")
+        for w in details.get("waves") or []
+    ]
 
 
 def build_message(event_type: str, details: Dict[str, Any]) -> Dict[str, Any]:
-    """Subject and plain-text body of an execution event."""
+    """Subject, plain text and HTML of an execution event."""
+    details = to_jsonable(details)
+    title = EVENT_SUBJECTS.get(event_type, event_type)
     plan = details.get("planName") or details.get("planId") or "unknown plan"
-    subject = f"{EVENT_SUBJECTS.get(event_type, event_type)}: {plan}"
-    lines = [f"{key}: {value}" for key, value in sorted(details.items())]
+    subject = f"{title}: {plan}"
+    pairs = _summary_lines(details)
+    waves = _wave_lines(details)
+    resume: List[str] = []
     if event_type == "EXECUTION_PAUSED":
-        lines.append(
-            "Resume with POST /executions/{id}/resume or the direct "
-            'operation {"operation": "resume_execution", "body": '
-            '{"executionId": "<id>"}}'.replace(
-                "{id}", str(details.get("executionId", "{id}"))
-            )
+        resume = resume_instructions(str(details.get("executionId", "<id>")))
+    text = [title, ""] + [f"{label}: {value}" for label, value in pairs]
+    if waves:
+        text += ["", "Waves:"] + [f"  {line}" for line in waves]
+    if resume:
+        text += ["", "To resume the execution, call one of:"]
+        text += [f"  {line}" for line in resume]
+    esc = html.escape
+    body = [f"<h2>{esc(title)}</h2>", "<table>"]
+    body += [
+        f"<tr><th align='left'>{esc(label)}</th><td>{esc(value)}</td></tr>"
+        for label, value in pairs
+    ]
+    body.append("</table>")
+    if waves:
+        body.append(
+            "<ul>" + "".join(f"<li>{esc(w)}</li>" for w in waves) + "</ul>"
         )
-    return {"subject": subject[:100], "text": "\n".join(lines)}
+    if resume:
+        body.append("<p><b>To resume the execution</b>, call one of:</p>")
+        body += [f"<pre>{esc(line)}</pre>" for line in resume]
+    return {
+        "subject": _clip(subject),
+        "text": "\n".join(text),
+        "html": "\n".join(body),
+    }
+
+
+def _clip(subject: str) -> str:
+    # SNS subjects: ASCII printable, no newlines, at most 100 characters.
+    cleaned = "".join(ch if " " <= ch <= "~" else "?" for ch in subject)
+    return cleaned[:SUBJECT_LIMIT]
+
+
+def sns_payload(
+    event_type: str, details: Dict[str, Any], message: Dict[str, Any]
+) -> str:
+    """An SNS ``MessageStructure=json`` body: text for people, JSON for
+    machines (``email-json``, SQS, Lambda, HTTPS subscribers)."""
+    machine = dumps(
+        {
+            "eventType": event_type,
+            "subject": message["subject"],
+            "text": message["text"],
+            "html": message["html"],
+            "details": details,
+        }
+    )
+    return dumps(
+        {
+            "default": message["text"],
+            "email": message["text"],
+            "email-json": machine,
+            "sqs": machine,
+            "lambda": machine,
+            "http": machine,
+            "https": machine,
+        }
+    )
+
+
+def publish_message(
+    event_type: str,
+    details: Dict[str, Any],
+    sns_client: Optional[Any] = None,
+    topic_arn: Optional[str] = None,
+) -> bool:
+    """Format and publish one event; True when it was sent. Never raises.
+
+    The plan id (when known) and event type are message attributes so
+    subscribers can filter per plan.
+    """
+    topic = topic_arn or get_settings().execution_notifications_topic_arn
+    if not topic:
+        logger.info(
+            "no notification topic configured", extra={"event": event_type}
+        )
+        return False
+    try:
+        details = to_jsonable(details)
+        message = build_message(event_type, details)
+        attributes = {
+            "eventType": {"DataType": "String", "StringValue": event_type}
+        }
+        if details.get("planId"):
+            attributes["planId"] = {
+                "DataType": "String",
+                "StringValue": str(details["planId"]),
+            }
+        (sns_client or get_client("sns")).publish(
+            TopicArn=topic,
+            Subject=message["subject"],
+            Message=sns_payload(event_type, details, message),
+            MessageStructure="json",
+            MessageAttributes=attributes,
+        )
+    except Exception:  # noqa: BLE001 - notifications never fail executions
+        logger.exception("notification failed", extra={"event": event_type})
+        return False
+    return True
 
 
 def publish_execution_event(
@@ -48,36 +222,25 @@ def publish_execution_event(
 ) -> bool:
     """Publish an execution event; True when it was sent.
 
-    ``details`` should carry executionId, planId and planName. The plan id
-    is a message attribute so subscribers can filter per plan.
+    ``details`` should carry executionId, planId and planName.
     """
-    topic = topic_arn or get_settings().execution_notifications_topic_arn
-    if not topic:
-        logger.info("no notification topic configured", extra=details)
-        return False
-    message = build_message(event_type, details)
-    attributes = {
-        "eventType": {"DataType": "String", "StringValue": event_type}
-    }
-    if details.get("planId"):
-        attributes["planId"] = {
-            "DataType": "String",
-            "StringValue": str(details["planId"]),
-        }
+    return publish_message(event_type, details, sns_client, topic_arn)
+
+
+def notify_execution(
+    event_type: str,
+    record: Dict[str, Any],
+    sns_client: Optional[Any] = None,
+    topic_arn: Optional[str] = None,
+) -> bool:
+    """Publish an event about an execution record (never raises).
+
+    The wave engine should call this on its PAUSED, COMPLETED, FAILED and
+    TIMEOUT transitions with the record ``transition_status`` returned.
+    """
     try:
-        (sns_client or get_client("sns")).publish(
-            TopicArn=topic,
-            Subject=message["subject"],
-            Message=dumps(
-                {
-                    "default": message["text"],
-                    "eventType": event_type,
-                    "details": details,
-                }
-            ),
-            MessageAttributes=attributes,
-        )
+        details = execution_details(record)
     except Exception:  # noqa: BLE001 - notifications never fail executions
-        logger.exception("notification failed", extra={"event": event_type})
+        logger.exception("notification details failed")
         return False
-    return True
+    return publish_message(event_type, details, sns_client, topic_arn)

@@ -1,0 +1,295 @@
+"""Cancel, pause and resume a running execution.
+
+Cancel: PENDING/RUNNING/PAUSED -> CANCELLING (conditional), stop the
+state machine by its stored ARN, then CANCELLED once no DRS job of the
+execution is PENDING/STARTED: at once when none is, else the
+``settle_cancelled_execution`` worker re-checks until a deadline (after
+which it still ends CANCELLED, naming the unsettled jobs). The state
+machine is stopped, so the wave engine's poll cannot be relied on.
+
+Pause: RUNNING -> ``pauseRequested`` (the poll pauses before the next
+wave). Resume: PAUSED -> RUNNING (conditional) then ``SendTaskSuccess``
+with the stored task token.
+"""
+
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from botocore.exceptions import ClientError
+
+from execution_drs import active_jobs, describe_jobs, drs_client_for
+from execution_routes import router
+from execution_store import update_execution
+from shared import clock
+from shared.api import Request
+from shared.aws_clients import get_client
+from shared.config import get_settings
+from shared.errors import InvalidStateError
+from shared.execution_records import get_execution, transition_status
+from shared.lambda_invoke import invoke_async
+from shared.logging_setup import get_logger
+from shared.notifications import notify_execution
+from shared.responses import dumps
+from shared.statuses import (
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    PAUSED,
+    RUNNING,
+    WAVE_CANCELLED,
+    WAVE_COMPLETED,
+    WAVE_FAILED,
+)
+
+logger = get_logger("execution-handler")
+
+SETTLE_ACTION = "settle_cancelled_execution"
+# One worker invocation re-checks for at most this long, then re-queues
+# itself; the whole settling is bounded by WAVE_MAX_WAIT_SECONDS.
+SETTLE_SLICE_SECONDS = 600
+
+
+def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
+    """The execution's recovery job ids per region."""
+    jobs: Dict[str, List[str]] = {}
+    for wave in record.get("waves") or []:
+        if wave.get("jobId"):
+            jobs.setdefault(wave.get("region"), []).append(wave["jobId"])
+    return jobs
+
+
+def unsettled_jobs(
+    record: Dict[str, Any], drs_client: Optional[Any] = None
+) -> List[str]:
+    """Job ids of this execution still PENDING or STARTED in DRS."""
+    context = record.get("accountContext")
+    busy: List[str] = []
+    for region, job_ids in execution_jobs(record).items():
+        client = drs_client_for(region, context, drs_client)
+        busy += [
+            j["jobID"] for j in active_jobs(describe_jobs(client, job_ids))
+        ]
+    return sorted(busy)
+
+
+@router.operation("cancel_execution")
+def cancel_execution_operation(request: Request) -> Dict[str, Any]:
+    """POST /executions/{id}/cancel."""
+    return cancel_execution(
+        request.path_param("id"), cancelled_by=request.caller.name
+    )
+
+
+def cancel_execution(
+    execution_id: str,
+    cancelled_by: str = "unknown",
+    table: Optional[Any] = None,
+    sfn_client: Optional[Any] = None,
+    drs_client: Optional[Any] = None,
+    lambda_client: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Cancel: CANCELLING, stop the state machine, settle or hand off."""
+    record = transition_status(
+        execution_id,
+        CANCELLING,
+        {"cancelledBy": cancelled_by, "pauseRequested": False},
+        table=table,
+    )
+    arn = record.get("stateMachineExecutionArn")
+    if arn:
+        _stop_state_machine(arn, cancelled_by, sfn_client)
+    busy = unsettled_jobs(record, drs_client)
+    if not busy:
+        record = finish_cancel(execution_id, table=table)
+    else:
+        invoke_async(
+            get_settings().require("function_name"),
+            {
+                "action": SETTLE_ACTION,
+                "executionId": execution_id,
+                "deadline": clock.epoch()
+                + get_settings().wave_max_wait_seconds,
+            },
+            lambda_client,
+        )
+    return {
+        "executionId": execution_id,
+        "status": record["status"],
+        "stateMachineStopped": bool(arn),
+        "activeJobs": busy,
+        "message": (
+            "Execution cancelled"
+            if record["status"] == CANCELLED
+            else "Cancelling: waiting for DRS jobs to settle"
+        ),
+    }
+
+
+def _stop_state_machine(arn: str, by: str, sfn_client: Optional[Any]):
+    sfn = sfn_client or get_client("stepfunctions")
+    try:
+        sfn.stop_execution(executionArn=arn, cause=f"cancelled by {by}")
+    except ClientError as error:
+        # Already finished or gone: nothing left to stop.
+        logger.info(
+            "state machine not stopped",
+            extra={"arn": arn, "error": error.response["Error"]["Code"]},
+        )
+
+
+def finish_cancel(
+    execution_id: str, reason: Optional[str] = None, table=None
+) -> Dict[str, Any]:
+    """CANCELLING -> CANCELLED; waves not finished become CANCELLED."""
+    record = get_execution(execution_id, table)
+    waves = [
+        dict(
+            wave,
+            status=(
+                wave.get("status")
+                if wave.get("status") in (WAVE_COMPLETED, WAVE_FAILED)
+                else WAVE_CANCELLED
+            ),
+        )
+        for wave in record.get("waves") or []
+    ]
+    updates: Dict[str, Any] = {"waves": waves, "endTime": clock.epoch()}
+    if reason:
+        updates["statusReason"] = reason
+    try:
+        record = transition_status(
+            execution_id, CANCELLED, updates, table=table
+        )
+    except InvalidStateError as error:
+        if error.details.get("currentStatus") == CANCELLED:
+            return get_execution(execution_id, table)
+        raise
+    notify_execution("EXECUTION_CANCELLED", record)
+    return record
+
+
+@router.action(SETTLE_ACTION)
+def settle_cancelled_execution(
+    event: Dict[str, Any],
+    table: Optional[Any] = None,
+    drs_client: Optional[Any] = None,
+    lambda_client: Optional[Any] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.monotonic,
+) -> Dict[str, Any]:
+    """Re-check the DRS jobs of a CANCELLING execution until settled.
+
+    Ends CANCELLED when no job is active, or at ``deadline`` (epoch) in
+    any case; a slice of work that runs out re-queues itself.
+    """
+    execution_id = event["executionId"]
+    deadline = int(event.get("deadline") or 0)
+    interval = get_settings().wave_poll_interval_seconds
+    slice_end = now() + SETTLE_SLICE_SECONDS
+    while True:
+        record = get_execution(execution_id, table)
+        if record.get("status") != CANCELLING:
+            return {"executionId": execution_id, "status": record["status"]}
+        busy = unsettled_jobs(record, drs_client)
+        if not busy:
+            record = finish_cancel(execution_id, table=table)
+            return {"executionId": execution_id, "status": record["status"]}
+        if clock.epoch() >= deadline:
+            record = finish_cancel(
+                execution_id,
+                f"DRS job(s) {', '.join(busy)} still active at the cancel "
+                "deadline",
+                table=table,
+            )
+            return {"executionId": execution_id, "status": record["status"]}
+        if now() + interval > slice_end:
+            invoke_async(
+                get_settings().require("function_name"), event, lambda_client
+            )
+            return {"executionId": execution_id, "status": CANCELLING}
+        sleep(interval)
+
+
+@router.operation("pause_execution")
+def pause_execution_operation(request: Request) -> Dict[str, Any]:
+    """POST /executions/{id}/pause."""
+    return pause_execution(request.path_param("id"), request.caller.name)
+
+
+def pause_execution(
+    execution_id: str, paused_by: str = "unknown", table=None
+) -> Dict[str, Any]:
+    """Ask a RUNNING execution to pause before its next wave."""
+    record = update_execution(
+        execution_id,
+        {"pauseRequested": True, "pauseRequestedBy": paused_by},
+        expected_statuses=[RUNNING],
+        table=table,
+    )
+    return {
+        "executionId": execution_id,
+        "status": record["status"],
+        "pauseRequested": True,
+        "message": "Execution will pause before its next wave",
+    }
+
+
+@router.operation("resume_execution")
+def resume_execution_operation(request: Request) -> Dict[str, Any]:
+    """POST /executions/{id}/resume."""
+    return resume_execution(request.path_param("id"), request.caller.name)
+
+
+def resume_execution(
+    execution_id: str,
+    resumed_by: str = "unknown",
+    table: Optional[Any] = None,
+    sfn_client: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """PAUSED -> RUNNING, then release the paused task with its token.
+
+    A second resume (or a resume of a running execution) is
+    INVALID_STATE. A token Step Functions no longer knows fails the
+    execution: nothing would ever continue it.
+    """
+    record = transition_status(
+        execution_id,
+        RUNNING,
+        {"resumedBy": resumed_by, "resumedTime": clock.epoch()},
+        table=table,
+        allowed_from=frozenset({PAUSED}),
+    )
+    token = record.get("taskToken")
+    sfn = sfn_client or get_client("stepfunctions")
+    try:
+        if not token:
+            raise ValueError("no task token stored")
+        sfn.send_task_success(
+            taskToken=token, output=dumps({"resumedBy": resumed_by})
+        )
+    except (ClientError, ValueError) as error:
+        reason = f"resume failed: {error}"
+        failed = transition_status(
+            execution_id,
+            FAILED,
+            {
+                "statusReason": reason,
+                "error": reason,
+                "endTime": clock.epoch(),
+            },
+            table=table,
+        )
+        notify_execution("EXECUTION_FAILED", failed)
+        raise InvalidStateError(
+            f"execution {execution_id} could not be resumed: the paused "
+            "task no longer exists",
+            executionId=execution_id,
+            currentStatus=FAILED,
+        ) from None
+    notify_execution("EXECUTION_RESUMED", record)
+    return {
+        "executionId": execution_id,
+        "status": RUNNING,
+        "resumedWave": record.get("pausedBeforeWave"),
+        "message": "Execution resumed",
+    }

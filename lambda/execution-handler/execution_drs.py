@@ -1,0 +1,98 @@
+"""DRS reads of the execution lifecycle, in the execution's account."""
+
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
+
+DrsFactory = Callable[[Optional[str], Optional[Dict[str, Any]]], Any]
+
+
+def drs_client_for(
+    region: Optional[str],
+    account_context: Optional[Dict[str, Any]],
+    client: Optional[Any] = None,
+) -> Any:
+    """The injected client, or a DRS client for the account and region."""
+    return client or create_drs_client(region, account_context)
+
+
+def _all_pages(client: Any, operation: str, key: str, **kwargs) -> List[Any]:
+    paginator = client.get_paginator(operation)
+    items: List[Any] = []
+    for page in paginator.paginate(**kwargs):
+        items.extend(page.get(key) or [])
+    return items
+
+
+def describe_jobs(
+    client: Any, job_ids: Optional[Iterable[str]] = None
+) -> List[Dict[str, Any]]:
+    """DRS jobs, all of them or those with the given ids."""
+    ids = sorted(set(job_ids or []))
+    if job_ids is not None and not ids:
+        return []
+    kwargs: Dict[str, Any] = {"filters": {"jobIDs": ids}} if ids else {}
+    return _all_pages(client, "describe_jobs", "items", **kwargs)
+
+
+def active_jobs(jobs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Jobs still PENDING or STARTED."""
+    return [j for j in jobs if j.get("status") in DRS_JOB_STATUS_WAIT_STATES]
+
+
+def job_server_ids(job: Dict[str, Any]) -> List[str]:
+    """Source servers participating in a job."""
+    return [
+        s["sourceServerID"]
+        for s in job.get("participatingServers") or []
+        if s.get("sourceServerID")
+    ]
+
+
+def describe_job_log_items(client: Any, job_id: str) -> List[Dict[str, Any]]:
+    """Every log item of one job."""
+    return _all_pages(client, "describe_job_log_items", "items", jobID=job_id)
+
+
+def describe_recovery_instances(
+    client: Any, source_server_ids: Iterable[str]
+) -> List[Dict[str, Any]]:
+    """Recovery instances of the given source servers."""
+    ids = sorted(set(source_server_ids))
+    if not ids:
+        return []
+    return _all_pages(
+        client,
+        "describe_recovery_instances",
+        "items",
+        filters={"sourceServerIDs": ids},
+    )
+
+
+def ec2_details(
+    instance_ids: Iterable[str],
+    region: Optional[str],
+    account_context: Optional[Dict[str, Any]],
+    client: Optional[Any] = None,
+) -> Dict[str, Dict[str, Any]]:
+    """EC2 facts (type, state, IPs, launch time) per instance id."""
+    ids = sorted(set(i for i in instance_ids if i))
+    if not ids:
+        return {}
+    ec2 = client or create_ec2_client(region, account_context)
+    details: Dict[str, Dict[str, Any]] = {}
+    for page in ec2.get_paginator("describe_instances").paginate(
+        InstanceIds=ids
+    ):
+        for reservation in page.get("Reservations") or []:
+            for instance in reservation.get("Instances") or []:
+                launch = instance.get("LaunchTime")
+                details[instance["InstanceId"]] = {
+                    "instanceType": instance.get("InstanceType"),
+                    "state": (instance.get("State") or {}).get("Name"),
+                    "privateIp": instance.get("PrivateIpAddress"),
+                    "publicIp": instance.get("PublicIpAddress"),
+                    "launchTime": launch.isoformat() if launch else None,
+                }
+    return details

@@ -1,0 +1,285 @@
+"""Read the execution lifecycle: list, details, status, waves, DRS jobs,
+job logs and recovery instances (in the execution's target account)."""
+
+from typing import Any, Dict, List, Optional
+
+from execution_control import execution_jobs
+from execution_drs import (
+    describe_job_log_items,
+    describe_jobs,
+    describe_recovery_instances,
+    drs_client_for,
+    ec2_details,
+)
+from execution_routes import router
+from execution_store import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    list_page,
+    record_server_ids,
+)
+from shared.api import Request
+from shared.errors import ValidationError
+from shared.execution_records import get_execution
+from shared.responses import to_jsonable
+from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
+from shared.validation import validate_choice
+
+ALL_STATUSES = sorted(ACTIVE_STATUSES | TERMINAL_STATUSES)
+SERVER_FIELDS = (
+    "sourceServerId",
+    "hostname",
+    "status",
+    "instanceId",
+    "recoveryInstanceId",
+    "privateIp",
+    "launchTime",
+)
+WAVE_FIELDS = (
+    "waveNumber",
+    "waveName",
+    "status",
+    "jobId",
+    "region",
+    "protectionGroupId",
+    "startTime",
+    "endTime",
+)
+
+
+def _pick(item: Dict[str, Any], fields) -> Dict[str, Any]:
+    return {k: item[k] for k in fields if item.get(k) is not None}
+
+
+def wave_view(wave: Dict[str, Any]) -> Dict[str, Any]:
+    """A wave as the API shows it (Example 5 of ``seeds/004_*``)."""
+    view = _pick(wave, WAVE_FIELDS)
+    view["servers"] = [
+        _pick(server, SERVER_FIELDS) for server in wave.get("servers") or []
+    ]
+    if not view["servers"] and wave.get("serverIds"):
+        view["servers"] = [{"sourceServerId": s} for s in wave["serverIds"]]
+    return view
+
+
+def duration(record: Dict[str, Any]) -> Optional[int]:
+    """Seconds from start to end (or to the last update while active)."""
+    start = record.get("startTime")
+    end = record.get("endTime") or record.get("updatedTime")
+    if start is None or end is None:
+        return None
+    try:
+        return max(0, int(end) - int(start))
+    except (TypeError, ValueError):
+        return None
+
+
+def summary_view(record: Dict[str, Any]) -> Dict[str, Any]:
+    """An execution in a list."""
+    view = _pick(
+        record,
+        (
+            "executionId",
+            "planId",
+            "planName",
+            "status",
+            "executionType",
+            "initiatedBy",
+            "startTime",
+            "endTime",
+            "currentWave",
+            "totalWaves",
+        ),
+    )
+    view["duration"] = duration(record)
+    return view
+
+
+def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
+    """Example 5's fields plus end time, duration, pause and error."""
+    view = summary_view(record)
+    for key in (
+        "isDrill",
+        "pausedBeforeWave",
+        "pauseRequested",
+        "statusReason",
+        "error",
+        "errorCode",
+        "stateMachineExecutionArn",
+        "terminations",
+    ):
+        if record.get(key) is not None:
+            view[key] = record[key]
+    view["waves"] = [wave_view(w) for w in record.get("waves") or []]
+    return to_jsonable(view)
+
+
+@router.operation("list_executions")
+def list_executions(request: Request, table=None) -> Dict[str, Any]:
+    """GET /executions?planId=&status=&limit=&nextToken= (newest first)."""
+    query = request.query
+    status = query.get("status")
+    if status:
+        status = validate_choice(status.upper(), "status", ALL_STATUSES)
+    try:
+        limit = int(query.get("limit") or DEFAULT_PAGE_SIZE)
+    except ValueError:
+        raise ValidationError("limit must be an integer", field="limit")
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationError(
+            f"limit must be between 1 and {MAX_PAGE_SIZE}", field="limit"
+        )
+    page = list_page(
+        query.get("planId"), status, limit, query.get("nextToken"), table
+    )
+    items = [summary_view(i) for i in page["items"]]
+    result = {"executions": items, "count": len(items)}
+    if page["nextToken"]:
+        result["nextToken"] = page["nextToken"]
+    return to_jsonable(result)
+
+
+@router.operation("get_execution_details")
+def get_execution_details(request: Request, table=None) -> Dict[str, Any]:
+    """GET /executions/{id}."""
+    return details_view(get_execution(request.path_param("id"), table))
+
+
+@router.operation("get_execution_status")
+def get_execution_status(request: Request, table=None) -> Dict[str, Any]:
+    """GET /executions/{id}/status: the status without the waves."""
+    record = get_execution(request.path_param("id"), table)
+    view = details_view(record)
+    view.pop("waves")
+    view["completedWaves"] = sum(
+        1 for w in record.get("waves") or [] if w.get("status") == "COMPLETED"
+    )
+    return view
+
+
+@router.operation("get_execution_waves")
+def get_execution_waves(request: Request, table=None) -> Dict[str, Any]:
+    """GET /executions/{id}/waves."""
+    record = get_execution(request.path_param("id"), table)
+    waves = [wave_view(w) for w in record.get("waves") or []]
+    return to_jsonable(
+        {
+            "executionId": record["executionId"],
+            "status": record["status"],
+            "waves": waves,
+        }
+    )
+
+
+def _all_job_ids(record: Dict[str, Any]) -> Dict[str, List[str]]:
+    """Recovery job ids, plus terminate job ids, per region."""
+    jobs = execution_jobs(record)
+    for item in record.get("terminations") or []:
+        jobs.setdefault(item.get("region"), []).append(item["jobId"])
+    return jobs
+
+
+@router.operation("get_execution_jobs")
+def get_execution_jobs(
+    request: Request, table=None, drs_client=None
+) -> Dict[str, Any]:
+    """GET /executions/{id}/jobs: DRS jobs of the execution."""
+    record = get_execution(request.path_param("id"), table)
+    context = record.get("accountContext")
+    jobs: List[Dict[str, Any]] = []
+    for region, ids in _all_job_ids(record).items():
+        client = drs_client_for(region, context, drs_client)
+        jobs += [dict(j, region=region) for j in describe_jobs(client, ids)]
+    return to_jsonable(
+        {
+            "executionId": record["executionId"],
+            "jobs": jobs,
+            "count": len(jobs),
+        }
+    )
+
+
+@router.operation("get_execution_job_logs")
+def get_execution_job_logs(
+    request: Request, table=None, drs_client=None
+) -> Dict[str, Any]:
+    """GET /executions/{id}/job-logs[?jobId=]: DRS log items per job."""
+    record = get_execution(request.path_param("id"), table)
+    context = record.get("accountContext")
+    wanted = request.query.get("jobId")
+    logs = []
+    for region, ids in _all_job_ids(record).items():
+        client = drs_client_for(region, context, drs_client)
+        for job_id in ids:
+            if wanted and job_id != wanted:
+                continue
+            items = describe_job_log_items(client, job_id)
+            logs.append({"jobId": job_id, "region": region, "items": items})
+    return to_jsonable({"executionId": record["executionId"], "jobLogs": logs})
+
+
+def execution_recovery_instances(
+    record: Dict[str, Any], drs_client=None
+) -> Dict[str, List[Dict[str, Any]]]:
+    """This execution's recovery instances per region.
+
+    Only instances of its source servers launched by its own jobs (an
+    instance of the same server from another execution is not its).
+    """
+    context = record.get("accountContext")
+    job_ids = {j for ids in execution_jobs(record).values() for j in ids}
+    by_region: Dict[str, List[Dict[str, Any]]] = {}
+    for wave in record.get("waves") or []:
+        servers = record_server_ids({"waves": [wave]})
+        if not servers or not wave.get("jobId"):
+            continue
+        client = drs_client_for(wave.get("region"), context, drs_client)
+        found = describe_recovery_instances(client, servers)
+        region_items = by_region.setdefault(wave.get("region"), [])
+        known = {i["recoveryInstanceID"] for i in region_items}
+        region_items += [
+            i
+            for i in found
+            if i.get("jobID") in job_ids
+            and i["recoveryInstanceID"] not in known
+        ]
+    return by_region
+
+
+@router.operation("get_recovery_instances")
+def get_recovery_instances(
+    request: Request, table=None, drs_client=None, ec2_client=None
+) -> Dict[str, Any]:
+    """GET /executions/{id}/recovery-instances, with EC2 details."""
+    record = get_execution(request.path_param("id"), table)
+    context = record.get("accountContext")
+    instances = []
+    for region, items in execution_recovery_instances(
+        record, drs_client
+    ).items():
+        ec2 = ec2_details(
+            [i.get("ec2InstanceID") for i in items],
+            region,
+            context,
+            ec2_client,
+        )
+        for item in items:
+            instances.append(
+                {
+                    "recoveryInstanceId": item["recoveryInstanceID"],
+                    "sourceServerId": item.get("sourceServerID"),
+                    "instanceId": item.get("ec2InstanceID"),
+                    "ec2InstanceState": item.get("ec2InstanceState"),
+                    "jobId": item.get("jobID"),
+                    "isDrill": item.get("isDrill"),
+                    "region": region,
+                    "ec2": ec2.get(item.get("ec2InstanceID"), {}),
+                }
+            )
+    return to_jsonable(
+        {
+            "executionId": record["executionId"],
+            "instances": instances,
+            "count": len(instances),
+        }
+    )

@@ -1,0 +1,316 @@
+"""Start a recovery plan: validate, record PENDING, start asynchronously.
+
+``execute_recovery_plan`` answers 202 once the PENDING record (and the
+plan's lock) is written and the async worker is queued; the worker
+(``execute_recovery_plan_worker`` action) starts the state machine and
+stores its ARN, or marks the execution FAILED with the reason.
+"""
+
+import json
+import uuid
+from typing import Any, Dict, List, Optional
+
+from execution_drs import active_jobs, describe_jobs, drs_client_for
+from execution_drs import job_server_ids
+from execution_routes import router
+from execution_store import (
+    active_executions,
+    create_execution,
+    load_groups,
+    load_plan,
+    record_server_ids,
+    sorted_waves,
+    update_execution,
+)
+from shared import clock, drs_limits
+from shared.api import Request
+from shared.aws_clients import get_client
+from shared.config import get_settings
+from shared.errors import (
+    ExecutionConflictError,
+    ServerConflictError,
+    ValidationError,
+)
+from shared.execution_records import get_execution, transition_status
+from shared.lambda_invoke import invoke_async
+from shared.logging_setup import get_logger
+from shared.notifications import notify_execution
+from shared.responses import dumps, to_jsonable
+from shared.statuses import (
+    CANCELLED,
+    CANCELLING,
+    EXECUTION_TYPES,
+    FAILED,
+    PENDING,
+    WAVE_PENDING,
+)
+from shared.validation import reject_unknown, require, validate_choice
+from wave_recovery import WaveStartError, group_account_context
+
+logger = get_logger("execution-handler")
+
+WORKER_ACTION = "execute_recovery_plan_worker"
+START_FIELDS = ("planId", "executionType", "initiatedBy")
+
+
+@router.operation("execute_recovery_plan", status=202)
+def execute_recovery_plan_operation(request: Request) -> Dict[str, Any]:
+    """POST /executions and the direct operation of the same name."""
+    body = dict(request.body)
+    body.setdefault("initiatedBy", request.caller.name)
+    return execute_recovery_plan(body)
+
+
+def execute_recovery_plan(
+    body: Dict[str, Any],
+    tables: Optional[Dict[str, Any]] = None,
+    drs_client: Optional[Any] = None,
+    lambda_client: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Validate and record a new execution; queue the worker.
+
+    ``tables`` may inject ``plans``, ``groups``, ``executions``,
+    ``accounts``. Raises NOT_FOUND, VALIDATION_ERROR, EXECUTION_CONFLICT,
+    SERVER_CONFLICT, WAVE_SIZE_LIMIT_EXCEEDED or DRS_LIMIT_EXCEEDED.
+    """
+    tables = tables or {}
+    reject_unknown(body, START_FIELDS)
+    plan_id = str(require(body, "planId"))
+    execution_type = validate_choice(
+        body.get("executionType", "DRILL"), "executionType", EXECUTION_TYPES
+    )
+    initiated_by = str(body.get("initiatedBy") or "unknown")
+    plan = load_plan(plan_id, tables.get("plans"))
+    waves = sorted_waves(plan)
+    if not waves:
+        raise ValidationError(
+            f"recovery plan {plan_id} has no waves", field="waves"
+        )
+    groups = load_groups(plan, tables.get("groups"))
+    wave_servers = _wave_servers(waves, groups)
+    drs_limits.validate_wave_sizes(
+        {
+            int(w["waveNumber"]): len(wave_servers[i])
+            for i, w in enumerate(waves)
+        }
+    )
+    all_servers = {s for servers in wave_servers for s in servers}
+    _check_active_executions(plan_id, all_servers, tables.get("executions"))
+    first_group = groups[waves[0]["protectionGroupId"]]
+    context = _account_context(first_group, tables.get("accounts"))
+    _check_drs(waves, groups, wave_servers, context, drs_client)
+
+    record = _new_record(
+        plan, waves, groups, wave_servers, execution_type, initiated_by
+    )
+    record["accountContext"] = context
+    create_execution(to_jsonable(record), tables.get("executions"))
+    payload = {
+        "action": WORKER_ACTION,
+        "executionId": record["executionId"],
+        "plan": _plan_input(plan, waves),
+        "isDrill": record["isDrill"],
+        "accountContext": context,
+    }
+    try:
+        invoke_async(
+            get_settings().require("function_name"), payload, lambda_client
+        )
+    except Exception as error:
+        # Never leave a PENDING record nobody will start.
+        _fail(record["executionId"], f"worker not queued: {error}", tables)
+        raise
+    logger.info(
+        "execution queued",
+        extra={"executionId": record["executionId"], "planId": plan_id},
+    )
+    execution_id = record["executionId"]
+    return {
+        "executionId": execution_id,
+        "status": PENDING,
+        "message": (
+            "Execution started - check status with operation: "
+            "get_execution_details"
+        ),
+        "statusUrl": f"/executions/{execution_id}",
+    }
+
+
+def _account_context(group: Dict[str, Any], table: Optional[Any]):
+    """The target account of the plan (its first wave's group)."""
+    try:
+        return group_account_context(group, {}, table)
+    except WaveStartError as error:
+        raise ValidationError(
+            str(error), field="accountId", accountId=group.get("accountId")
+        ) from None
+
+
+def _wave_servers(
+    waves: List[Dict[str, Any]], groups: Dict[str, Dict[str, Any]]
+) -> List[List[str]]:
+    """Explicit server lists per wave (tag-selected groups resolve later)."""
+    return [
+        list(groups[w["protectionGroupId"]].get("sourceServerIds") or [])
+        for w in waves
+    ]
+
+
+def _check_active_executions(
+    plan_id: str, servers: set, table: Optional[Any]
+) -> None:
+    for execution in active_executions(table):
+        if execution.get("planId") == plan_id:
+            raise ExecutionConflictError(
+                f"recovery plan {plan_id} already has an active execution "
+                f"({execution['executionId']})",
+                planId=plan_id,
+                activeExecutionId=execution["executionId"],
+            )
+        shared = sorted(servers & record_server_ids(execution))
+        if shared:
+            raise ServerConflictError(
+                f"server(s) {', '.join(shared)} are in active execution "
+                f"{execution['executionId']} of plan "
+                f"{execution.get('planId')}",
+                serverIds=shared,
+                conflictingExecutionId=execution["executionId"],
+                conflictingPlanId=execution.get("planId"),
+            )
+
+
+def _check_drs(waves, groups, wave_servers, context, drs_client) -> None:
+    """Live DRS jobs: servers already recovering, and service limits."""
+    by_region: Dict[str, List[int]] = {}
+    for index, wave in enumerate(waves):
+        region = groups[wave["protectionGroupId"]].get("region")
+        by_region.setdefault(region, []).append(index)
+    for region, indexes in by_region.items():
+        client = drs_client_for(region, context, drs_client)
+        jobs = active_jobs(describe_jobs(client))
+        servers = {s for i in indexes for s in wave_servers[i]}
+        for job in jobs:
+            busy = sorted(servers & set(job_server_ids(job)))
+            if busy:
+                raise ServerConflictError(
+                    f"server(s) {', '.join(busy)} are in active DRS job "
+                    f"{job.get('jobID')}",
+                    serverIds=busy,
+                    jobId=job.get("jobID"),
+                )
+        drs_limits.validate_concurrent_jobs(len(jobs))
+        largest = max(len(wave_servers[i]) for i in indexes)
+        drs_limits.validate_servers_in_all_jobs(
+            drs_limits.count_servers(jobs), largest
+        )
+
+
+def _new_record(plan, waves, groups, wave_servers, execution_type, by):
+    now = clock.epoch()
+    return {
+        "executionId": str(uuid.uuid4()),
+        "planId": plan["planId"],
+        "planName": plan.get("planName", ""),
+        "executionType": execution_type,
+        "isDrill": execution_type == "DRILL",
+        "status": PENDING,
+        "initiatedBy": by,
+        "startTime": now,
+        "updatedTime": now,
+        "version": 1,
+        "pauseRequested": False,
+        "totalWaves": len(waves),
+        "currentWave": 0,
+        "waves": [
+            {
+                "waveNumber": int(wave["waveNumber"]),
+                "waveName": wave.get("waveName", ""),
+                "protectionGroupId": wave["protectionGroupId"],
+                "region": groups[wave["protectionGroupId"]].get("region"),
+                "status": WAVE_PENDING,
+                "serverIds": wave_servers[index],
+                "servers": [],
+            }
+            for index, wave in enumerate(waves)
+        ],
+    }
+
+
+def _plan_input(plan: Dict[str, Any], waves: List[Dict[str, Any]]):
+    return to_jsonable(
+        {
+            "planId": plan["planId"],
+            "planName": plan.get("planName", ""),
+            "waves": waves,
+        }
+    )
+
+
+def _fail(execution_id: str, reason: str, tables: Dict[str, Any]) -> None:
+    record = transition_status(
+        execution_id,
+        FAILED,
+        {
+            "statusReason": reason,
+            "error": reason,
+            "errorCode": "START_FAILED",
+            "endTime": clock.epoch(),
+        },
+        table=tables.get("executions"),
+    )
+    notify_execution("EXECUTION_FAILED", record)
+
+
+@router.action(WORKER_ACTION)
+def execute_recovery_plan_worker(
+    event: Dict[str, Any],
+    sfn_client: Optional[Any] = None,
+    table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Start the state machine for a PENDING execution.
+
+    A cancel that came first ends the execution CANCELLED without
+    starting; a failure to start marks it FAILED with the reason.
+    """
+    execution_id = event["executionId"]
+    record = get_execution(execution_id, table)
+    if record["status"] == CANCELLING:
+        transition_status(
+            execution_id, CANCELLED, {"endTime": clock.epoch()}, table=table
+        )
+        return {"executionId": execution_id, "status": CANCELLED}
+    if record["status"] != PENDING:
+        return {"executionId": execution_id, "status": record["status"]}
+    sfn = sfn_client or get_client("stepfunctions")
+    state_input = {
+        "executionId": execution_id,
+        "plan": event["plan"],
+        "isDrill": bool(event.get("isDrill")),
+        "accountContext": event.get("accountContext"),
+    }
+    try:
+        arn = sfn.start_execution(
+            stateMachineArn=get_settings().require("state_machine_arn"),
+            name=execution_id,
+            input=dumps(state_input),
+        )["executionArn"]
+    except Exception as error:  # noqa: BLE001 - recorded on the execution
+        logger.exception("state machine did not start")
+        _fail(
+            execution_id,
+            f"state machine did not start: {error}",
+            {"executions": table},
+        )
+        return {"executionId": execution_id, "status": FAILED}
+    record = update_execution(
+        execution_id, {"stateMachineExecutionArn": arn}, table=table
+    )
+    if record.get("status") in (CANCELLING, CANCELLED):
+        # A cancel raced the start: it could not stop what it did not see.
+        sfn.stop_execution(executionArn=arn, cause="cancelled while starting")
+    notify_execution("EXECUTION_STARTED", record)
+    return {
+        "executionId": execution_id,
+        "stateMachineExecutionArn": arn,
+        "input": json.loads(dumps(state_input)),
+    }
