@@ -9,6 +9,14 @@ from typing import Any, Dict
 from query_routes import router
 
 # Registration imports (one line per module that registers operations).
+import account_info  # noqa: F401,E402
+import config_export  # noqa: F401,E402
+import drs_capacity  # noqa: F401,E402
+import drs_queries  # noqa: F401,E402
+import ec2_queries  # noqa: F401,E402
+import user_permissions  # noqa: F401,E402
+import server_discovery  # noqa: F401,E402
+import wave_status  # noqa: F401,E402
 
 
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:

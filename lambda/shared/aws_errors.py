@@ -1,0 +1,134 @@
+"""The one place botocore errors become domain errors (CONTRACTS §7).
+
+Wrap AWS calls (client creation included: that is where a cross-account
+role is assumed) in :func:`aws_errors`::
+
+    with aws_errors("DRS", account_id=account_id, region=region):
+        drs = create_drs_client(region, context)
+        servers = ...
+
+* STS refusing ``AssumeRole`` -> 403 ``FORBIDDEN`` naming the account/role
+* AccessDenied from the service in the account -> 403 ``FORBIDDEN``
+* throttling that outlived the client's adaptive retries -> 429
+  ``DRS_LIMIT_EXCEEDED`` (the service throttled; retry later)
+* ``UninitializedAccountException`` -> 409 ``INVALID_STATE``
+* ``*NotFound`` / ``ResourceNotFoundException`` -> 404 ``NOT_FOUND``
+
+Anything else propagates (500 ``INTERNAL_ERROR``; no AWS internals leak).
+"""
+
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from botocore.exceptions import ClientError
+
+from shared.errors import (
+    DomainError,
+    DrsLimitExceededError,
+    ForbiddenError,
+    InvalidStateError,
+    NotFoundError,
+)
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+    }
+)
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+    }
+)
+UNINITIALIZED_CODES = frozenset({"UninitializedAccountException"})
+
+
+def _where(account_id: Optional[str], region: Optional[str]) -> str:
+    parts = []
+    if account_id:
+        parts.append(f"account {account_id}")
+    if region:
+        parts.append(f"region {region}")
+    return " in " + ", ".join(parts) if parts else ""
+
+
+def translate_client_error(
+    error: ClientError,
+    service: str = "AWS",
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> Optional[DomainError]:
+    """The domain error for a botocore ``ClientError``; None if unmapped."""
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    where = _where(account_id, region)
+    details = {"accountId": account_id} if account_id else {}
+    if error.operation_name == "AssumeRole" and (
+        code in ACCESS_DENIED_CODES or code.startswith("AccessDenied")
+    ):
+        return ForbiddenError(
+            f"cannot assume the cross-account role of account "
+            f"{account_id or '?'}: check the role exists, trusts this "
+            "account and the ExternalId matches",
+            reason="ASSUME_ROLE_DENIED",
+            **details,
+        )
+    if code in THROTTLING_CODES:
+        return DrsLimitExceededError(
+            f"{service} throttled the request{where} after retries; "
+            "retry later",
+            reason="THROTTLED",
+            **details,
+        )
+    if code in ACCESS_DENIED_CODES:
+        return ForbiddenError(
+            f"{service} denied {error.operation_name}{where}",
+            reason="ACCESS_DENIED",
+            **details,
+        )
+    if code in UNINITIALIZED_CODES:
+        return InvalidStateError(
+            f"{service} is not initialized{where}",
+            reason="DRS_NOT_INITIALIZED",
+            **details,
+        )
+    if code.endswith(".NotFound") or code in (
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+    ):
+        return NotFoundError(f"{service}: {code}{where}", **details)
+    return None
+
+
+def is_uninitialized(error: ClientError) -> bool:
+    """True when DRS answered that the account/region is not initialized."""
+    code = error.response.get("Error", {}).get("Code", "")
+    return code in UNINITIALIZED_CODES
+
+
+@contextmanager
+def aws_errors(
+    service: str = "AWS",
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> Iterator[None]:
+    """Re-raise mapped botocore errors as domain errors."""
+    try:
+        yield
+    except ClientError as error:
+        mapped = translate_client_error(error, service, account_id, region)
+        if mapped is None:
+            raise
+        raise mapped from error
