@@ -13,6 +13,7 @@ import protection_groups  # noqa: F401,E402
 import target_account_ops  # noqa: F401,E402
 import group_launch_config  # noqa: F401,E402
 import recovery_plans  # noqa: F401,E402
+import tag_sync  # noqa: F401,E402
 
 
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
