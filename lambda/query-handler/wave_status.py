@@ -10,7 +10,8 @@ Moved from the orchestration Lambda's ``update_wave_status``
 2. ``describe_jobs`` for the wave's job and tracks every server's
    ``launchStatus`` (``shared.drs_constants``), its phase from
    ``describe_job_log_items`` and, once launched, its recovery instance
-   (``describe_recovery_instances``) — persisted to ``waves[i].servers``;
+   (``describe_recovery_instances``, EC2 for its private IP and launch
+   time) — persisted to ``waves[i].servers``;
 3. completes the wave when all servers are LAUNCHED, fails it when any is
    FAILED/TERMINATED, times out at ``current_wave_max_wait_time``;
 4. after a completed wave: pauses (next wave's ``pauseBeforeWave`` or the
@@ -28,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from query_routes import router
 from shared import clock, statuses
 from shared.account_context import get_account_context
-from shared.aws_clients import create_drs_client
+from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.config import get_settings
 from shared.drs_constants import (
     DRS_JOB_SERVERS_COMPLETE_FAILURE_STATES,
@@ -141,7 +142,10 @@ def _instances(
 
 
 def _record_servers(
-    drs: Any, job: Dict[str, Any], wave_record: Dict[str, Any]
+    drs: Any,
+    job: Dict[str, Any],
+    wave_record: Dict[str, Any],
+    ec2_factory: Callable[[], Any],
 ) -> List[Dict[str, Any]]:
     """Merge the job's server statuses into ``waves[i].servers``."""
     known = {s["sourceServerId"]: dict(s) for s in wave_record["servers"]}
@@ -164,7 +168,34 @@ def _record_servers(
     for sid, detail in _instances(drs, job["jobID"], missing).items():
         if sid in known:
             known[sid].update({k: v for k, v in detail.items() if v})
+    lacking = {
+        s["instanceId"]: s
+        for sid, s in known.items()
+        if sid in missing and s.get("instanceId") and not s.get("privateIp")
+    }
+    if lacking:
+        for instance in _ec2_instances(ec2_factory(), list(lacking)):
+            server = lacking[instance["InstanceId"]]
+            server["privateIp"] = instance.get("PrivateIpAddress")
+            launched = instance.get("LaunchTime")
+            if hasattr(launched, "isoformat"):
+                launched = launched.isoformat()
+            server["launchTime"] = launched or server.get("launchTime")
     return list(known.values())
+
+
+def _ec2_instances(ec2: Any, instance_ids: List[str]) -> List[Dict]:
+    """EC2 facts of recovery instances (private IP, launch time)."""
+    try:
+        reservations = ec2.describe_instances(InstanceIds=instance_ids)
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("recovery instance EC2 lookup failed: %s", error)
+        return []
+    return [
+        instance
+        for reservation in reservations.get("Reservations", [])
+        for instance in reservation.get("Instances", [])
+    ]
 
 
 def _wave_record(
@@ -234,6 +265,7 @@ def poll_wave_status(
     start_wave: Optional[WaveStarter] = None,
     history_table: Optional[Any] = None,
     drs_client: Optional[Any] = None,
+    ec2_client: Optional[Any] = None,
 ) -> Dict[str, Any]:
     """One poll of the current wave; returns the updated state.
 
@@ -275,7 +307,13 @@ def poll_wave_status(
                 f"{wave['waveName']}: DRS job {job_id} not found",
             )
         if job:
-            wave["servers"] = _record_servers(drs, job, wave)
+            wave["servers"] = _record_servers(
+                drs,
+                job,
+                wave,
+                lambda: ec2_client
+                or create_ec2_client(state.get("region"), context),
+            )
             entry["serverStatuses"] = [
                 {
                     "sourceServerId": s["sourceServerId"],
