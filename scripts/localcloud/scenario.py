@@ -271,7 +271,9 @@ def _region(name: str, data: Any, where: str) -> RegionSpec:
         region.network = NetworkSpec(
             vpc_cidr=_get(net, "vpc_cidr", f"{where}.network", str)
         )
-        for i, sub in enumerate(_get(net, "subnets", where, list, [])):
+        for i, sub in enumerate(
+            _get(net, "subnets", f"{where}.network", list, [])
+        ):
             w = f"{where}.network.subnets[{i}]"
             sub = _only(sub, {"name", "cidr", "availability_zone"}, w)
             region.network.subnets.append(

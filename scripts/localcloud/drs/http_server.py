@@ -45,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
 class DrsHttpServer:
     """Threaded HTTP front of a ``DrsSimulator`` (loopback only)."""
 
-    def __init__(self, simulator: Any, host: str = "127.0.0.1", port=0):
+    def __init__(self, simulator: Any, host: str = "127.0.0.1", port: int = 0):
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError("the local DRS endpoint binds loopback only")
         self.simulator = simulator

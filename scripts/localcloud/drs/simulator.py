@@ -37,7 +37,9 @@ class DrsSimulator:
     every request, by ``tick()``, and by the optional ticker thread.
     """
 
-    def __init__(self, clock: SimClock | ManualClock | None = None, seed=0):
+    def __init__(
+        self, clock: SimClock | ManualClock | None = None, seed: int = 0
+    ):
         self.clock = clock or SimClock(60.0)
         self.seed = seed
         self._lock = threading.RLock()
@@ -55,6 +57,7 @@ class DrsSimulator:
             self.faults = FaultInjector([], self.seed)
             self.rng = random.Random(self.seed)
             self.events: list[dict[str, Any]] = []
+            self._outbox: list[dict[str, Any]] = []
             self.calls: Counter = Counter()
             self._job_counter = 0
 
@@ -114,7 +117,9 @@ class DrsSimulator:
         with self._lock:
             state = self._region(account, region)
             progress.advance(self, state, self.clock.now())
-            return list(state.jobs.values())
+            jobs = list(state.jobs.values())
+        self._flush_events()
+        return jobs
 
     def server_id(self, account: str, region: str, hostname: str) -> str:
         """The source server id of a hostname."""
@@ -146,6 +151,7 @@ class DrsSimulator:
             now = self.clock.now()
             for state in self.regions.values():
                 progress.advance(self, state, now)
+        self._flush_events()
 
     def start_ticker(self, interval: float = 0.1) -> None:
         """Call ``tick()`` every ``interval`` wall seconds in a thread."""
@@ -186,17 +192,22 @@ class DrsSimulator:
                 f"Unknown operation {operation}", reason="unknownOperation"
             )
         validate(model.operation_model(operation).input_shape, params)
-        with self._lock:
-            state = self._region(account_id, region)
-            if operation not in OPERATIONS:
-                raise validation_error(
-                    f"Operation {operation} is not supported by the local "
-                    "DRS simulator",
-                    reason="unknownOperation",
+        try:
+            with self._lock:
+                state = self._region(account_id, region)
+                if operation not in OPERATIONS:
+                    raise validation_error(
+                        f"Operation {operation} is not supported by the "
+                        "local DRS simulator",
+                        reason="unknownOperation",
+                    )
+                progress.advance(self, state, self.clock.now())
+                result = OPERATIONS[operation](
+                    self, state, copy.deepcopy(params)
                 )
-            progress.advance(self, state, self.clock.now())
-            result = OPERATIONS[operation](self, state, copy.deepcopy(params))
-            return copy.deepcopy(result)
+                return copy.deepcopy(result)
+        finally:
+            self._flush_events()
 
     def _region(self, account: str, region: str) -> RegionState:
         state = self.regions.get((account, region))
@@ -264,4 +275,15 @@ class DrsSimulator:
         copies = self.faults.event_copies(state.account, state.region)
         for _ in range(copies):
             self.events.append(copy.deepcopy(event))
-            aws_bridge.put_event(state.account, state.region, event)
+            self._outbox.append(event)
+
+    def _flush_events(self) -> None:
+        """Send queued events to EventBridge outside the lock.
+
+        A rule target may call back into DRS from another thread (e.g. a
+        Lambda worker); holding the lock while publishing would deadlock.
+        """
+        with self._lock:
+            outbox, self._outbox = self._outbox, []
+        for event in outbox:
+            aws_bridge.put_event(event["account"], event["region"], event)
