@@ -147,7 +147,9 @@ def _route_lambda(engine: Engine) -> Iterator[None]:
     def invoke(self, function_name, qualifier, body, headers, resp_headers):
         folder = _folder_of(function_name)
         payload = json.loads(body or "{}")
-        engine.invocations.append({"fn": folder, "payload": payload})
+        engine.invocations.append(
+            {"fn": folder, "payload": copy.deepcopy(payload)}
+        )
         if folder in engine.fail_functions:
             resp_headers["x-amz-function-error"] = "Unhandled"
             error = {
@@ -205,3 +207,46 @@ def wave_engine(
             engine = Engine(sim=sim, tables=tables)
             with _route_lambda(engine):
                 yield engine
+
+
+def plan_event(waves: List[Dict[str, Any]], execution_id: str = "exec-1"):
+    """The state machine input of CONTRACTS §2 plus ``$$.Execution.Id``."""
+    return {
+        "action": "begin",
+        "executionId": execution_id,
+        "execution": "arn:aws:states:us-east-1:123456789012:execution:"
+        f"hrp-drs-tech-adapter-orchestration-dev:{execution_id}",
+        "plan": {"planId": "plan-1", "planName": "Plan One", "waves": waves},
+        "isDrill": True,
+        "accountContext": {"accountId": HUB, "isCurrentAccount": True},
+    }
+
+
+def drive(engine: Engine, folder: str, event: dict, max_steps: int = 20):
+    """Run a plan through an orchestration function as the state machine
+    would: begin, then poll (advancing DRS time), pausing via
+    store_task_token + resume_wave, until a terminal status.
+
+    Returns every state the function returned, in order.
+    """
+    handler = load_handler(folder).lambda_handler
+    states = [handler(event, None)]
+    for _ in range(max_steps):
+        state = states[-1]
+        if state["status"] == "paused":
+            handler(
+                {
+                    "action": "store_task_token",
+                    "application": state,
+                    "taskToken": "token-1",
+                },
+                None,
+            )
+            action = "resume_wave"
+        elif state["status"] == "running":
+            engine.advance()
+            action = "poll_wave_status"
+        else:
+            return states
+        states.append(handler({"action": action, "application": state}, None))
+    raise AssertionError(f"no terminal status after {max_steps} steps")
