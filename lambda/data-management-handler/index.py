@@ -14,6 +14,7 @@ import target_account_ops  # noqa: F401,E402
 import group_launch_config  # noqa: F401,E402
 import recovery_plans  # noqa: F401,E402
 import tag_sync  # noqa: F401,E402
+import config_import  # noqa: F401,E402
 
 
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:

@@ -1,0 +1,265 @@
+"""Import a configuration manifest (``shared.config_manifest``).
+
+Everything is validated first, with the same rules as create/update (names,
+server conflicts, DRS, EC2, waves); a ``dryRun`` stops there and reports
+``create`` / ``update`` / ``skip`` per item. A real import is all-or-nothing:
+DynamoDB transactions of up to 100 conditional puts; if a later chunk
+fails, the chunks already written are rolled back.
+
+Matching: a manifest group (plan) updates the stored one with the same id,
+else the one with the same name (case-insensitive); otherwise it is
+created. Plan waves referring to a manifest group id are re-pointed at the
+group it matched or created.
+"""
+
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from botocore.exceptions import ClientError
+
+from data_routes import router
+from dm_store import list_items, new_id, stamp_new, stamp_update
+from group_validation import validate_group_shape
+from plan_validation import validate_plan_shape
+from protection_groups import prepare_group
+from recovery_plans import group_lookup, prepare_plan, refuse_if_running
+from shared.api import Request
+from shared.config_manifest import export_group, export_plan, validate_manifest
+from shared.errors import DomainError, VersionConflictError
+from shared.logging_setup import get_logger
+from shared.responses import to_jsonable
+from shared.tables import protection_groups_table, recovery_plans_table
+from shared.validation import reject_unknown, validate_bool
+
+logger = get_logger("config-import")
+
+TRANSACTION_LIMIT = 100
+CREATE, UPDATE, SKIP = "create", "update", "skip"
+
+Change = Dict[str, Any]
+
+
+def _match(
+    item: Dict[str, Any], stored: List[Dict[str, Any]], key: str, name: str
+) -> Optional[Dict[str, Any]]:
+    by_id = {s[key]: s for s in stored}
+    if item.get(key) in by_id:
+        return by_id[item[key]]
+    wanted = str(item.get(name, "")).strip().lower()
+    for existing in stored:
+        if str(existing.get(name, "")).strip().lower() == wanted:
+            return existing
+    return None
+
+
+def _same(existing: Dict[str, Any], shaped: Dict[str, Any], export) -> bool:
+    current = to_jsonable(export(existing))
+    wanted = to_jsonable(export(shaped))
+    for values in (current, wanted):
+        values.pop("groupId", None)
+        values.pop("planId", None)
+    return current == wanted
+
+
+def _guard(where: str, fn: Callable[[], Any]) -> Any:
+    """Run a validation step; errors name the manifest item."""
+    try:
+        return fn()
+    except DomainError as error:
+        field = error.details.get("field")
+        error.details["item"] = where
+        if field:
+            error.details["field"] = f"{where}.{field}"
+        error.message = f"{where}: {error.message}"
+        error.args = (error.message,)
+        raise
+
+
+def _plan_groups(
+    manifest: Dict[str, Any], caller: str
+) -> Tuple[List[Change], Dict[str, str], Dict[str, Dict[str, Any]]]:
+    stored = list_items(protection_groups_table())
+    pending = list(stored)
+    changes: List[Change] = []
+    id_map: Dict[str, str] = {}
+    for index, raw in enumerate(manifest.get("protectionGroups") or []):
+        where = f"protectionGroups[{index}]"
+        body = {k: v for k, v in raw.items() if k != "groupId"}
+        shaped = _guard(where, lambda: validate_group_shape(body))
+        existing = _match(raw, stored, "groupId", "groupName")
+        group_id = existing["groupId"] if existing else new_id()
+        others = [g for g in pending if g["groupId"] != group_id]
+        _guard(where, lambda: prepare_group(shaped, others, group_id))
+        item = {"groupId": group_id, **shaped}
+        pending = others + [item]
+        if raw.get("groupId"):
+            id_map[str(raw["groupId"])] = group_id
+        changes.append(_change(where, item, existing, export_group, caller))
+    return changes, id_map, {g["groupId"]: g for g in pending}
+
+
+def _change(
+    where: str,
+    item: Dict[str, Any],
+    existing: Optional[Dict[str, Any]],
+    export,
+    caller: str,
+) -> Change:
+    if existing is None:
+        return {
+            "where": where,
+            "action": CREATE,
+            "item": stamp_new(item, caller),
+        }
+    if _same(existing, item, export):
+        return {"where": where, "action": SKIP, "item": existing}
+    for kept in ("launchConfigStatus",):
+        if kept in existing:
+            item[kept] = existing[kept]
+    expected = int(existing.get("version", 1))
+    stamp_update(item, existing, caller)
+    return {
+        "where": where,
+        "action": UPDATE,
+        "item": item,
+        "previous": existing,
+        "expectedVersion": expected,
+    }
+
+
+def _plan_plans(
+    manifest: Dict[str, Any],
+    caller: str,
+    id_map: Dict[str, str],
+    groups: Dict[str, Dict[str, Any]],
+) -> List[Change]:
+    stored = list_items(recovery_plans_table())
+    pending = list(stored)
+    stored_lookup = group_lookup()
+
+    def lookup(group_id: str) -> Optional[Dict[str, Any]]:
+        return groups.get(group_id) or stored_lookup(group_id)
+
+    changes: List[Change] = []
+    for index, raw in enumerate(manifest.get("recoveryPlans") or []):
+        where = f"recoveryPlans[{index}]"
+        body = {k: v for k, v in raw.items() if k not in ("planId",)}
+        body.pop("accountId", None)
+        body["waves"] = [
+            dict(
+                wave,
+                protectionGroupId=id_map.get(
+                    str(wave.get("protectionGroupId")),
+                    wave.get("protectionGroupId"),
+                ),
+            )
+            for wave in raw.get("waves") or []
+        ]
+        shaped = _guard(where, lambda: validate_plan_shape(body))
+        existing = _match(raw, stored, "planId", "planName")
+        plan_id = existing["planId"] if existing else new_id()
+        others = [p for p in pending if p["planId"] != plan_id]
+        _guard(where, lambda: prepare_plan(shaped, others, plan_id, lookup))
+        item = {"planId": plan_id, **shaped}
+        pending = others + [item]
+        change = _change(where, item, existing, export_plan, caller)
+        if change["action"] == UPDATE:
+            _guard(where, lambda: refuse_if_running(plan_id))
+        changes.append(change)
+    return changes
+
+
+def _put(table_name: str, change: Change, key: str) -> Dict[str, Any]:
+    put: Dict[str, Any] = {"TableName": table_name, "Item": change["item"]}
+    if change["action"] == CREATE:
+        put["ConditionExpression"] = f"attribute_not_exists({key})"
+    else:
+        put["ConditionExpression"] = "#v = :v"
+        put["ExpressionAttributeNames"] = {"#v": "version"}
+        put["ExpressionAttributeValues"] = {":v": change["expectedVersion"]}
+    return {"Put": put}
+
+
+def _undo(table: Any, change: Change, key: str) -> None:
+    if change["action"] == CREATE:
+        table.delete_item(Key={key: change["item"][key]})
+    else:
+        table.put_item(Item=change["previous"])
+
+
+def write_changes(
+    group_changes: List[Change], plan_changes: List[Change]
+) -> None:
+    """Write every change in transactions; roll back on a failed chunk."""
+    groups, plans = protection_groups_table(), recovery_plans_table()
+    ops = [(groups, c, "groupId") for c in group_changes] + [
+        (plans, c, "planId") for c in plan_changes
+    ]
+    ops = [op for op in ops if op[1]["action"] != SKIP]
+    client = groups.meta.client
+    written: List[Tuple[Any, Change, str]] = []
+    for start in range(0, len(ops), TRANSACTION_LIMIT):
+        chunk = ops[start : start + TRANSACTION_LIMIT]  # noqa: E203
+        try:
+            client.transact_write_items(
+                TransactItems=[_put(t.name, c, k) for t, c, k in chunk]
+            )
+        except ClientError as error:
+            logger.warning(
+                "import chunk failed; rolling back",
+                extra={"written": len(written), "error": str(error)},
+            )
+            for table, change, key in reversed(written):
+                _undo(table, change, key)
+            code = error.response.get("Error", {}).get("Code")
+            if code == "TransactionCanceledException":
+                raise VersionConflictError(
+                    "configuration changed during the import; nothing was "
+                    "imported, try again"
+                ) from None
+            raise
+        written.extend(chunk)
+
+
+def _report(changes: List[Change], key: str, name: str) -> List[Dict]:
+    return [
+        {
+            key: c["item"][key],
+            name: c["item"][name],
+            "action": c["action"],
+        }
+        for c in changes
+    ]
+
+
+def import_manifest(body: Dict[str, Any], caller: str) -> Dict[str, Any]:
+    """Validate a manifest, then (unless ``dryRun``) write it all."""
+    reject_unknown(body, ("manifest", "dryRun"))
+    dry_run = validate_bool(body.get("dryRun", False), "dryRun")
+    manifest = validate_manifest(body.get("manifest"))
+    group_changes, id_map, groups = _plan_groups(manifest, caller)
+    plan_changes = _plan_plans(manifest, caller, id_map, groups)
+    if not dry_run:
+        write_changes(group_changes, plan_changes)
+    every = group_changes + plan_changes
+    summary = {
+        action: sum(1 for c in every if c["action"] == action)
+        for action in (CREATE, UPDATE, SKIP)
+    }
+    return {
+        "dryRun": dry_run,
+        "imported": not dry_run,
+        "summary": summary,
+        "protectionGroups": _report(group_changes, "groupId", "groupName"),
+        "recoveryPlans": _report(plan_changes, "planId", "planName"),
+    }
+
+
+@router.operation("import_configuration")
+def import_configuration(request: Request) -> Dict[str, Any]:
+    """POST /config/import: ``{"manifest": {...}, "dryRun": bool}``."""
+    body = dict(request.body)
+    if "manifest" not in body:
+        # The export document itself may be posted as the body.
+        dry_run = body.pop("dryRun", False)
+        body = {"manifest": body, "dryRun": dry_run}
+    return import_manifest(body, request.caller.name)
