@@ -279,6 +279,24 @@ class RestApi:
             self._thread = None
 
 
+def serve_for(
+    cloud: Any,
+    default_groups: list[str] | tuple[str, ...] = (),
+    default_user: str | None = None,
+    port: int = 0,
+) -> RestApi:
+    """Serve the REST API in front of a started ``LocalCloud``; sets
+    ``cloud.api_url`` (so ``cloud.env()`` exports ``DRS_ORCH_API_URL``)."""
+    api = RestApi(
+        lambda_invoker(cloud.client("lambda")),
+        port=port,
+        default_user=default_user,
+        default_groups=default_groups,
+    )
+    cloud.api_url = api.start()
+    return api
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the REST API in front of a running local cloud."""
     import boto3

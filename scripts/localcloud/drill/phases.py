@@ -42,10 +42,16 @@ class PhaseRecorder:
         self.outcome: dict[str, tuple[str, float]] = {}
         self.wave_of: dict[str, int] = {}
         self.wave_seen: dict[int, list[float | None]] = {}
+        self.pauses: list[list[float | None]] = []
 
     def observe(self, details: dict[str, Any], elapsed_wall: float) -> None:
         """Take one sample of ``get_execution_details``."""
         now = elapsed_wall * self.speed
+        paused = str(details.get("status")) == "PAUSED"
+        if paused and (not self.pauses or self.pauses[-1][1] is not None):
+            self.pauses.append([now, None])
+        elif not paused and self.pauses and self.pauses[-1][1] is None:
+            self.pauses[-1][1] = now
         for wave in details.get("waves") or []:
             number = int(wave.get("waveNumber") or 0)
             status = str(wave.get("status") or "PENDING").upper()
@@ -55,6 +61,8 @@ class PhaseRecorder:
             if status in ("COMPLETED", "FAILED", "CANCELLED"):
                 if seen[1] is None:
                     seen[1] = now
+            if status == "PENDING":
+                continue  # servers listed ahead of their wave's start
             for server in wave.get("servers") or []:
                 self._server(number, server, now)
 
@@ -77,6 +85,8 @@ class PhaseRecorder:
     def close(self, elapsed_wall: float) -> None:
         """End every open segment (the drill is over)."""
         now = elapsed_wall * self.speed
+        if self.pauses and self.pauses[-1][1] is None:
+            self.pauses[-1][1] = now
         for segments in self.segments.values():
             if segments and segments[-1][2] is None:
                 segments[-1][2] = now

@@ -1,9 +1,8 @@
 """Plan definitions (YAML/JSON) and setting them up through the API.
 
-A plan definition names target accounts, protection groups (by tags,
-by hostnames or by source server ids) and waves::
+A definition names target accounts, protection groups (by tags, by
+hostnames or by source server ids) and one or more plans of waves::
 
-    planName: three-tier-drill
     targetAccounts:
       - accountId: "210987654321"     # role/ExternalId from the scenario
     protectionGroups:
@@ -11,14 +10,18 @@ by hostnames or by source server ids) and waves::
         groupName: three-tier-database
         region: us-east-1
         serverSelectionTags: {Tier: database}
-    waves:
-      - waveName: Database tier
-        protectionGroup: database
-        pauseBeforeWave: false
+    plans:
+      - planName: three-tier-drill
+        waves:
+          - waveName: Database tier
+            protectionGroup: database
+            pauseBeforeWave: false
 
-``setup_plan`` creates everything with direct invocations and returns
-the ids. Names get a run suffix so a second drill on the same cloud does
-not collide.
+A single plan may also be written with ``planName``/``waves`` at the top
+level. A plan's groups are all in one account (the data-management
+handler's rule), so a drill across accounts is one plan per account.
+``setup_plans`` creates everything with direct invocations and returns the
+ids. Names get a run suffix so a second drill on one cloud cannot collide.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ GROUP_KEYS = {
     "hostnames",
     "launchConfig",
 }
+PLAN_KEYS = {"planName", "description", "waves"}
 WAVE_KEYS = {
     "waveName",
     "protectionGroup",
@@ -94,23 +98,26 @@ def _unknown(data: dict, allowed: set, where: str) -> None:
         raise PlanError(f"{where}.{extra[0]}: unknown key")
 
 
+def plans_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plans of a definition (single-plan form included)."""
+    if "plans" in data:
+        return list(data["plans"])
+    return [{k: data[k] for k in PLAN_KEYS if k in data}]
+
+
 def check_plan(data: Any) -> None:
     """Raise ``PlanError`` naming the first problem of a definition."""
     if not isinstance(data, dict):
         raise PlanError("$: expected a mapping")
     _unknown(
-        data,
-        {
-            "planName",
-            "description",
-            "targetAccounts",
-            "protectionGroups",
-            "waves",
-        },
-        "$",
+        data, PLAN_KEYS | {"targetAccounts", "protectionGroups", "plans"}, "$"
     )
-    if not isinstance(data.get("planName"), str):
-        raise PlanError("$.planName: required string")
+    if ("plans" in data) == ("waves" in data):
+        raise PlanError("$: exactly one of plans, waves")
+    if "plans" in data and (
+        not isinstance(data["plans"], list) or not data["plans"]
+    ):
+        raise PlanError("$.plans: required non-empty list")
     groups = data.get("protectionGroups")
     if not isinstance(groups, list) or not groups:
         raise PlanError("$.protectionGroups: required non-empty list")
@@ -134,11 +141,22 @@ def check_plan(data: Any) -> None:
                 "sourceServerIds, hostnames"
             )
         keys.add(group["key"])
-    waves = data.get("waves")
+    for p, plan in enumerate(plans_of(data)):
+        where = f"plans[{p}]" if "plans" in data else "$"
+        if not isinstance(plan, dict):
+            raise PlanError(f"{where}: expected a mapping")
+        _unknown(plan, PLAN_KEYS, where)
+        if not isinstance(plan.get("planName"), str):
+            raise PlanError(f"{where}.planName: required string")
+        _check_waves(plan.get("waves"), keys, where)
+
+
+def _check_waves(waves: Any, keys: set, where_plan: str) -> None:
     if not isinstance(waves, list) or not waves:
-        raise PlanError("$.waves: required non-empty list")
+        raise PlanError(f"{where_plan}.waves: required non-empty list")
+    prefix = "" if where_plan == "$" else where_plan + "."
     for i, wave in enumerate(waves):
-        where = f"waves[{i}]"
+        where = f"{prefix}waves[{i}]"
         if not isinstance(wave, dict):
             raise PlanError(f"{where}: expected a mapping")
         _unknown(wave, WAVE_KEYS, where)
@@ -211,17 +229,13 @@ def _resolve_hostnames(
     return [by_host[h] for h in group["hostnames"]]
 
 
-def setup_plan(
-    api: Invoker,
-    plan: dict[str, Any],
-    scenario: Any = None,
-    suffix: str = "",
-) -> PlanSetup:
-    """Create accounts, groups and the recovery plan; return the ids."""
-    accounts = register_accounts(api, plan, scenario)
+def create_groups(
+    api: Invoker, definition: dict[str, Any], suffix: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Create the protection groups: (key -> groupId, id -> hostname)."""
     servers: dict[str, str] = {}
     group_ids = {}
-    for group in plan["protectionGroups"]:
+    for group in definition["protectionGroups"]:
         body = {
             k: v for k, v in group.items() if k not in ("key", "hostnames")
         }
@@ -232,6 +246,16 @@ def setup_plan(
             body["sourceServerIds"] = _resolve_hostnames(api, group, servers)
         created = api.data("create_protection_group", body)
         group_ids[group["key"]] = created["groupId"]
+    return group_ids, servers
+
+
+def create_plan(
+    api: Invoker,
+    plan: dict[str, Any],
+    group_ids: dict[str, str],
+    suffix: str,
+) -> tuple[str, str]:
+    """Create one recovery plan; return (planId, planName)."""
     waves = []
     for number, wave in enumerate(plan["waves"], start=1):
         entry = {
@@ -252,10 +276,28 @@ def setup_plan(
             "waves": waves,
         },
     )
-    return PlanSetup(
-        plan_id=created["planId"],
-        plan_name=name,
-        group_ids=group_ids,
-        accounts=accounts,
-        servers=servers,
-    )
+    return created["planId"], name
+
+
+def setup_plans(
+    api: Invoker,
+    definition: dict[str, Any],
+    scenario: Any = None,
+    suffix: str = "",
+) -> list[PlanSetup]:
+    """Create accounts, groups and every plan; return their ids."""
+    accounts = register_accounts(api, definition, scenario)
+    group_ids, servers = create_groups(api, definition, suffix)
+    setups = []
+    for plan in plans_of(definition):
+        plan_id, name = create_plan(api, plan, group_ids, suffix)
+        setups.append(
+            PlanSetup(
+                plan_id=plan_id,
+                plan_name=name,
+                group_ids=group_ids,
+                accounts=accounts,
+                servers=servers,
+            )
+        )
+    return setups

@@ -134,6 +134,7 @@ def build_report(
             "serversLaunched": len(launches),
         },
         "wallSeconds": round(wall_seconds, 1),
+        "pauses": [{"start": a, "end": b} for a, b in recorder.pauses],
         "waves": waves,
     }
     report["failures"] = failures(report)

@@ -19,7 +19,7 @@ from typing import Any, Callable, TextIO
 
 from .invoker import ApiError, Invoker
 from .phases import PhaseRecorder, refine_with_job_logs
-from .plan_setup import PlanSetup, setup_plan
+from .plan_setup import PlanSetup, setup_plans
 from .progress import ProgressView
 from .report import build_report, summary_text
 from .timeline import render_timeline
@@ -75,7 +75,12 @@ def _resume(
 ) -> float:
     """Resume a paused execution; return the wall seconds it was held."""
     held = time.monotonic()
-    wave = details.get("pausedBeforeWave")
+    pending = [
+        w.get("waveNumber")
+        for w in details.get("waves") or []
+        if w.get("status") == "PENDING"
+    ]
+    wave = pending[0] if pending else details.get("pausedBeforeWave")
     view.message(
         f"PAUSED before wave {wave}. Resume with: resume_execution "
         f'{{"executionId": "{execution_id}"}} '
@@ -218,20 +223,30 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     return report_path, timeline_path
 
 
-def run_drill(
+@dataclass
+class DrillRun:
+    """Every plan's result; ``exit_code`` 0 only if all completed."""
+
+    results: list[DrillResult]
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.results), default=1)
+
+
+def run_plan(
     api: Invoker,
+    setup: PlanSetup,
     options: DrillOptions,
     sim_epoch: Callable[[], float] | None = None,
 ) -> DrillResult:
-    """Set up and run a drill (or recovery); report it; clean up."""
-    view = ProgressView(options.stream, options.tty, speed=options.speed)
+    """Run one plan's drill (or recovery); report it; clean up."""
+    view = ProgressView(
+        options.stream, options.tty, setup.servers, options.speed
+    )
     say = (lambda text: None) if options.quiet else view.message
-    suffix = "-" + uuid.uuid4().hex[:6]
-    say("Setting up target accounts, protection groups and the plan...")
-    setup: PlanSetup = setup_plan(api, options.plan, options.scenario, suffix)
-    view.hostnames.update(setup.servers)
     kind = "RECOVERY" if options.recovery else "DRILL"
-    say(f"Plan {setup.plan_name} ({setup.plan_id}): starting a {kind}.")
+    say(f"==> plan {setup.plan_name} ({setup.plan_id}): starting a {kind}")
     clock = _Clock()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sim_zero = sim_epoch() if sim_epoch else None
@@ -273,14 +288,29 @@ def run_drill(
     report_path, timeline_path = write_outputs(report, options.out_dir)
     completed = report["status"] == "COMPLETED"
     cleaned = options.recovery or report["cleanup"]["confirmed"]
-    if not options.quiet:
-        view.message("")
-        view.message(summary_text(report))
-        view.message(f"Report:   {report_path}")
-        view.message(f"Timeline: {timeline_path}")
+    say("")
+    say(summary_text(report))
+    say(f"Report:   {report_path}")
+    say(f"Timeline: {timeline_path}")
     return DrillResult(
         report,
         0 if completed and cleaned else 1,
         report_path,
         timeline_path,
     )
+
+
+def run_drill(
+    api: Invoker,
+    options: DrillOptions,
+    sim_epoch: Callable[[], float] | None = None,
+) -> DrillRun:
+    """Set up the definition's plans and run them one after the other."""
+    if not options.quiet:
+        options.stream.write(
+            "==> registering target accounts, creating protection groups "
+            "and plans\n"
+        )
+    suffix = "-" + uuid.uuid4().hex[:6]
+    setups = setup_plans(api, options.plan, options.scenario, suffix)
+    return DrillRun([run_plan(api, s, options, sim_epoch) for s in setups])

@@ -85,6 +85,27 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
             fontsize=8,
             va="top",
         )
+    for pause in report.get("pauses") or []:
+        if pause["end"] is None:
+            continue
+        ax.axvspan(
+            pause["start"] / minutes,
+            pause["end"] / minutes,
+            facecolor="none",
+            edgecolor="#999999",
+            hatch="//",
+            lw=0,
+            zorder=0,
+        )
+        ax.text(
+            (pause["start"] + pause["end"]) / 2 / minutes,
+            len(rows) - 0.1,
+            "paused",
+            fontsize=8,
+            ha="center",
+            color="#555555",
+        )
+    ax.set_xlim(left=0)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(
         [f"W{w['waveNumber']} {s['hostname']}" for w, s in rows],

@@ -10,7 +10,12 @@ from localcloud.drill.phases import (
     phase_label,
     refine_with_job_logs,
 )
-from localcloud.drill.plan_setup import PlanError, check_plan, load_plan
+from localcloud.drill.plan_setup import (
+    PlanError,
+    check_plan,
+    load_plan,
+    plans_of,
+)
 from localcloud.drill.progress import ProgressView, bar, overall_fraction
 from localcloud.drill.report import build_report, summary_text
 from localcloud.drill.timeline import render_timeline
@@ -90,6 +95,19 @@ def test_phases_are_recorded_as_segments_in_simulated_seconds():
     assert recorder.launch_offset("s-1") == 180
     assert recorder.wave_seen[1] == [0, 180]
     assert phase_label({"status": "LAUNCHED", "phase": "LAUNCH"}) is None
+
+
+def test_pauses_are_recorded_and_pending_waves_ignored():
+    # Given samples: a pause between two running samples, a pending wave
+    recorder = PhaseRecorder(speed=10)
+    pending = [_wave(2, "PENDING", [_server("s-9", None)])]
+    for second, status in enumerate(
+        ["RUNNING", "PAUSED", "PAUSED", "RUNNING"]
+    ):
+        recorder.observe(_details(status, pending), second)
+    # Then one pause from 10 to 30 simulated seconds, nothing for s-9
+    assert recorder.pauses == [[10, 30]]
+    assert "s-9" not in recorder.segments
 
 
 def test_job_logs_replace_sampled_phase_boundaries():
@@ -213,16 +231,47 @@ def test_progress_tty_redraws_a_block_with_a_bar():
 
 
 def test_shipped_plan_is_valid_and_bad_plans_name_the_key():
-    # Given the shipped plan
-    plan = load_plan()
-    # Then it has three waves, a pause before wave 3 and a spoke group
-    assert [bool(w.get("pauseBeforeWave")) for w in plan["waves"]] == [
+    # Given the shipped definition
+    definition = load_plan()
+    erp, portal = plans_of(definition)
+    # Then the ERP plan has three waves and a pause before wave 3
+    assert [bool(w.get("pauseBeforeWave")) for w in erp["waves"]] == [
         False,
         False,
         True,
     ]
-    assert any(g.get("accountId") for g in plan["protectionGroups"])
+    # And the portal plan's group is in the spoke account, by tags
+    groups = {g["key"]: g for g in definition["protectionGroups"]}
+    portal_group = groups[portal["waves"][0]["protectionGroup"]]
+    assert portal_group["accountId"] == "210987654321"
+    assert "serverSelectionTags" in portal_group
     # When a wave names an unknown group, the error names the key
-    plan["waves"][0]["protectionGroup"] = "nope"
-    with pytest.raises(PlanError, match=r"waves\[0\]\.protectionGroup"):
-        check_plan(plan)
+    erp["waves"][0]["protectionGroup"] = "nope"
+    with pytest.raises(
+        PlanError, match=r"plans\[0\]\.waves\[0\]\.protectionGroup"
+    ):
+        check_plan(definition)
+
+
+def test_single_plan_form_is_accepted():
+    # Given a definition with waves at the top level
+    definition = {
+        "planName": "p",
+        "protectionGroups": [
+            {
+                "key": "g",
+                "groupName": "g",
+                "region": "us-east-1",
+                "sourceServerIds": ["s-1"],
+            }
+        ],
+        "waves": [{"protectionGroup": "g"}],
+    }
+    # Then it is valid and is one plan
+    check_plan(definition)
+    assert plans_of(definition) == [
+        {"planName": "p", "waves": [{"protectionGroup": "g"}]}
+    ]
+    # When it also has plans, the error says so
+    with pytest.raises(PlanError, match="exactly one of plans, waves"):
+        check_plan({**definition, "plans": []})
