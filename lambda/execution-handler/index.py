@@ -9,6 +9,11 @@ from typing import Any, Dict
 from execution_routes import router
 
 # Registration imports (one line per module that registers operations).
+import execution_start  # noqa: F401,E402
+import execution_control  # noqa: F401,E402
+import execution_queries  # noqa: F401,E402
+import recovery_instances  # noqa: F401,E402
+import wave_recovery  # noqa: F401,E402
 
 
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
