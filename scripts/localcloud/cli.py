@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import List, Optional
 
+from .rest_api import parse_groups, serve_for
 from .scenario import DEFAULT_SCENARIO
 from .stack import ORCHESTRATIONS, LocalCloud
 
@@ -45,6 +46,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help="WavePollIntervalSeconds of the state machine (default 1)",
     )
     parser.add_argument("--log-level", default="INFO")
+    # The local REST API (localcloud.rest_api, issue 10).
+    parser.add_argument(
+        "--api-port", type=int, default=0, help="REST API port (default: free)"
+    )
+    parser.add_argument(
+        "--local-groups",
+        default="",
+        help="default Cognito groups of REST calls without X-Local-Groups",
+    )
+    parser.add_argument(
+        "--local-user", default=None, help="default user (email) of REST calls"
+    )
     return parser.parse_args(argv)
 
 
@@ -72,12 +85,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         port=args.port,
     )
     with cloud:
+        api = serve_for(
+            cloud,
+            default_groups=parse_groups(args.local_groups),
+            default_user=args.local_user,
+            port=args.api_port,
+        )
         for line in export_lines(cloud.env()):
             sys.stdout.write(line + "\n")
         sys.stdout.write("READY\n")
         sys.stdout.flush()
         while not stop.wait(1.0):
             pass
+        api.stop()
     return 0
 
 

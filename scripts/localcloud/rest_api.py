@@ -34,6 +34,7 @@ if str(ROOT / "lambda") not in sys.path:  # shared.rbac is the route table
     sys.path.insert(0, str(ROOT / "lambda"))
 
 from shared import rbac  # noqa: E402
+from shared.rbac import parse_groups  # noqa: E402,F401
 
 from .drill.invoker import function_name  # noqa: E402
 
