@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 from shared.api import Request
 from shared.errors import ValidationError
 from shared.target_accounts import account_context_for
-from shared.validation import require, validate_region
+from shared.validation import validate_region
 
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 INSTANCE_FAMILY = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
@@ -37,10 +37,18 @@ def text_param(request: Request, name: str) -> Optional[str]:
     return value.strip() or None
 
 
+def required_text(request: Request, name: str) -> str:
+    """A required text parameter, trimmed; a 400 naming it if absent."""
+    value = text_param(request, name)
+    if value is None:
+        raise ValidationError(f"{name} is required", field=name)
+    return value
+
+
 def region_param(request: Request, required: bool = True) -> Optional[str]:
     """The ``region`` parameter, validated."""
     if required:
-        return validate_region(require(request.query, "region").strip())
+        return validate_region(required_text(request, "region"))
     value = text_param(request, "region")
     return validate_region(value) if value else None
 
@@ -57,7 +65,7 @@ def target_param(request: Request, region: str) -> Target:
 
 def vpc_param(request: Request) -> str:
     """The required ``vpcId`` parameter."""
-    value = require(request.query, "vpcId").strip()
+    value = required_text(request, "vpcId")
     if not VPC_ID.match(value):
         raise ValidationError(
             "vpcId must be a VPC id (vpc- + 8 or 17 hex)", field="vpcId"

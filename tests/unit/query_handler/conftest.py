@@ -107,6 +107,13 @@ def scenario_data(hub_servers: int = HUB_SERVERS) -> Dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def no_default_amis(monkeypatch):
+    """moto loads ~4700 AMIs per account/region otherwise (slow); the
+    simulator's instances are launched from templates without an AMI."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
 @dataclass
 class World:
     sim: Any

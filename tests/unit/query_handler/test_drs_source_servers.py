@@ -223,3 +223,17 @@ def test_persistent_throttling_is_429(small_world, fast_retries):
     attempts = retries["total_max_attempts"]
     assert attempts == 6
     assert small_world.sim.call_count("DescribeSourceServers") == attempts
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"region": 5}, "region"),
+        ({"region": REGION, "accountId": 1}, "accountId"),
+    ],
+)
+def test_direct_parameters_must_be_text(bare_handler, query, field):
+    # When a direct invocation passes a number where text is expected
+    body = bare_handler.direct("get_drs_source_servers", **query)
+    # Then the answer is a 400 naming the parameter, not a crash
+    assert (body["statusCode"], body["field"]) == (400, field)
