@@ -128,8 +128,8 @@ def build_report(
         "startedAt": started_at,
         "speed": speed,
         "rto": {
-            "simulatedSeconds": last,
-            "wallSeconds": None if last is None else last / speed,
+            "simulatedSeconds": None if last is None else round(last, 1),
+            "wallSeconds": None if last is None else round(last / speed, 1),
             "pausedWallSeconds": round(paused_wall_seconds, 1),
             "serversLaunched": len(launches),
         },
