@@ -1,7 +1,5 @@
 """Protection groups: CRUD, conflicts, validation, resolve, RBAC."""
 
-import pytest
-
 from tests.helpers import REGION
 from tests.unit.data_management.conftest import db_group
 
@@ -58,69 +56,70 @@ def test_create_via_rest_is_201_and_records_the_user(dm):
     assert [g["groupId"] for g in listed["groups"]] == [created["groupId"]]
 
 
-@pytest.mark.parametrize(
-    "body, field",
-    [
-        ({"region": REGION, "sourceServerIds": ["s-0"]}, "groupName"),
-        ({"groupName": "x", "sourceServerIds": ["s-0"]}, "region"),
-        ({"groupName": "x", "region": REGION}, "sourceServerIds"),
-        (
-            {
-                "groupName": "x",
-                "region": REGION,
-                "sourceServerIds": ["s-00000000000000001"],
-                "serverSelectionTags": {"a": "b"},
-            },
-            "sourceServerIds",
-        ),
-        (
-            {"groupName": "x", "region": REGION, "bogus": 1},
-            "bogus",
-        ),
-        (
-            {
-                "groupName": "x",
-                "region": REGION,
-                "sourceServerIds": ["s-00000000000000001"],
-            },
-            "sourceServerIds",
-        ),
-        (
-            {
-                "groupName": "x",
-                "region": REGION,
-                "serverSelectionTags": {"a": "b"},
-                "launchConfig": {"launchDisposition": "RUNNING"},
-            },
-            "launchConfig.launchDisposition",
-        ),
-        (
-            {
-                "groupName": "x",
-                "region": REGION,
-                "serverSelectionTags": {"a": "b"},
-                "launchConfig": {"color": "red"},
-            },
-            "color",
-        ),
-        (
-            {
-                "groupName": "x",
-                "region": REGION,
-                "serverSelectionTags": {"a": "b"},
-                "accountId": "999999999999",
-            },
-            "accountId",
-        ),
-    ],
-)
-def test_bad_input_is_400_naming_the_field(dm, body, field):
-    # Given an invalid body / When created directly
-    answer = dm.direct("create_protection_group", body)
-    # Then a VALIDATION_ERROR names the field and nothing is stored
-    assert answer["error"] == "VALIDATION_ERROR", answer
-    assert answer["statusCode"] == 400
-    assert answer["field"] == field
+BAD_BODIES = [
+    ({"region": REGION, "sourceServerIds": ["s-0"]}, "groupName"),
+    ({"groupName": "x", "sourceServerIds": ["s-0"]}, "region"),
+    ({"groupName": "x", "region": REGION}, "sourceServerIds"),
+    (
+        {
+            "groupName": "x",
+            "region": REGION,
+            "sourceServerIds": ["s-00000000000000001"],
+            "serverSelectionTags": {"a": "b"},
+        },
+        "sourceServerIds",
+    ),
+    (
+        {"groupName": "x", "region": REGION, "bogus": 1},
+        "bogus",
+    ),
+    (
+        {
+            "groupName": "x",
+            "region": REGION,
+            "sourceServerIds": ["s-00000000000000001"],
+        },
+        "sourceServerIds",
+    ),
+    (
+        {
+            "groupName": "x",
+            "region": REGION,
+            "serverSelectionTags": {"a": "b"},
+            "launchConfig": {"launchDisposition": "RUNNING"},
+        },
+        "launchConfig.launchDisposition",
+    ),
+    (
+        {
+            "groupName": "x",
+            "region": REGION,
+            "serverSelectionTags": {"a": "b"},
+            "launchConfig": {"color": "red"},
+        },
+        "color",
+    ),
+    (
+        {
+            "groupName": "x",
+            "region": REGION,
+            "serverSelectionTags": {"a": "b"},
+            "accountId": "999999999999",
+        },
+        "accountId",
+    ),
+]
+
+
+def test_bad_input_is_400_naming_the_field(dm):
+    for body, field in BAD_BODIES:
+        # Given an invalid body / When created directly
+        answer = dm.direct("create_protection_group", body)
+        # Then a VALIDATION_ERROR names the field
+        assert answer["error"] == "VALIDATION_ERROR", (body, answer)
+        assert answer["statusCode"] == 400
+        assert answer["field"] == field, answer
+    # And nothing is stored
     assert dm.direct("list_protection_groups")["count"] == 0
 
 

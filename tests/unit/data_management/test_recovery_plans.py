@@ -1,7 +1,5 @@
 """Recovery plans: CRUD, wave validation, conflicts, RBAC."""
 
-import pytest
-
 from localcloud.drs.testing import simulated_drs
 from localcloud.scenario import scenario_from_dict
 from tests.helpers import REGION
@@ -90,40 +88,41 @@ def test_example_2_create_plan_direct_answers_documented_fields(dm):
     assert listed["count"] == 1
 
 
-@pytest.mark.parametrize(
-    "mutate, field",
-    [
-        (lambda w: [], "waves"),
-        (lambda w: w[:1] + [dict(w[1], waveNumber=1)], "waves[1].waveNumber"),
-        (lambda w: [dict(w[0], waveName="")], "waves[0].waveName"),
-        (
-            lambda w: [dict(w[0], protectionGroupId="nope")],
-            "waves[0].protectionGroupId",
-        ),
-        (
-            lambda w: [dict(w[0], dependsOnWaves=[7])],
-            "waves[0].dependsOnWaves",
-        ),
-        (
-            lambda w: [dict(w[0], dependsOnWaves=[3])] + w[1:],
-            "waves[1].dependsOnWaves",
-        ),
-        (lambda w: [dict(w[0], color="red")], "color"),
-        (lambda w: [dict(w[0], pauseBeforeWave="yes")], None),
-    ],
-)
-def test_invalid_waves_are_400_naming_the_field(dm, mutate, field):
-    # Given valid groups and a broken wave list
-    waves = mutate(_waves(_three_tier(dm)))
-    # When the plan is posted
-    status, answer = dm.rest(
-        "POST", "/recovery-plans", {"planName": "P", "waves": waves}
-    )
-    # Then 400 VALIDATION_ERROR names the field; nothing stored
-    assert status == 400, answer
-    assert answer["error"] == "VALIDATION_ERROR"
-    if field:
-        assert answer["field"] == field
+INVALID_WAVES = [
+    (lambda w: [], "waves"),
+    (lambda w: w[:1] + [dict(w[1], waveNumber=1)], "waves[1].waveNumber"),
+    (lambda w: [dict(w[0], waveName="")], "waves[0].waveName"),
+    (
+        lambda w: [dict(w[0], protectionGroupId="nope")],
+        "waves[0].protectionGroupId",
+    ),
+    (
+        lambda w: [dict(w[0], dependsOnWaves=[7])],
+        "waves[0].dependsOnWaves",
+    ),
+    (
+        lambda w: [dict(w[0], dependsOnWaves=[3])] + w[1:],
+        "waves[1].dependsOnWaves",
+    ),
+    (lambda w: [dict(w[0], color="red")], "color"),
+    (lambda w: [dict(w[0], pauseBeforeWave="yes")], None),
+]
+
+
+def test_invalid_waves_are_400_naming_the_field(dm):
+    # Given valid groups
+    ids = _three_tier(dm)
+    for mutate, field in INVALID_WAVES:
+        # When a plan with a broken wave list is posted
+        waves = mutate(_waves(ids))
+        status, answer = dm.rest(
+            "POST", "/recovery-plans", {"planName": "P", "waves": waves}
+        )
+        # Then 400 VALIDATION_ERROR names the field; nothing stored
+        assert status == 400, (field, answer)
+        assert answer["error"] == "VALIDATION_ERROR"
+        if field:
+            assert answer["field"] == field, answer
     assert dm.direct("list_recovery_plans")["count"] == 0
 
 
