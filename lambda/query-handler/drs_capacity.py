@@ -9,12 +9,14 @@ from typing import Any, Dict, List, Optional
 
 from botocore.exceptions import ClientError
 
-from drs_queries import NOT_REPLICATING_STATES, all_items, replication_state
+from drs_queries import NOT_REPLICATING_STATES, replication_state
 from query_inputs import SESSION_NAME, Target, region_param, target_param
 from query_routes import router
+from shared.account_context import account_context_from_target
 from shared.api import Request
 from shared.aws_clients import create_drs_client, resolve_region
 from shared.aws_errors import aws_errors, is_uninitialized
+from shared.aws_pagination import all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
 from shared.drs_limits import (
     MAX_CONCURRENT_JOBS,
@@ -24,7 +26,6 @@ from shared.drs_limits import (
     count_servers,
 )
 from shared.errors import DomainError, ValidationError
-from shared.account_context import account_context_from_target
 from shared.tables import scan_all, target_accounts_table
 from shared.target_accounts import current_account_id
 from shared.validation import validate_region

@@ -12,32 +12,16 @@ from query_routes import router
 from shared.api import Request
 from shared.aws_clients import create_drs_client
 from shared.aws_errors import aws_errors
+from shared.aws_pagination import all_items
 from shared.drs_constants import HEALTHY_REPLICATION_STATES
 from shared.errors import ValidationError
 from shared.tables import protection_groups_table, scan_all
 from shared.tag_matching import filter_servers_by_tags
 from shared.validation import parse_json_param, validate_tags
 
-# DescribeSourceServers page size: bounded pages keep each call quick; the
-# paginator follows nextToken to the end.
-PAGE_SIZE = 100
 GIB = 2**30
 # Replication states in which a server is not replicating at all.
 NOT_REPLICATING_STATES = frozenset({"STOPPED", "DISCONNECTED"})
-
-
-def all_items(
-    client: Any, operation: str, key: str = "items", **kwargs: Any
-) -> List[Dict[str, Any]]:
-    """Every item of a paginated AWS read (all pages, ``PAGE_SIZE`` each)."""
-    paginator = client.get_paginator(operation)
-    items: List[Dict[str, Any]] = []
-    pages = paginator.paginate(
-        PaginationConfig={"PageSize": PAGE_SIZE}, **kwargs
-    )
-    for page in pages:
-        items.extend(page.get(key) or [])
-    return items
 
 
 def replication_state(server: Dict[str, Any]) -> str:

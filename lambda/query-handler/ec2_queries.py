@@ -6,7 +6,6 @@ Launch-settings pickers: every page read, in the requested account
 
 from typing import Any, Dict, List, Optional
 
-from drs_queries import all_items
 from query_inputs import (
     SESSION_NAME,
     Target,
@@ -24,6 +23,7 @@ from shared.aws_clients import (
     resolve_region,
 )
 from shared.aws_errors import aws_errors
+from shared.aws_pagination import all_items
 
 # DescribeInstanceTypes accepts at most this many names per call.
 INSTANCE_TYPES_PER_CALL = 100
