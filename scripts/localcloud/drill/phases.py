@@ -123,6 +123,48 @@ def parse_time(value: Any) -> float | None:
         return None
 
 
+LIVE_PHASE = {
+    "SNAPSHOT_START": "snapshot",
+    "CONVERSION_START": "conversion",
+    "LAUNCH_START": "launch",
+}
+
+
+def current_phases(job_logs: Any) -> dict[str, str]:
+    """Source server id -> the phase its latest job log event started."""
+    latest: dict[str, tuple[float, str]] = {}
+    for item in _log_items(job_logs):
+        sid = (item.get("eventData") or {}).get("sourceServerID")
+        phase = LIVE_PHASE.get(item["event"])
+        when = parse_time(item.get("logDateTime"))
+        if sid and phase and when is not None:
+            if sid not in latest or when >= latest[sid][0]:
+                latest[sid] = (when, phase)
+    return {sid: phase for sid, (_, phase) in latest.items()}
+
+
+def with_phases(details: dict[str, Any], phases: dict[str, str]) -> None:
+    """Fill ``phase`` of in-progress servers that the record leaves out."""
+    for wave in details.get("waves") or []:
+        for server in wave.get("servers") or []:
+            sid = server.get("sourceServerId")
+            if not server.get("phase") and sid in phases:
+                status = str(server.get("status") or "").upper()
+                if status not in FINAL:
+                    server["phase"] = phases[sid]
+
+
+def server_elapsed(
+    recorder: "PhaseRecorder", sid: str, now: float
+) -> float | None:
+    """Simulated seconds a server has been (or was) recovering."""
+    segments = recorder.segments.get(sid)
+    if not segments:
+        return None
+    _, end = recorder.outcome.get(sid, ("", None))
+    return (end if end is not None else now) - segments[0][1]
+
+
 def refine_with_job_logs(
     recorder: PhaseRecorder, job_logs: Any, sim_zero: float
 ) -> int:

@@ -101,6 +101,8 @@ class ProgressView:
         self.speed = speed
         self._drawn = 0
         self._last: dict[str, str] = {}
+        # sid -> simulated seconds recovering (set by the runner)
+        self.elapsed: dict[str, float | None] = {}
 
     # text ---------------------------------------------------------------
     def _color(self, text: str, status: str) -> str:
@@ -137,10 +139,12 @@ class ProgressView:
             )
             for server in servers:
                 sstatus = str(server.get("status") or "PENDING")
+                took = self.elapsed.get(server.get("sourceServerId", ""))
                 lines.append(
                     f"      {self.host(server)[:22]:<22} "
                     + self._color(f"{sstatus:<12}", sstatus)
-                    + f" {str(server.get('phase') or '-'):<12}"
+                    + f" {str(server.get('phase') or '-'):<11}"
+                    f" {clock_text(took):>8}"
                     f" {server.get('recoveryInstanceId') or ''}"
                 )
         return lines

@@ -159,7 +159,7 @@ def summary_text(report: dict[str, Any]) -> str:
             "recovery instance",
             "IP",
             "launched at (sim)",
-            "launch time",
+            "EC2 launch time",
         ]
     ]
     for wave in report["waves"]:

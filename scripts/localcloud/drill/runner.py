@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .invoker import ApiError, Invoker
-from .phases import PhaseRecorder, refine_with_job_logs
+from .phases import (
+    PhaseRecorder,
+    current_phases,
+    refine_with_job_logs,
+    server_elapsed,
+    with_phases,
+)
 from .plan_setup import PlanSetup, setup_plans
 from .progress import ProgressView
 from .report import build_report, summary_text
@@ -38,6 +44,7 @@ class DrillOptions:
     recovery: bool = False
     interactive: bool = False
     poll_interval: float = 0.3
+    log_interval: float = 1.0
     resume_after: int = 5
     timeout: float = 150.0
     cleanup_timeout: float = 60.0
@@ -117,13 +124,28 @@ def follow(
     """Poll until the execution ends; return (details, paused seconds)."""
     paused = 0.0
     deadline = clock.elapsed() + options.timeout
+    phases: dict[str, str] = {}
+    logs_at = -options.log_interval
     while True:
         details = api.execution(
             "get_execution_details", {"executionId": execution_id}
         )
-        recorder.observe(details, clock.elapsed())
+        now = clock.elapsed()
+        running = any(
+            w.get("status") == "STARTED" for w in details.get("waves") or []
+        )
+        if running and now - logs_at >= options.log_interval:
+            # The record has status only; the job log tells the phase.
+            logs_at = now
+            phases = current_phases(_job_logs(api, execution_id))
+        with_phases(details, phases)
+        recorder.observe(details, now)
+        view.elapsed = {
+            sid: server_elapsed(recorder, sid, now * options.speed)
+            for sid in recorder.segments
+        }
         if not options.quiet:
-            view.update(details, clock.elapsed())
+            view.update(details, now)
         status = str(details.get("status"))
         if status in TERMINAL:
             return details, paused

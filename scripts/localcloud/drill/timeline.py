@@ -99,10 +99,11 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
         )
         ax.text(
             (pause["start"] + pause["end"]) / 2 / minutes,
-            len(rows) - 0.1,
+            -0.75,
             "paused",
             fontsize=8,
             ha="center",
+            va="top",
             color="#555555",
         )
     ax.set_xlim(left=0)
@@ -112,7 +113,7 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
         fontsize=8,
     )
     ax.invert_yaxis()
-    ax.set_ylim(len(rows) + 0.6, -1.0)
+    ax.set_ylim(len(rows) - 0.4, -1.0)
     ax.set_xlabel("simulated minutes since drill start")
     rto = report["rto"]["simulatedSeconds"]
     ax.set_title(
@@ -131,10 +132,11 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
     ]
     ax.legend(
         handles=handles,
-        loc="lower right",
-        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.13),
+        fontsize=8,
         ncol=len(handles),
-        framealpha=0.9,
+        frameon=False,
     )
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)

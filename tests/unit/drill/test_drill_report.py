@@ -6,6 +6,8 @@ import json
 import pytest
 
 from localcloud.drill.phases import (
+    current_phases,
+    with_phases,
     PhaseRecorder,
     phase_label,
     refine_with_job_logs,
@@ -275,3 +277,41 @@ def test_single_plan_form_is_accepted():
     # When it also has plans, the error says so
     with pytest.raises(PlanError, match="exactly one of plans, waves"):
         check_plan({**definition, "plans": []})
+
+
+def test_live_phase_comes_from_the_latest_job_log_event():
+    # Given job logs where s-1 is converting and s-2 launching
+    def item(event, minute, sid):
+        return {
+            "event": event,
+            "logDateTime": f"2026-01-01T00:{minute:02d}:00+00:00",
+            "eventData": {"sourceServerID": sid},
+        }
+
+    logs = {
+        "jobLogs": [
+            {
+                "items": [
+                    item("SNAPSHOT_START", 1, "s-1"),
+                    item("CONVERSION_START", 3, "s-1"),
+                    item("LAUNCH_START", 9, "s-2"),
+                    item("JOB_START", 0, "s-1"),
+                ]
+            }
+        ]
+    }
+    details = _details(
+        "RUNNING",
+        [
+            _wave(
+                1,
+                "STARTED",
+                [_server("s-1", "IN_PROGRESS"), _server("s-2", "LAUNCHED")],
+            )
+        ],
+    )
+    # When the record's servers are completed with those phases
+    with_phases(details, current_phases(logs))
+    # Then only the in-progress server gets one
+    servers = details["waves"][0]["servers"]
+    assert [s["phase"] for s in servers] == ["conversion", None]
