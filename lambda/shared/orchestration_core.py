@@ -28,7 +28,7 @@ from shared.logging_setup import get_logger
 from shared.notifications import publish_execution_event
 from shared.responses import to_jsonable
 from shared.tables import execution_history_table
-from shared.wave_state import is_terminal, mark_failed
+from shared.wave_state import is_terminal, mark_cancelled, mark_failed
 
 logger = get_logger("orchestration")
 
@@ -298,13 +298,7 @@ def begin_wave_plan(
     table = _table(table)
     if state["execution_id"]:
         if _mark_running(state, table) == statuses.CANCELLING:
-            mark_failed(
-                state,
-                "EXECUTION_CANCELLED",
-                "cancelled before start",
-                status="cancelled",
-            )
-            state["all_waves_completed"] = True
+            mark_cancelled(state, "cancelled before start")
             return finish_execution(state, table)
     publish_execution_event("EXECUTION_STARTED", _details(state))
     if not state["waves"]:
@@ -339,13 +333,7 @@ def store_task_token(
     execution_id = state.get("execution_id")
     record = get_execution(execution_id, table)
     if record.get("status") == statuses.CANCELLING:
-        mark_failed(
-            state,
-            "EXECUTION_CANCELLED",
-            "cancelled while pausing",
-            status="cancelled",
-        )
-        state["all_waves_completed"] = True
+        mark_cancelled(state, "cancelled while pausing")
         finish_execution(state, table)
         raise ExecutionCancelled(f"execution {execution_id} was cancelled")
     transition_status(
@@ -374,13 +362,7 @@ def resume_wave(
     wave_number = state.get("paused_before_wave")
     record = get_execution(state["execution_id"], table)
     if record.get("status") == statuses.CANCELLING:
-        mark_failed(
-            state,
-            "EXECUTION_CANCELLED",
-            "cancelled while paused",
-            status="cancelled",
-        )
-        state["all_waves_completed"] = True
+        mark_cancelled(state, "cancelled while paused")
         return finish_execution(state, table)
     if record.get("status") == statuses.PAUSED:
         transition_status(

@@ -57,6 +57,13 @@ def mark_failed(
     return state
 
 
+def mark_cancelled(state: Dict[str, Any], reason: str) -> Dict[str, Any]:
+    """End the state ``cancelled`` (both completion flags set)."""
+    mark_failed(state, "EXECUTION_CANCELLED", reason, status="cancelled")
+    state["all_waves_completed"] = True
+    return state
+
+
 def is_terminal(state: Dict[str, Any]) -> bool:
     """True when the state machine should stop (any end status)."""
     return state.get("status") in TERMINAL_STATE_STATUSES

@@ -2,6 +2,7 @@
 and execution records (ids and timestamps aside)."""
 
 from tests.helpers import REGION
+from tests.wave_parity import stable
 from tests.unit.wave_engine_support import HUB, drive, plan_event, wave_engine
 
 WAVES = [
@@ -14,28 +15,6 @@ WAVES = [
         "pauseBeforeWave": True,
     },
 ]
-# Values that differ run to run: wall-clock times and moto's random ids.
-VOLATILE = {
-    "startTime",
-    "endTime",
-    "launchTime",
-    "updatedTime",
-    "start_time",
-    "end_time",
-    "duration_seconds",
-    "durationSeconds",
-    "instanceId",
-    "recoveryInstanceId",
-    "privateIp",
-}
-
-
-def _stable(value):
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
 
 
 def _run(monkeypatch, folder):
@@ -70,8 +49,8 @@ def test_generic_and_legacy_produce_identical_states_and_records(
     assert g_record["status"] == "COMPLETED"
     assert len(g_jobs) == 3
     # And every state and the record match, timestamps and ids aside
-    assert [_stable(s) for s in g_states] == [_stable(s) for s in l_states]
-    assert _stable(g_record) == _stable(l_record)
+    assert [stable(s) for s in g_states] == [stable(s) for s in l_states]
+    assert stable(g_record) == stable(l_record)
     assert g_jobs == l_jobs
     # And only the generic function went through Lambda invokes
     assert {c["fn"] for c in g_calls} == {"execution-handler", "query-handler"}

@@ -103,32 +103,10 @@ class Engine:
 
 
 def base_state(waves: List[Dict[str, Any]], **overrides: Any) -> dict:
-    """A state as ``begin`` builds it (CONTRACTS §3)."""
-    state = {
-        "plan_id": "plan-1",
-        "plan_name": "Plan One",
-        "execution_id": "exec-1",
-        "execution_arn": None,
-        "is_drill": True,
-        "accountContext": {"accountId": HUB, "isCurrentAccount": True},
-        "waves": waves,
-        "total_waves": len(waves),
-        "current_wave_number": 0,
-        "completed_waves": 0,
-        "failed_waves": 0,
-        "wave_completed": False,
-        "all_waves_completed": False,
-        "status": "running",
-        "paused_before_wave": None,
-        "job_id": None,
-        "region": None,
-        "server_ids": [],
-        "wave_results": [],
-        "current_wave_update_time": 30,
-        "current_wave_total_wait_time": 0,
-        "current_wave_max_wait_time": 3600,
-        "start_time": "2026-01-01T00:00:00+00:00",
-    }
+    """A state as ``begin`` builds it (CONTRACTS §3), with overrides."""
+    from shared.orchestration_core import build_state
+
+    state = build_state(plan_event(waves))
     state.update(overrides)
     return state
 

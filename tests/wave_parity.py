@@ -1,0 +1,31 @@
+"""Comparing two runs of the wave engine (generic vs legacy): drop the
+values that differ run to run (wall-clock times, generated ids)."""
+
+from typing import Any, Iterable
+
+# Wall-clock times and the ids moto generates (EC2 instances, private IPs).
+VOLATILE = frozenset(
+    {
+        "startTime",
+        "endTime",
+        "launchTime",
+        "updatedTime",
+        "start_time",
+        "end_time",
+        "duration_seconds",
+        "durationSeconds",
+        "instanceId",
+        "recoveryInstanceId",
+        "privateIp",
+    }
+)
+
+
+def stable(value: Any, also: Iterable[str] = ()) -> Any:
+    """``value`` without the volatile keys (and ``also``), recursively."""
+    drop = VOLATILE | frozenset(also)
+    if isinstance(value, dict):
+        return {k: stable(v, drop) for k, v in value.items() if k not in drop}
+    if isinstance(value, list):
+        return [stable(v, drop) for v in value]
+    return value
