@@ -181,6 +181,10 @@ def list_instance_profiles(
     )
 
 
+def _listing(key: str, items: List[Any], region: str) -> Dict[str, Any]:
+    return {key: items, "totalCount": len(items), "region": region}
+
+
 @router.operation("get_ec2_subnets")
 def get_ec2_subnets(request: Request) -> Dict[str, Any]:
     """Subnets: ``region`` and ``vpcId`` required, ``availabilityZone``."""
@@ -188,7 +192,7 @@ def get_ec2_subnets(request: Request) -> Dict[str, Any]:
     vpc_id = vpc_param(request)
     zone = availability_zone_param(request, region)
     subnets = list_subnets(target_param(request, region), vpc_id, zone)
-    return {"subnets": subnets, "totalCount": len(subnets), "region": region}
+    return _listing("subnets", subnets, region)
 
 
 @router.operation("get_ec2_security_groups")
@@ -197,11 +201,7 @@ def get_ec2_security_groups(request: Request) -> Dict[str, Any]:
     region = region_param(request)
     vpc_id = vpc_param(request)
     groups = list_security_groups(target_param(request, region), vpc_id)
-    return {
-        "securityGroups": groups,
-        "totalCount": len(groups),
-        "region": region,
-    }
+    return _listing("securityGroups", groups, region)
 
 
 @router.operation("get_ec2_instance_types")
@@ -212,11 +212,7 @@ def get_ec2_instance_types(request: Request) -> Dict[str, Any]:
     family = instance_family_param(request)
     zone = availability_zone_param(request, region)
     types = list_instance_types(target_param(request, region), family, zone)
-    return {
-        "instanceTypes": types,
-        "totalCount": len(types),
-        "region": region,
-    }
+    return _listing("instanceTypes", types, region)
 
 
 @router.operation("get_ec2_instance_profiles")
@@ -224,4 +220,4 @@ def get_ec2_instance_profiles(request: Request) -> Dict[str, Any]:
     """IAM instance profiles (``region`` optional: IAM is global)."""
     region = region_param(request, required=False) or resolve_region(None)
     profiles = list_instance_profiles(target_param(request, region))
-    return {"instanceProfiles": profiles, "totalCount": len(profiles)}
+    return _listing("instanceProfiles", profiles, region)
