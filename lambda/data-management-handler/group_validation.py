@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from botocore.exceptions import ClientError
 
+from shared.config_manifest import GROUP_FIELDS as MANIFEST_GROUP_FIELDS
 from shared.config_merge import get_effective_launch_config
 from shared.errors import ValidationError
 from shared.validation import (
@@ -26,17 +27,8 @@ from shared.validation import (
     validate_tags,
 )
 
-GROUP_FIELDS = (
-    "groupName",
-    "description",
-    "region",
-    "accountId",
-    "assumeRoleName",
-    "sourceServerIds",
-    "serverSelectionTags",
-    "launchConfig",
-    "servers",
-)
+# The fields a caller sets: the manifest's, minus the generated id.
+GROUP_FIELDS = tuple(f for f in MANIFEST_GROUP_FIELDS if f != "groupId")
 LAUNCH_CONFIG_FIELDS = (
     "subnetId",
     "securityGroupIds",

@@ -8,6 +8,7 @@ at most 100 servers per wave after resolving tags, one account per plan.
 from typing import Any, Callable, Dict, List, Optional
 
 import drs_lookup
+from shared.config_manifest import PLAN_FIELDS as MANIFEST_PLAN_FIELDS
 from shared.config_manifest import WAVE_FIELDS
 from shared.drs_limits import validate_wave_sizes
 from shared.errors import ValidationError
@@ -19,7 +20,10 @@ from shared.validation import (
     validate_name,
 )
 
-PLAN_FIELDS = ("planName", "description", "waves")
+# The fields a caller sets (the manifest's accountId is derived here).
+PLAN_FIELDS = tuple(
+    f for f in MANIFEST_PLAN_FIELDS if f not in ("planId", "accountId")
+)
 MAX_WAVES = 100
 
 GroupLookup = Callable[[str], Optional[Dict[str, Any]]]

@@ -3,6 +3,7 @@
 from typing import Any, Dict, List, Optional
 
 import drs_lookup
+from crud_routes import register_crud, sorted_by
 from data_routes import router
 from dm_store import (
     check_unique_name,
@@ -187,41 +188,21 @@ def delete_group(
     return {"groupId": group_id, "deleted": True}
 
 
-# -- operations ---------------------------------------------------------
-@router.operation("list_protection_groups")
-def list_protection_groups(request: Request) -> Dict[str, Any]:
+def list_groups() -> List[Dict[str, Any]]:
     """Every protection group, by name."""
-    groups = sorted(
-        (public_group(g) for g in list_items(protection_groups_table())),
-        key=lambda g: str(g.get("groupName", "")).lower(),
-    )
-    return {"groups": groups, "count": len(groups)}
+    groups = list_items(protection_groups_table())
+    return sorted_by([public_group(g) for g in groups], "groupName")
 
 
-@router.operation("create_protection_group", status=201)
-def create_protection_group(request: Request) -> Dict[str, Any]:
-    """POST /protection-groups."""
-    return create_group(request.body, request.caller.name)
-
-
-@router.operation("get_protection_group")
-def get_protection_group(request: Request) -> Dict[str, Any]:
-    """GET /protection-groups/{id}."""
-    return public_group(get_group(request.path_param("id")))
-
-
-@router.operation("update_protection_group")
-def update_protection_group(request: Request) -> Dict[str, Any]:
-    """PUT /protection-groups/{id}."""
-    return update_group(
-        request.path_param("id"), request.body, request.caller.name
-    )
-
-
-@router.operation("delete_protection_group")
-def delete_protection_group(request: Request) -> Dict[str, Any]:
-    """DELETE /protection-groups/{id}."""
-    return delete_group(request.path_param("id"))
+register_crud(
+    "protection_group",
+    "groups",
+    list_groups,
+    create_group,
+    lambda group_id: public_group(get_group(group_id)),
+    update_group,
+    delete_group,
+)
 
 
 @router.operation("resolve_protection_group_tags")

@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Optional
 
 from boto3.dynamodb.conditions import Key
 
-from data_routes import router
+from crud_routes import register_crud, sorted_by
 from dm_store import (
     check_unique_name,
     check_version,
@@ -22,7 +22,6 @@ from plan_validation import (
     check_groups_and_sizes,
     validate_plan_shape,
 )
-from shared.api import Request
 from shared.errors import ExecutionConflictError
 from shared.statuses import ACTIVE_STATUSES
 from shared.tables import (
@@ -162,37 +161,18 @@ def delete_plan(
     return {"planId": plan_id, "deleted": True}
 
 
-@router.operation("list_recovery_plans")
-def list_recovery_plans(request: Request) -> Dict[str, Any]:
-    """GET /recovery-plans."""
-    plans = sorted(
-        (public_plan(p) for p in list_items(recovery_plans_table())),
-        key=lambda p: str(p.get("planName", "")).lower(),
-    )
-    return {"plans": plans, "count": len(plans)}
+def list_plans() -> List[Dict[str, Any]]:
+    """Every recovery plan, by name."""
+    plans = list_items(recovery_plans_table())
+    return sorted_by([public_plan(p) for p in plans], "planName")
 
 
-@router.operation("create_recovery_plan", status=201)
-def create_recovery_plan(request: Request) -> Dict[str, Any]:
-    """POST /recovery-plans."""
-    return create_plan(request.body, request.caller.name)
-
-
-@router.operation("get_recovery_plan")
-def get_recovery_plan(request: Request) -> Dict[str, Any]:
-    """GET /recovery-plans/{id}."""
-    return public_plan(get_plan(request.path_param("id")))
-
-
-@router.operation("update_recovery_plan")
-def update_recovery_plan(request: Request) -> Dict[str, Any]:
-    """PUT /recovery-plans/{id}."""
-    return update_plan(
-        request.path_param("id"), request.body, request.caller.name
-    )
-
-
-@router.operation("delete_recovery_plan")
-def delete_recovery_plan(request: Request) -> Dict[str, Any]:
-    """DELETE /recovery-plans/{id}."""
-    return delete_plan(request.path_param("id"))
+register_crud(
+    "recovery_plan",
+    "plans",
+    list_plans,
+    create_plan,
+    lambda plan_id: public_plan(get_plan(plan_id)),
+    update_plan,
+    delete_plan,
+)

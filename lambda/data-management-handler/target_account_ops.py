@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from data_routes import router
+from crud_routes import register_crud, sorted_by
 from dm_store import (
     check_version,
     delete_versioned,
@@ -21,7 +21,6 @@ from dm_store import (
     stamp_new,
     stamp_update,
 )
-from shared.api import Request
 from shared.aws_clients import get_client
 from shared.errors import InvalidStateError, ValidationError
 from shared.tables import protection_groups_table, target_accounts_table
@@ -165,6 +164,7 @@ def update_account(
     table = table if table is not None else target_accounts_table()
     current = get_item(table, KEY, account_id, "target account")
     version = check_version(body, current)
+    body = {KEY: account_id, **body}
     merged = {k: current[k] for k in FIELDS if k in current}
     merged.update({k: v for k, v in body.items() if k != "version"})
     if merged.get(KEY) != account_id:
@@ -210,38 +210,23 @@ def delete_account(
     return {"accountId": account_id, "deleted": True}
 
 
-@router.operation("list_target_accounts")
-def list_target_accounts(request: Request) -> Dict[str, Any]:
-    """GET /accounts/targets."""
-    accounts = sorted(
-        list_items(target_accounts_table()), key=lambda a: a[KEY]
-    )
-    return {"accounts": accounts, "count": len(accounts)}
+def list_accounts() -> List[Dict[str, Any]]:
+    """Every registered target account, by account id."""
+    return sorted_by(list_items(target_accounts_table()), KEY)
 
 
-@router.operation("create_target_account", status=201)
-def create_target_account(request: Request) -> Dict[str, Any]:
-    """POST /accounts/targets."""
-    return create_account(request.body, request.caller.name)
-
-
-@router.operation("get_target_account")
-def get_target_account(request: Request) -> Dict[str, Any]:
-    """GET /accounts/targets/{id}."""
-    account_id = validate_account_id(request.path_param("id"))
+def get_account(account_id: str) -> Dict[str, Any]:
+    """A registered target account; 404 when unknown."""
+    validate_account_id(account_id)
     return get_item(target_accounts_table(), KEY, account_id, "target account")
 
 
-@router.operation("update_target_account")
-def update_target_account(request: Request) -> Dict[str, Any]:
-    """PUT /accounts/targets/{id}."""
-    body = dict(request.body)
-    account_id = request.path_param("id")
-    body.setdefault(KEY, account_id)
-    return update_account(account_id, body, request.caller.name)
-
-
-@router.operation("delete_target_account")
-def delete_target_account(request: Request) -> Dict[str, Any]:
-    """DELETE /accounts/targets/{id}."""
-    return delete_account(validate_account_id(request.path_param("id")))
+register_crud(
+    "target_account",
+    "accounts",
+    list_accounts,
+    create_account,
+    get_account,
+    update_account,
+    lambda account_id: delete_account(validate_account_id(account_id)),
+)

@@ -1,0 +1,58 @@
+"""One wiring of the five CRUD operations of a resource.
+
+Groups, plans and target accounts answer ``list_<noun>s``,
+``create_<noun>`` (201), ``get_<noun>``, ``update_<noun>`` and
+``delete_<noun>`` the same way; each module supplies its functions.
+"""
+
+from typing import Any, Callable, Dict, List
+
+from data_routes import router
+from shared.api import Request
+
+Body = Dict[str, Any]
+
+
+def register_crud(
+    noun: str,
+    plural: str,
+    list_all: Callable[[], List[Body]],
+    create: Callable[[Body, str], Body],
+    get: Callable[[str], Body],
+    update: Callable[[str, Body, str], Body],
+    delete: Callable[[str], Body],
+) -> None:
+    """Register list/create/get/update/delete of ``noun`` on the router.
+
+    ``create``/``update`` receive the caller's name (``createdBy`` /
+    ``updatedBy``); the list answers ``{plural: [...], "count": n}``.
+    """
+
+    def list_operation(request: Request) -> Body:
+        items = list_all()
+        return {plural: items, "count": len(items)}
+
+    def create_operation(request: Request) -> Body:
+        return create(request.body, request.caller.name)
+
+    def get_operation(request: Request) -> Body:
+        return get(request.path_param("id"))
+
+    def update_operation(request: Request) -> Body:
+        return update(
+            request.path_param("id"), request.body, request.caller.name
+        )
+
+    def delete_operation(request: Request) -> Body:
+        return delete(request.path_param("id"))
+
+    router.operation(f"list_{noun}s")(list_operation)
+    router.operation(f"create_{noun}", status=201)(create_operation)
+    router.operation(f"get_{noun}")(get_operation)
+    router.operation(f"update_{noun}")(update_operation)
+    router.operation(f"delete_{noun}")(delete_operation)
+
+
+def sorted_by(items: List[Body], field: str) -> List[Body]:
+    """Items ordered by a text field, case-insensitively."""
+    return sorted(items, key=lambda item: str(item.get(field, "")).lower())
