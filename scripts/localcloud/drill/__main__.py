@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the drill; the exit code says whether it completed."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    # moto logs a state machine's Fail state as an ERROR with its whole
+    # AST; the drill reports the failure itself.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     out = sys.stderr if args.json else sys.stdout
     try:
         scenario = load_scenario(args.scenario)

@@ -154,6 +154,27 @@ def with_phases(details: dict[str, Any], phases: dict[str, str]) -> None:
                     server["phase"] = phases[sid]
 
 
+def failure_reasons(job_logs: Any) -> dict[str, str]:
+    """Source server id -> the job log's reason for a failed launch."""
+    reasons = {}
+    for item in _log_items(job_logs):
+        data = item.get("eventData") or {}
+        if item["event"] in ("LAUNCH_FAILED", "CONVERSION_FAIL"):
+            sid = data.get("sourceServerID")
+            if sid:
+                reasons[sid] = data.get("rawError") or item["event"]
+    return reasons
+
+
+def with_reasons(details: dict[str, Any], reasons: dict[str, str]) -> None:
+    """Give failed servers without an ``error`` the job log's reason."""
+    for wave in details.get("waves") or []:
+        for server in wave.get("servers") or []:
+            sid = server.get("sourceServerId")
+            if server.get("status") == "FAILED" and sid in reasons:
+                server.setdefault("error", reasons[sid])
+
+
 def server_elapsed(
     recorder: "PhaseRecorder", sid: str, now: float
 ) -> float | None:

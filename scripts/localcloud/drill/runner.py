@@ -17,13 +17,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from .invoker import ApiError, Invoker
+from .invoker import ApiError, FunctionFailed, Invoker
 from .phases import (
     PhaseRecorder,
     current_phases,
+    failure_reasons,
     refine_with_job_logs,
     server_elapsed,
     with_phases,
+    with_reasons,
 )
 from .plan_setup import PlanSetup, setup_plans
 from .progress import ProgressView
@@ -95,7 +97,10 @@ def _resume(
     )
     if options.interactive:
         view.message("Press Enter to resume...")
-        options.wait_for_enter()
+        try:
+            options.wait_for_enter()
+        except EOFError:  # no terminal to read from: resume now
+            view.message("(stdin closed: resuming)")
     else:
         text = "Resuming automatically in"
         for remaining in range(options.resume_after, -1, -1):
@@ -193,6 +198,21 @@ def instances_left(answer: Any) -> list[dict[str, Any]]:
     return left
 
 
+def _terminate(
+    api: Invoker, body: dict[str, Any], deadline: float, interval: float
+) -> tuple[Any, Exception | None]:
+    """Ask for termination; retry while DRS still runs a job of these
+    servers (a failed wave's job settles a little after the wave)."""
+    while True:
+        try:
+            return api.execution("terminate_recovery_instances", body), None
+        except (ApiError, FunctionFailed) as error:
+            busy = "Conflict" in str(error) or "CONFLICT" in str(error)
+            if not busy or time.monotonic() > deadline:
+                return None, error
+        time.sleep(interval)
+
+
 def terminate_and_confirm(
     api: Invoker, execution_id: str, view: ProgressView, options: DrillOptions
 ) -> dict[str, Any]:
@@ -202,8 +222,16 @@ def terminate_and_confirm(
     if not before:
         return {"requested": 0, "left": 0, "confirmed": True}
     view.message(f"Terminating {len(before)} recovery instance(s)...")
-    answer = api.execution("terminate_recovery_instances", body)
     deadline = time.monotonic() + options.cleanup_timeout
+    answer, error = _terminate(api, body, deadline, options.poll_interval)
+    if error is not None:
+        view.message(f"Terminating failed: {error}")
+        return {
+            "requested": len(before),
+            "left": len(before),
+            "confirmed": False,
+            "error": str(error),
+        }
     left = before
     while time.monotonic() < deadline:
         left = instances_left(api.execution("get_recovery_instances", body))
@@ -285,10 +313,10 @@ def run_plan(
     details, paused = follow(api, execution_id, recorder, view, options, clock)
     wall = clock.elapsed()
     recorder.close(wall)
-    if sim_zero is not None:
-        logs = _job_logs(api, execution_id)
-        if logs:
-            refine_with_job_logs(recorder, logs, sim_zero)
+    logs = _job_logs(api, execution_id)
+    with_reasons(details, failure_reasons(logs))
+    if sim_zero is not None and logs:
+        refine_with_job_logs(recorder, logs, sim_zero)
     report = build_report(
         details,
         recorder,

@@ -6,6 +6,8 @@ import json
 import pytest
 
 from localcloud.drill.phases import (
+    failure_reasons,
+    with_reasons,
     current_phases,
     with_phases,
     PhaseRecorder,
@@ -315,3 +317,22 @@ def test_live_phase_comes_from_the_latest_job_log_event():
     # Then only the in-progress server gets one
     servers = details["waves"][0]["servers"]
     assert [s["phase"] for s in servers] == ["conversion", None]
+
+
+def test_failed_servers_get_the_job_log_reason():
+    # Given a job log with a failed launch of s-2
+    logs = [
+        {
+            "event": "LAUNCH_FAILED",
+            "logDateTime": "2026-01-01T00:10:00+00:00",
+            "eventData": {"sourceServerID": "s-2", "rawError": "no capacity"},
+        }
+    ]
+    details = _details(
+        "FAILED", [_wave(1, "FAILED", [_server("s-2", "FAILED")])]
+    )
+    # When reasons are applied
+    with_reasons(details, failure_reasons(logs))
+    # Then the report's failure names that reason
+    report = build_report(details, PhaseRecorder(60), speed=60, wall_seconds=1)
+    assert report["failures"][0]["reason"] == "no capacity"
