@@ -33,11 +33,13 @@ def spoke_context(**extra):
     return context
 
 
-def test_client_config_bounds_retries_and_timeouts():
-    # Given the shared botocore config
-    config = aws_clients.BOTO_CONFIG
-    # Then retries are adaptive and bounded, timeouts are set
-    assert config.retries == {"mode": "adaptive", "max_attempts": 5}
+def test_client_config_bounds_retries_and_timeouts(mocked_aws):
+    # Given a client from the factory
+    client = aws_clients.get_client("dynamodb")
+    config = client.meta.config
+    # Then retries are adaptive and bounded (botocore counts the first
+    # call: 5 retries = 6 attempts), timeouts are set
+    assert config.retries == {"mode": "adaptive", "total_max_attempts": 6}
     assert config.connect_timeout == 5
     assert config.read_timeout == 60
 
