@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from shared import clock
 from shared.errors import (
+    InvalidStateError,
     NameConflictError,
     NotFoundError,
     ValidationError,
@@ -163,3 +164,29 @@ def delete_versioned(
                 **{key: value},
             ) from None
         raise
+
+
+def strip_fields(item: Dict[str, Any], fields: Iterable[str]) -> Dict:
+    """``item`` without internal ``fields`` (what the API answers)."""
+    hidden = set(fields)
+    return {k: v for k, v in item.items() if k not in hidden}
+
+
+def delete_unless_used(
+    table: Any,
+    key: str,
+    current: Dict[str, Any],
+    users: List[Dict[str, Any]],
+    users_field: str,
+    what: str,
+) -> Dict[str, Any]:
+    """Delete ``current`` unless something uses it (409 INVALID_STATE
+    naming the users, e.g. the plans that use a group)."""
+    item_id = current[key]
+    if users:
+        names = ", ".join(str(u.get(users_field)) for u in users)
+        raise InvalidStateError(
+            f"{what} is used by: {names}", **{key: item_id, "usedBy": users}
+        )
+    delete_versioned(table, key, item_id, int(current.get("version", 1)))
+    return {key: item_id, "deleted": True}

@@ -8,7 +8,7 @@ from data_routes import router
 from dm_store import (
     check_unique_name,
     check_version,
-    delete_versioned,
+    delete_unless_used,
     get_item,
     list_items,
     new_id,
@@ -16,6 +16,7 @@ from dm_store import (
     put_versioned,
     stamp_new,
     stamp_update,
+    strip_fields,
 )
 from group_validation import (
     GROUP_FIELDS,
@@ -23,7 +24,7 @@ from group_validation import (
     validate_group_shape,
 )
 from shared.api import Request
-from shared.errors import InvalidStateError, ServerConflictError
+from shared.errors import ServerConflictError
 from shared.tables import protection_groups_table, recovery_plans_table
 from shared.validation import (
     reject_unknown,
@@ -38,7 +39,7 @@ INTERNAL_FIELDS = ("groupNameLower",)
 
 def public_group(item: Dict[str, Any]) -> Dict[str, Any]:
     """A stored group as the API answers it."""
-    return {k: v for k, v in item.items() if k not in INTERNAL_FIELDS}
+    return strip_fields(item, INTERNAL_FIELDS)
 
 
 def get_group(group_id: str, table: Optional[Any] = None) -> Dict[str, Any]:
@@ -177,15 +178,9 @@ def delete_group(
     table = table if table is not None else protection_groups_table()
     current = get_group(group_id, table)
     plans = plans_using_group(group_id, plans_table)
-    if plans:
-        raise InvalidStateError(
-            "protection group is used by recovery plan(s): "
-            + ", ".join(str(p["planName"]) for p in plans),
-            groupId=group_id,
-            plans=plans,
-        )
-    delete_versioned(table, KEY, group_id, int(current.get("version", 1)))
-    return {"groupId": group_id, "deleted": True}
+    return delete_unless_used(
+        table, KEY, current, plans, "planName", "protection group"
+    )
 
 
 def list_groups() -> List[Dict[str, Any]]:

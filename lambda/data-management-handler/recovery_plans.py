@@ -16,6 +16,7 @@ from dm_store import (
     put_versioned,
     stamp_new,
     stamp_update,
+    strip_fields,
 )
 from plan_validation import (
     PLAN_FIELDS,
@@ -38,7 +39,7 @@ INTERNAL_FIELDS = ("planNameLower",)
 
 def public_plan(item: Dict[str, Any]) -> Dict[str, Any]:
     """A stored plan as the API answers it."""
-    return {k: v for k, v in item.items() if k not in INTERNAL_FIELDS}
+    return strip_fields(item, INTERNAL_FIELDS)
 
 
 def get_plan(plan_id: str, table: Optional[Any] = None) -> Dict[str, Any]:

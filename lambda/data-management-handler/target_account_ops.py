@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from crud_routes import register_crud, sorted_by
 from dm_store import (
     check_version,
-    delete_versioned,
+    delete_unless_used,
     get_item,
     list_items,
     put_new,
@@ -22,7 +22,7 @@ from dm_store import (
     stamp_update,
 )
 from shared.aws_clients import get_client
-from shared.errors import InvalidStateError, ValidationError
+from shared.errors import ValidationError
 from shared.tables import protection_groups_table, target_accounts_table
 from shared.validation import (
     reject_unknown,
@@ -199,15 +199,9 @@ def delete_account(
         for g in list_items(groups)
         if g.get("accountId") == account_id
     ]
-    if users:
-        raise InvalidStateError(
-            "target account is used by protection group(s): "
-            + ", ".join(str(g["groupName"]) for g in users),
-            accountId=account_id,
-            groups=users,
-        )
-    delete_versioned(table, KEY, account_id, int(current.get("version", 1)))
-    return {"accountId": account_id, "deleted": True}
+    return delete_unless_used(
+        table, KEY, current, users, "groupName", "target account"
+    )
 
 
 def list_accounts() -> List[Dict[str, Any]]:

@@ -217,7 +217,8 @@ def test_group_in_a_plan_cannot_be_deleted(dm):
     )
     status, answer = dm.rest("DELETE", f"/protection-groups/{ids[0]}")
     assert status == 409 and answer["error"] == "INVALID_STATE"
-    assert answer["plans"] == [{"planId": plan["planId"], "planName": "DR"}]
+    assert answer["usedBy"] == [{"planId": plan["planId"], "planName": "DR"}]
+    assert "DR" in answer["message"]
 
 
 def test_rbac_operator_cannot_delete_plan_readonly_cannot_create(dm):

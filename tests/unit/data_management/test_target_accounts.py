@@ -122,7 +122,7 @@ def test_account_used_by_a_group_cannot_be_deleted(dm):
     )
     answer = dm.direct("delete_target_account", {"accountId": SPOKE})
     assert answer["error"] == "INVALID_STATE"
-    assert answer["groups"][0]["groupName"] == "Portal"
+    assert answer["usedBy"][0]["groupName"] == "Portal"
 
 
 def test_rbac_recovery_manager_cannot_manage_accounts(dm):
