@@ -6,6 +6,7 @@ what seeds/000 "CloudFormation Updates Required" and CONTRACTS require.
 
 import json
 import re
+
 # subprocess runs only the repository's own cfn-lint, fixed arguments.
 import subprocess  # nosec B404
 import sys
