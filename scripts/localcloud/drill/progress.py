@@ -101,6 +101,7 @@ class ProgressView:
         self.speed = speed
         self._drawn = 0
         self._last: dict[str, str] = {}
+        self._decile = -1
         # sid -> simulated seconds recovering (set by the runner)
         self.elapsed: dict[str, float | None] = {}
 
@@ -179,6 +180,10 @@ class ProgressView:
         stamp = f"[sim {clock_text(elapsed * self.speed)}]"
         for line in self.changes(details):
             self.stream.write(f"{stamp} {line}\n")
+        fraction = overall_fraction(details)
+        if int(fraction * 10) != self._decile:
+            self._decile = int(fraction * 10)
+            self.stream.write(f"{stamp} {bar(fraction)}\n")
         self.stream.flush()
 
     def _redraw(self, lines: list[str]) -> None:

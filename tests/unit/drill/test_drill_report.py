@@ -206,7 +206,8 @@ def test_progress_plain_lines_show_only_changes():
     # Then each change is printed once, with the simulated time
     lines = out.getvalue().splitlines()
     assert "[sim 0:01:00] wave 1 db-01: IN_PROGRESS X" in lines
-    assert len(lines) == 3
+    assert f"[sim 0:01:00] {bar(0.5)}" in lines
+    assert len(lines) == 4
     assert "\x1b" not in out.getvalue()
 
 
