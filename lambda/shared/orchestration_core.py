@@ -15,7 +15,7 @@ timeouts, an unexpected error in-process) ends the state ``failed`` with
 the error, and the record FAILED — the same for both ports.
 """
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Optional, Protocol
 
 from botocore.exceptions import ClientError
@@ -93,14 +93,38 @@ def _details(state: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
-def _seconds_between(start: Optional[str], end: str) -> Optional[int]:
-    try:
-        begin = datetime.fromisoformat(str(start))
-        return max(
-            0, int((datetime.fromisoformat(end) - begin).total_seconds())
-        )
-    except (TypeError, ValueError):
+def _epoch(value: Any) -> Optional[float]:
+    """Epoch seconds of an ISO-8601 string or an epoch number."""
+    if value is None or isinstance(value, bool):
         return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        pass
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _iso(value: Any) -> Optional[str]:
+    """An ISO-8601 UTC string for an ISO string or an epoch number."""
+    seconds = _epoch(value)
+    if seconds is None:
+        return None
+    moment = datetime.fromtimestamp(int(seconds), tz=timezone.utc)
+    return moment.isoformat()
+
+
+def _seconds_between(start: Any, end: Any) -> Optional[int]:
+    """Whole seconds from ``start`` to ``end`` (ISO strings or epochs)."""
+    begin, finish = _epoch(start), _epoch(end)
+    if begin is None or finish is None:
+        return None
+    return max(0, int(finish - begin))
 
 
 def run_port(
@@ -270,8 +294,8 @@ def _mark_running(state: Dict[str, Any], table: Any) -> Optional[str]:
         ):
             raise
     record = get_execution(state["execution_id"], table)
-    if record.get("startTime"):
-        state["start_time"] = record["startTime"]
+    if _iso(record.get("startTime")):
+        state["start_time"] = _iso(record["startTime"])
     arn = state.get("execution_arn")
     if record.get("status") == statuses.CANCELLING:
         return statuses.CANCELLING

@@ -76,15 +76,21 @@ def save_wave(
     extra: Optional[Dict[str, Any]] = None,
     table: Optional[Any] = None,
 ) -> None:
-    """Write ``waves[index]`` (and ``extra`` attributes) on the record.
+    """Set the attributes of ``waves[index]`` given in ``wave`` (and the
+    record attributes ``extra``).
 
-    Only that list element is replaced, so concurrent writers of other
-    attributes (the lifecycle API setting CANCELLING) are not overwritten.
+    Only those attributes are written: other writers' attributes (the
+    lifecycle API setting CANCELLING, ``serverIds`` of the planned wave)
+    stay as they are.
     """
     table = table or execution_history_table()
     names = {"#waves": "waves"}
-    values: Dict[str, Any] = {":wave": wave, ":now": clock.epoch()}
-    sets = [f"#waves[{int(index)}] = :wave", "updatedTime = :now"]
+    values: Dict[str, Any] = {":now": clock.epoch()}
+    sets = ["updatedTime = :now"]
+    for position, (key, value) in enumerate(wave.items()):
+        names[f"#w{position}"] = key
+        values[f":w{position}"] = value
+        sets.append(f"#waves[{int(index)}].#w{position} = :w{position}")
     for position, (key, value) in enumerate((extra or {}).items()):
         names[f"#x{position}"] = key
         values[f":x{position}"] = value

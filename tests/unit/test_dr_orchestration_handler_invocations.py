@@ -196,3 +196,28 @@ def test_record_failure_marks_the_record_failed(engine):
     record = engine.record("exec-1")
     assert record["status"] == "FAILED"
     assert "States.Runtime" in record["error"] and "$.x" in record["error"]
+
+
+def test_begin_on_a_pending_record_of_execute_recovery_plan(engine):
+    # Given the PENDING record execute_recovery_plan writes (epoch times,
+    # planned serverIds per wave)
+    engine.add_record(
+        "exec-1",
+        total_waves=2,
+        status="PENDING",
+        startTime=1767225600,
+        waves=[
+            {"waveNumber": 1, "status": "PENDING", "serverIds": ["s-1"]},
+            {"waveNumber": 2, "status": "PENDING", "serverIds": ["s-2"]},
+        ],
+    )
+    # When the plan runs to the end
+    states = drive(engine, GENERIC, plan_event(WAVES))
+    # Then the state's start time is the record's, as ISO-8601
+    assert states[0]["start_time"] == "2026-01-01T00:00:00+00:00"
+    # And the record completed with a duration, planned ids kept
+    record = engine.record("exec-1")
+    assert record["status"] == "COMPLETED"
+    assert record["durationSeconds"] > 0
+    assert [w["serverIds"] for w in record["waves"]] == [["s-1"], ["s-2"]]
+    assert [w["status"] for w in record["waves"]] == ["COMPLETED"] * 2
