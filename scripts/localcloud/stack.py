@@ -23,6 +23,7 @@ Then: ``env()`` (the ``export`` variables of ``local-cloud.sh``),
 
 import logging
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from typing import Any, Dict, List, Optional
 
 import boto3
 
-from . import event_targets, lambda_runtime
+from . import event_targets, lambda_runtime, moto_patches
 from .deployer import DeployedStack, StackDeployer
 from .drs import DrsHttpServer, DrsSimulator, SimClock
 from .resources import DeployContext
@@ -113,6 +114,7 @@ class LocalCloud:
         self._drs_server: Optional[DrsHttpServer] = None
         self._ctx: Optional[DeployContext] = None
         self._zips: Dict[str, Optional[bytes]] = {}
+        self._work_dir: Optional[Path] = None
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> "LocalCloud":
@@ -163,6 +165,9 @@ class LocalCloud:
 
         # One access-log line per request drowns everything else.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # Thousands of default AMIs cost ~0.5 s per EC2 account/region
+        # (start and every reset); recovery instances need none.
+        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         default_user_config["lambda"]["use_docker"] = False
         self.port = self.port or free_port()
@@ -174,15 +179,20 @@ class LocalCloud:
         self._server.start()
 
     def _start_runtime(self) -> None:
-        work = Path(tempfile.mkdtemp(prefix="runtime-", dir=self._mkdir()))
+        # Private per instance: concurrent local clouds (two pytest runs)
+        # never share zips or extracted code; removed by stop().
+        self._work_dir = Path(
+            tempfile.mkdtemp(prefix="run-", dir=self._mkdir())
+        )
         self.runtime = lambda_runtime.LambdaRuntime(
-            work,
+            self._work_dir / "runtime",
             self.build_dir / "logs",
             base_env=self.function_platform_env(),
             max_workers=self.max_workers,
         )
         lambda_runtime.install(self.runtime)
         event_targets.install()
+        moto_patches.install()
 
     def _mkdir(self) -> Path:
         self.build_dir.mkdir(parents=True, exist_ok=True)
@@ -203,6 +213,7 @@ class LocalCloud:
         if self.runtime is not None:
             lambda_runtime.uninstall()
             event_targets.uninstall()
+            moto_patches.uninstall()
             self.runtime.stop()
             self.runtime = None
         if self.simulator is not None:
@@ -213,6 +224,9 @@ class LocalCloud:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._work_dir is not None:
+            shutil.rmtree(self._work_dir, ignore_errors=True)
+            self._work_dir = None
 
     # -- deployment ----------------------------------------------------------
     def template_parameters(self) -> Dict[str, Any]:

@@ -27,7 +27,12 @@ from typing import Dict, List, Optional, Tuple
 from .layer import build_runtime_layer
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-DEFAULT_MAX_WORKERS = 4
+DEFAULT_MAX_WORKERS = 8
+# At the cap, an invocation waits this long for a free worker, then is
+# throttled (TooManyRequestsException, as at Lambda's concurrency limit)
+# rather than waiting forever: nested chains deeper than the cap fail
+# fast instead of deadlocking until their timeout.
+DEFAULT_QUEUE_SECONDS = 5.0
 # Variables a worker inherits from the host (everything else is declared).
 HOST_VARIABLES = ("PATH", "LANG", "SYSTEMROOT")
 
@@ -152,8 +157,10 @@ class WorkerPool:
         argv: List[str],
         log: Path,
         max_workers: int,
+        queue_seconds: float = DEFAULT_QUEUE_SECONDS,
     ) -> None:
         self.spec = spec
+        self.queue_seconds = queue_seconds
         self.code_dir = code_dir
         self.env = env
         self.argv = argv
@@ -197,10 +204,9 @@ class WorkerPool:
 
     def invoke(self, payload: bytes) -> InvokeResult:
         """One invocation with the function's timeout enforced."""
-        started = time.monotonic()
-        deadline = started + self.spec.timeout
+        worker = self._acquire(time.monotonic() + self.queue_seconds)
+        deadline = time.monotonic() + self.spec.timeout
         request_id = str(uuid.uuid4())
-        worker = self._acquire(deadline)
         request = {
             "requestId": request_id,
             "event": payload.decode("utf-8") if payload else "",
@@ -259,11 +265,13 @@ class LambdaRuntime:
         base_env: Optional[Dict[str, str]] = None,
         max_workers: int = DEFAULT_MAX_WORKERS,
         python: str = sys.executable,
+        queue_seconds: float = DEFAULT_QUEUE_SECONDS,
     ) -> None:
         self.work_dir = Path(work_dir)
         self.log_dir = Path(log_dir)
         self.base_env = dict(base_env or {})
         self.max_workers = max_workers
+        self.queue_seconds = queue_seconds
         self.python = python
         self.layer_dir = self.work_dir / "runtime-layer"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -332,6 +340,7 @@ class LambdaRuntime:
                 argv,
                 self.log_dir / f"{spec.name}.log",
                 self.max_workers,
+                self.queue_seconds,
             )
             self._pools[spec.arn] = pool
         if stale is not None:

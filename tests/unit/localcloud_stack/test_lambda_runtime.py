@@ -6,9 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from localcloud.lambda_runtime import FunctionSpec, LambdaRuntime, make_zip
+from localcloud.lambda_runtime import (
+    FunctionSpec,
+    LambdaRuntime,
+    Throttled,
+    make_zip,
+)
 
 ECHO = """
+import os
 import sys
 
 
@@ -202,3 +208,41 @@ def test_worker_logs_go_to_function_log_file(runtime):
     text = (runtime.log_dir / "printer.log").read_text()
     assert "hello-log" in text
     assert "START RequestId:" in text and "END RequestId:" in text
+
+
+def test_invocation_beyond_the_cap_is_throttled_not_blocked(tmp_path):
+    # Given a runtime allowing one worker per function, and that worker busy
+    rt = LambdaRuntime(
+        tmp_path / "work", tmp_path / "logs", max_workers=1, queue_seconds=0.2
+    )
+    release = tmp_path / "release"
+    source = (
+        "import os, time\n\ndef handler(e, c):\n"
+        f"    while not os.path.exists({str(release)!r}):\n"
+        "        time.sleep(0.01)\n    return 'released'\n"
+    )
+    fn = spec("busy", source, timeout=10)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(rt.invoke, fn, b"{}")
+
+            # When a second invocation arrives while it runs
+            # Then it is throttled after the queue wait
+            with pytest.raises(Throttled):
+                wait_for_busy_then_invoke(rt, fn)
+            release.touch()
+            assert first.result(timeout=10).json() == "released"
+    finally:
+        rt.stop()
+
+
+def wait_for_busy_then_invoke(rt, fn):
+    """Invoke once the first invocation holds the only worker."""
+    deadline = time.monotonic() + 5
+    while not rt._pools or rt._pools[fn.arn]._idle or not rt._pools[
+        fn.arn
+    ]._all:
+        if time.monotonic() > deadline:
+            raise AssertionError("first invocation never started")
+        time.sleep(0.01)
+    return rt.invoke(fn, b"{}")

@@ -1,0 +1,62 @@
+"""Fixes to moto that the local cloud needs (applied by ``install``).
+
+moto's ``start_execution`` deep-copies the state machine as the
+execution's snapshot. A state machine links to its backend, which links
+to every state machine and their executions, whose interpreter state
+holds locks: once any execution has run, every later ``StartExecution``
+fails with ``TypeError: cannot pickle '_thread.RLock' object`` (a 500).
+The snapshot only needs the machine's own definition and settings, so
+the copy shares the backend and starts with no executions.
+
+Also, without a ``name`` moto names every execution ``None`` (the second
+run of a machine is ``ExecutionAlreadyExists``); AWS generates a UUID.
+"""
+
+import copy
+import uuid
+from typing import Any, Dict
+
+from moto.stepfunctions.models import StateMachineInstance
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+_ORIGINAL = getattr(StateMachineInstance, "__deepcopy__", None)
+_ORIGINAL_START = StepFunctionsParserBackend.start_execution
+_SHARED = ("backend",)
+_EMPTIED = ("executions",)
+
+
+def _deepcopy(self: Any, memo: Dict[int, Any]) -> Any:
+    clone = self.__class__.__new__(self.__class__)
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        if name in _SHARED:
+            setattr(clone, name, value)
+        elif name in _EMPTIED:
+            setattr(clone, name, [])
+        else:
+            setattr(clone, name, copy.deepcopy(value, memo))
+    return clone
+
+
+def _start_execution(
+    self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kw: Any
+) -> Any:
+    return _ORIGINAL_START(
+        self, state_machine_arn, name or str(uuid.uuid4()), *args, **kw
+    )
+
+
+def install() -> None:
+    """Apply the fixes (idempotent)."""
+    StateMachineInstance.__deepcopy__ = _deepcopy
+    StepFunctionsParserBackend.start_execution = _start_execution
+
+
+def uninstall() -> None:
+    """Restore moto's behaviour."""
+    StepFunctionsParserBackend.start_execution = _ORIGINAL_START
+    if _ORIGINAL is None:
+        if "__deepcopy__" in StateMachineInstance.__dict__:
+            del StateMachineInstance.__deepcopy__
+    else:  # pragma: no cover - moto defines none today
+        StateMachineInstance.__deepcopy__ = _ORIGINAL

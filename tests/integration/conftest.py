@@ -1,0 +1,65 @@
+"""The ``local_cloud`` fixture: one local cloud per session, reset per test.
+
+Every test collected under ``tests/integration`` is marked
+``integration``; ``pytest tests/unit`` never imports this file, so it
+never starts the local cloud. The cloud runs fast (DRS speed 600, wave
+poll interval 1 s); tests wait with deadlines (``wait_until``).
+"""
+
+import time
+from pathlib import Path
+
+import pytest
+
+INTEGRATION_DIR = Path(__file__).resolve().parent
+SPEED = 600.0
+POLL_INTERVAL_SECONDS = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of this folder ``integration``."""
+    for item in items:
+        if INTEGRATION_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def local_cloud_session():
+    """The running local cloud (started once)."""
+    from localcloud.stack import LocalCloud
+
+    cloud = LocalCloud(speed=SPEED, poll_interval=POLL_INTERVAL_SECONDS)
+    cloud.start()
+    try:
+        yield cloud
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture
+def local_cloud(local_cloud_session):
+    """The local cloud, reset to its just-started state for this test.
+
+    ``local_cloud.reset(scenario)`` loads another scenario (faults...).
+    """
+    local_cloud_session.reset()
+    yield local_cloud_session
+
+
+def _wait_until(predicate, timeout=30.0, interval=0.1, message="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s: {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait_until():
+    """``wait_until(predicate, timeout=30, interval=0.1, message=...)``:
+    poll until ``predicate()`` is truthy (returned) or fail at the
+    deadline."""
+    return _wait_until
