@@ -1,0 +1,243 @@
+"""The execution lifecycle on the local cloud: real state machine,
+packaged handlers, DRS simulator (``seeds/004_*`` Examples 4 and 5)."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+REGION = "us-east-1"
+EXEC = "execution-handler"
+DM = "data-management-handler"
+TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED")
+
+
+class Api:
+    """Direct invocations of the deployed functions."""
+
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self.lam = cloud.client("lambda")
+
+    def call(self, function, operation, body=None):
+        response = self.lam.invoke(
+            FunctionName=f"hrp-drs-tech-adapter-{function}-dev",
+            Payload=json.dumps({"operation": operation, "body": body or {}}),
+        )
+        assert "FunctionError" not in response, response
+        return json.load(response["Payload"])
+
+    def servers(self, tier):
+        items = self.cloud.client("drs").describe_source_servers()["items"]
+        return sorted(
+            s["sourceServerID"] for s in items if s["tags"]["Tier"] == tier
+        )
+
+    def plan(self, name, waves):
+        """A plan of (group name, server ids, pauseBeforeWave) waves."""
+        items = []
+        for number, (group, servers, pause) in enumerate(waves, start=1):
+            created = self.call(
+                DM,
+                "create_protection_group",
+                {
+                    "groupName": group,
+                    "region": REGION,
+                    "sourceServerIds": servers,
+                },
+            )
+            assert "groupId" in created, created
+            items.append(
+                {
+                    "waveNumber": number,
+                    "waveName": f"{group} wave",
+                    "protectionGroupId": created["groupId"],
+                    "pauseBeforeWave": pause,
+                }
+            )
+        plan = self.call(
+            DM, "create_recovery_plan", {"planName": name, "waves": items}
+        )
+        assert "planId" in plan, plan
+        return plan["planId"]
+
+    def start(self, plan_id):
+        return self.call(
+            EXEC,
+            "execute_recovery_plan",
+            {"planId": plan_id, "executionType": "DRILL"},
+        )
+
+    def details(self, execution_id):
+        return self.call(
+            EXEC, "get_execution_details", {"executionId": execution_id}
+        )
+
+
+@pytest.fixture
+def api(local_cloud):
+    return Api(local_cloud)
+
+
+def _wait_status(api, wait_until, execution_id, statuses, timeout=90):
+    def reached():
+        details = api.details(execution_id)
+        return details if details["status"] in statuses else None
+
+    return wait_until(
+        reached, timeout=timeout, interval=0.5, message=f"{statuses}"
+    )
+
+
+def test_twenty_concurrent_starts_give_one_execution(api):
+    # Given a plan
+    plan_id = api.plan("race", [("race-db", api.servers("Database"), False)])
+    # When 20 starts race
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(lambda _: api.start(plan_id), range(20)))
+    # Then exactly one execution and 19 EXECUTION_CONFLICT
+    started = [a for a in answers if a.get("status") == "PENDING"]
+    conflicts = [a for a in answers if a.get("error") == "EXECUTION_CONFLICT"]
+    assert (len(started), len(conflicts)) == (1, 19), answers
+    listed = api.call(EXEC, "list_executions", {})
+    assert [e["executionId"] for e in listed["executions"]] == [
+        started[0]["executionId"]
+    ]
+
+
+def test_servers_in_a_live_drs_job_outside_the_system_conflict(
+    local_cloud, api
+):
+    # Given a DRS drill started outside the system on one app server
+    servers = api.servers("Application")
+    job = local_cloud.client("drs").start_recovery(
+        isDrill=True, sourceServers=[{"sourceServerID": servers[0]}]
+    )["job"]
+    plan_id = api.plan("busy", [("busy-app", servers, False)])
+    # When the plan is started
+    answer = api.start(plan_id)
+    # Then SERVER_CONFLICT names the server and the job
+    assert answer["error"] == "SERVER_CONFLICT", answer
+    assert answer["serverIds"] == [servers[0]]
+    assert answer["jobId"] == job["jobID"]
+    assert api.call(EXEC, "list_executions", {})["executions"] == []
+
+
+def test_cancel_during_a_wave(local_cloud, api, wait_until):
+    # Given a two-wave plan running its first wave
+    plan_id = api.plan(
+        "cancel-me",
+        [
+            ("c-db", api.servers("Database"), False),
+            ("c-app", api.servers("Application"), True),
+        ],
+    )
+    execution_id = api.start(plan_id)["executionId"]
+
+    def wave_started():
+        details = api.details(execution_id)
+        wave = details["waves"][0]
+        return details if wave.get("jobId") else None
+
+    details = wait_until(
+        wave_started, timeout=60, interval=0.2, message="wave"
+    )
+    job_id = details["waves"][0]["jobId"]
+    # When it is cancelled
+    answer = api.call(EXEC, "cancel_execution", {"executionId": execution_id})
+    assert answer["status"] in ("CANCELLING", "CANCELLED"), answer
+    # Then it ends CANCELLED, the state machine stopped, DRS settled
+    final = _wait_status(api, wait_until, execution_id, TERMINAL)
+    assert final["status"] == "CANCELLED", final
+    sfn = local_cloud.client("stepfunctions")
+    arn = final["stateMachineExecutionArn"]
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+    job = local_cloud.client("drs").describe_jobs(
+        filters={"jobIDs": [job_id]}
+    )["items"][0]
+    assert job["status"] == "COMPLETED"
+    assert final["waves"][1]["status"] == "CANCELLED"
+
+
+def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
+    # Given a plan pausing before its second wave, started
+    plan_id = api.plan(
+        "pausing",
+        [
+            ("p-db", api.servers("Database"), False),
+            ("p-web", api.servers("Web"), True),
+        ],
+    )
+    started = api.start(plan_id)
+    # Then the start answers Example 4's fields
+    execution_id = started["executionId"]
+    assert started == {
+        "executionId": execution_id,
+        "status": "PENDING",
+        "message": "Execution started - check status with operation: "
+        "get_execution_details",
+        "statusUrl": f"/executions/{execution_id}",
+    }
+    # When it pauses before wave 2
+    paused = _wait_status(
+        api, wait_until, execution_id, ("PAUSED",) + TERMINAL
+    )
+    assert paused["status"] == "PAUSED", paused
+    # (the wave engine stores the zero-based wave index: 1 = 2nd wave)
+    assert paused["pausedBeforeWave"] == 1
+    # And it is resumed
+    resumed = api.call(EXEC, "resume_execution", {"executionId": execution_id})
+    assert resumed["status"] == "RUNNING", resumed
+    # Then it completes with Example 5's fields
+    done = _wait_status(api, wait_until, execution_id, TERMINAL)
+    assert done["status"] == "COMPLETED", done
+    for key in ("planId", "planName", "executionType", "startTime"):
+        assert key in done
+    assert done["executionType"] == "DRILL"
+    for wave in done["waves"]:
+        assert wave["status"] == "COMPLETED"
+        assert wave["jobId"].startswith("drsjob-")
+        for server in wave["servers"]:
+            assert server["status"] == "LAUNCHED"
+            assert server["instanceId"].startswith("i-")
+    # And a second resume is INVALID_STATE
+    again = api.call(EXEC, "resume_execution", {"executionId": execution_id})
+    assert again["error"] == "INVALID_STATE", again
+    assert again["currentStatus"] == "COMPLETED"
+
+
+def test_drill_then_terminate_leaves_other_instances(
+    local_cloud, api, wait_until
+):
+    # Given two completed drills of two plans on different servers
+    mine = api.plan("mine", [("m-db", api.servers("Database"), False)])
+    other = api.plan("other", [("o-web", api.servers("Web"), False)])
+    # (one after the other: two state machine executions starting at
+    # once can fail inside moto, see the report of issue 7)
+    finished = []
+    for plan_id in (mine, other):
+        execution_id = api.start(plan_id)["executionId"]
+        done = _wait_status(api, wait_until, execution_id, TERMINAL)
+        assert done["status"] == "COMPLETED", done
+        finished.append(execution_id)
+    first, second = finished
+    others = api.call(EXEC, "get_recovery_instances", {"executionId": second})
+    assert others["count"] == len(api.servers("Web"))
+    # When the first execution's instances are terminated
+    answer = api.call(
+        EXEC, "terminate_recovery_instances", {"executionId": first}
+    )
+    assert answer["count"] == len(api.servers("Database")), answer
+    drs = local_cloud.client("drs")
+    (job,) = answer["terminateJobs"]
+
+    def terminated():
+        found = drs.describe_jobs(filters={"jobIDs": [job["jobId"]]})
+        return found["items"][0]["status"] == "COMPLETED"
+
+    wait_until(terminated, timeout=60, interval=0.5, message="terminate")
+    # Then none of its recovery instances remain, the other's all do
+    left = drs.describe_recovery_instances()["items"]
+    assert sorted(i["sourceServerID"] for i in left) == api.servers("Web")
+    mine_now = api.call(EXEC, "get_recovery_instances", {"executionId": first})
+    assert mine_now["count"] == 0
