@@ -1,0 +1,207 @@
+"""Run one plan on a running ``LocalCloud`` and record what it cost.
+
+``BenchCloud`` starts a :class:`localcloud.stack.LocalCloud` with the
+counters of :mod:`bench.counting` installed; ``run_plan`` creates the
+plan's groups and plan through the data-management-handler, starts a
+DRILL through the execution-handler, follows it to its end (deadline),
+and returns a :class:`PlanRun`: per wave the simulated time of its
+``StartRecovery`` and of its last server reaching LAUNCHED, the end of
+the Step Functions execution (simulated), Lambda invocations per function
+and DRS calls per wave.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from localcloud.drill.invoker import Invoker
+from localcloud.drill.plan_setup import setup_plans
+from localcloud.scenario import scenario_from_dict
+from localcloud.stack import LocalCloud
+
+from .counting import DrsCallLog, InvocationCounter, delta, split_by_marker
+from .scenarios import HUB, REGION
+
+from boto3.dynamodb.types import TypeDeserializer
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+HISTORY_TABLE = "hrp-drs-tech-adapter-execution-history-dev"
+EXECUTION_HANDLER = "hrp-drs-tech-adapter-execution-handler-dev"
+DESERIALIZE = TypeDeserializer()
+
+
+@dataclass
+class PlanRun:
+    """What one execution of a plan produced (times in simulated s)."""
+
+    status: str
+    waves: List[Dict[str, Any]]
+    end_sim: Optional[float]
+    wall_seconds: float
+    invocations: Dict[str, int]
+    drs_calls_per_wave: List[Dict[str, int]]
+    drs_calls_setup: Dict[str, int]
+    execution_arn: Optional[str] = None
+    execution_id: Optional[str] = None
+    record: Dict[str, Any] = field(default_factory=dict)
+    raw_record: Dict[str, Any] = field(default_factory=dict)
+
+
+class BenchCloud:
+    """A ``LocalCloud`` with invocation and DRS call counters."""
+
+    def __init__(
+        self,
+        scenario: Dict[str, Any],
+        speed: float,
+        poll_interval: int,
+        orchestration: str = "generic",
+        work_dir: Path = Path("build/bench/scenarios"),
+    ) -> None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        path = work_dir / f"scenario-{uuid.uuid4().hex[:8]}.json"
+        path.write_text(json.dumps(scenario))
+        self.cloud = LocalCloud(
+            scenario_path=path,
+            speed=speed,
+            orchestration=orchestration,
+            poll_interval=poll_interval,
+            # own logs and zips: other local clouds share build/local-cloud
+            build_dir=work_dir.parent / "local-cloud",
+        )
+        self.speed = speed
+        self.poll_interval = poll_interval
+        self.invocations = InvocationCounter()
+        self.drs_calls = DrsCallLog()
+
+    def __enter__(self) -> "BenchCloud":
+        self.cloud.start()
+        self.invocations.install(self.cloud.runtime)
+        self.drs_calls.install(self.cloud.simulator)
+        # simulated = anchor_sim + (wall - anchor_wall) * speed
+        self._anchor_wall = datetime.now(timezone.utc)
+        self._anchor_sim = self.cloud.simulator.clock.now()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cloud.stop()
+
+    def load(self, scenario: Dict[str, Any]) -> None:
+        """Reset the cloud with another scenario."""
+        self.cloud.reset(scenario_from_dict(scenario))
+
+    def sim_of_wall(self, wall: datetime) -> float:
+        """Simulated epoch seconds of a wall-clock datetime."""
+        elapsed = (wall - self._anchor_wall).total_seconds() * self.speed
+        return self._anchor_sim.timestamp() + elapsed
+
+    def record(self, execution_id: str) -> Dict[str, Any]:
+        """The execution record as stored (DynamoDB JSON), or {}."""
+        answer = self.cloud.client("dynamodb").get_item(
+            TableName=HISTORY_TABLE,
+            Key={"executionId": {"S": execution_id}},
+            ConsistentRead=True,
+        )
+        return answer.get("Item") or {}
+
+    def api(self) -> Invoker:
+        """Direct invocation of the deployed handlers."""
+        return Invoker(self.cloud.client("lambda"))
+
+
+def _wave_times(cloud: LocalCloud, since: float) -> List[Dict[str, Any]]:
+    """Per LAUNCH job created after ``since`` (sim epoch), in order."""
+    sim = cloud.simulator
+    jobs = [
+        j
+        for j in sim.jobs(HUB, REGION)
+        if j.type == "LAUNCH" and j.created.timestamp() >= since
+    ]
+    jobs.sort(key=lambda j: j.created)
+    state = sim.regions[(HUB, REGION)]
+    launched: Dict[str, List[float]] = {}
+    for instance in state.recovery_instances.values():
+        launched.setdefault(instance.job_id, []).append(
+            instance.launched.timestamp()
+        )
+    return [
+        {
+            "jobId": j.job_id,
+            "servers": len(j.servers),
+            "startRecovery": j.created.timestamp(),
+            "lastLaunched": max(launched.get(j.job_id, []), default=None),
+            "jobStatus": j.status,
+        }
+        for j in jobs
+    ]
+
+
+def run_plan(
+    bench: BenchCloud,
+    definition: Dict[str, Any],
+    timeout: float = 600.0,
+    poll: float = 0.2,
+) -> PlanRun:
+    """Create the plan, run one DRILL to its end, measure it."""
+    api = bench.api()
+    suffix = "-" + uuid.uuid4().hex[:6]
+    setup = setup_plans(api, definition, bench.cloud.scenario, suffix)[0]
+    since = bench.cloud.simulator.clock.now().timestamp()
+    before = bench.invocations.snapshot()
+    mark = bench.drs_calls.mark()
+    wall0 = time.monotonic()
+    started = api.execution(
+        "execute_recovery_plan",
+        {
+            "planId": setup.plan_id,
+            "executionType": "DRILL",
+            "initiatedBy": "bench",
+        },
+    )
+    execution_id = started["executionId"]
+    deadline = wall0 + timeout
+    details: Dict[str, Any] = {}
+    # Followed in DynamoDB, not through the handlers: the bench's own
+    # polling must not count as Lambda invocations.
+    raw: Dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        raw = bench.record(execution_id)
+        details = {k: DESERIALIZE.deserialize(v) for k, v in raw.items()}
+        if str(details.get("status")) in TERMINAL:
+            break
+        time.sleep(poll)
+    wall = time.monotonic() - wall0
+    status = str(details.get("status") or "UNKNOWN")
+    if status not in TERMINAL:
+        status = "TIMEOUT"
+    arn = details.get("stateMachineExecutionArn")
+    end_sim = None
+    if arn:
+        described = bench.cloud.client("stepfunctions").describe_execution(
+            executionArn=arn
+        )
+        if described.get("stopDate"):
+            end_sim = bench.sim_of_wall(described["stopDate"])
+    segments = split_by_marker(bench.drs_calls.operations(mark))
+    return PlanRun(
+        status=status,
+        waves=_wave_times(bench.cloud, since),
+        end_sim=end_sim,
+        wall_seconds=round(wall, 2),
+        # minus the bench's own execute_recovery_plan call
+        invocations=delta(
+            bench.invocations.snapshot(), {**before, EXECUTION_HANDLER: 1}
+        ),
+        drs_calls_per_wave=segments[1:],
+        drs_calls_setup=segments[0],
+        execution_arn=arn,
+        execution_id=execution_id,
+        record=details,
+        raw_record=raw,
+    )

@@ -1,0 +1,195 @@
+"""Pure parts of the benchmarks (no benchmark runs here): wave gaps,
+DynamoDB item size, payload sizes, call counting, scenarios, output."""
+
+import json
+from types import SimpleNamespace
+
+from bench.counting import (
+    DrsCallLog,
+    InvocationCounter,
+    delta,
+    per_cycle,
+    split_by_marker,
+)
+from bench.results import (
+    item_size,
+    payload_sizes,
+    render_table,
+    wave_gaps,
+    write_results,
+)
+from bench.scenarios import plan_definition, scenario_dict
+from localcloud.drill.plan_setup import check_plan
+from localcloud.scenario import scenario_from_dict
+
+
+def test_wave_gaps_between_waves_and_to_end():
+    # Given three waves and an end time (simulated seconds)
+    waves = [
+        {"startRecovery": 0, "lastLaunched": 100},
+        {"startRecovery": 130, "lastLaunched": 250},
+        {"startRecovery": 260, "lastLaunched": 400},
+    ]
+    # When the gaps are computed
+    gaps = wave_gaps(waves, end=445.04)
+    # Then each gap is next start - last launch, and end - last launch
+    assert gaps == {
+        "betweenWaves": [30, 10],
+        "meanBetweenWaves": 20,
+        "toEnd": 45.0,
+    }
+
+
+def test_wave_gaps_unknown_launch_and_end():
+    # Given a wave that never launched and no end time
+    waves = [
+        {"startRecovery": 0, "lastLaunched": None},
+        {"startRecovery": 50, "lastLaunched": None},
+    ]
+    # When / Then nothing is invented
+    assert wave_gaps(waves, end=None) == {
+        "betweenWaves": [None],
+        "meanBetweenWaves": None,
+        "toEnd": None,
+    }
+
+
+def test_item_size_follows_dynamodb_rules():
+    # Given an item with a string, a number, a bool, a list and a map
+    item = {
+        "id": {"S": "abc"},  # 2 + 3
+        "n": {"N": "12345"},  # 1 + (5 + 1) // 2 + 1 = 5
+        "ok": {"BOOL": True},  # 2 + 1
+        "l": {"L": [{"S": "x"}, {"N": "1"}]},  # 1 + 3 + (1+1) + (2+1)
+        "m": {"M": {"k": {"S": "vv"}}},  # 1 + 3 + (1 + 2 + 1)
+    }
+    # When its size is computed
+    # Then it matches the documented arithmetic
+    assert item_size(item) == 5 + 5 + 3 + 9 + 8
+
+
+def test_payload_sizes_picks_largest_input_or_output():
+    # Given history events with inputs and outputs of different sizes
+    events = [
+        {
+            "type": "ExecutionStarted",
+            "executionStartedEventDetails": {"input": "{}"},
+        },
+        {
+            "type": "TaskStateExited",
+            "stateExitedEventDetails": {
+                "name": "Poll",
+                "output": json.dumps({"a": "é" * 10}),
+            },
+        },
+        {
+            "type": "TaskStateEntered",
+            "stateEnteredEventDetails": {"name": "Start", "input": '{"b": 1}'},
+        },
+    ]
+    # When the largest payload is found
+    best = payload_sizes(events)
+    # Then it is the UTF-8 byte size of the Poll output
+    assert best == {
+        "bytes": len(json.dumps({"a": "é" * 10}).encode()),
+        "event": "TaskStateExited",
+        "state": "Poll",
+    }
+
+
+def test_split_by_marker_segments_setup_and_waves():
+    # Given DRS calls of a two-wave execution
+    ops = [
+        "DescribeSourceServers",
+        "StartRecovery",
+        "DescribeJobs",
+        "DescribeJobs",
+        "DescribeSourceServers",
+        "StartRecovery",
+        "DescribeJobs",
+    ]
+    # When split at each StartRecovery
+    setup, first, second = split_by_marker(ops)
+    # Then setup precedes the first start; each wave owns its start
+    assert setup == {"DescribeSourceServers": 1}
+    assert first == {
+        "DescribeJobs": 2,
+        "DescribeSourceServers": 1,
+        "StartRecovery": 1,
+    }
+    assert second == {"DescribeJobs": 1, "StartRecovery": 1}
+
+
+def test_per_cycle_and_delta():
+    # Given counts of a wave with 4 poll cycles
+    counts = {"DescribeJobs": 4, "DescribeJobLogItems": 8, "StartRecovery": 1}
+    # When divided per cycle excluding the start
+    # Then each operation and the total are per cycle
+    assert per_cycle(counts, 4, exclude=["StartRecovery"]) == {
+        "DescribeJobLogItems": 2.0,
+        "DescribeJobs": 1.0,
+        "total": 3.0,
+    }
+    assert per_cycle(counts, 0) == {}
+    assert delta({"a": 3, "b": 1}, {"a": 1, "b": 1, "c": 2}) == {
+        "a": 2,
+        "c": -2,
+    }
+
+
+def test_counters_wrap_instances_and_still_call_through():
+    # Given a runtime and a simulator (plain objects with the methods)
+    calls = []
+    runtime = SimpleNamespace(
+        invoke=lambda spec, payload: calls.append(("sync", spec.name)),
+        invoke_async=lambda spec, payload: calls.append(("event", spec.name)),
+    )
+    simulator = SimpleNamespace(
+        handle=lambda op, params, account, region: {"op": op}
+    )
+    invocations, drs = InvocationCounter(), DrsCallLog()
+    invocations.install(runtime)
+    drs.install(simulator)
+    # When they are used
+    spec = SimpleNamespace(name="fn")
+    runtime.invoke(spec, b"{}")
+    runtime.invoke_async(spec, b"{}")
+    mark = drs.mark()
+    answer = simulator.handle("DescribeJobs", {}, "1", "us-east-1")
+    # Then the originals ran and every call was counted
+    assert calls == [("sync", "fn"), ("event", "fn")]
+    assert answer == {"op": "DescribeJobs"}
+    assert invocations.snapshot() == {"fn": 2}
+    assert drs.operations(mark) == ["DescribeJobs"]
+
+
+def test_generated_scenario_and_plan_are_valid():
+    # Given a generated scenario and plan definition
+    scenario = scenario_from_dict(scenario_dict([2, 3], extra_untagged=4))
+    definition = plan_definition("p", 2)
+    # When / Then the loaders accept them with the requested sizes
+    servers = scenario.hub.regions[0].source_servers
+    assert len(servers) == 9
+    assert {s.tags["Tier"] for s in servers} == {"tier01", "tier02", "none"}
+    check_plan(definition)
+    assert [w["protectionGroup"] for w in definition["waves"]] == [
+        "tier01",
+        "tier02",
+    ]
+
+
+def test_write_results_and_table(tmp_path):
+    # Given a result and table rows
+    result = {"benchmarks": {"x": {"value": 1.5}}}
+    # When written and rendered
+    paths = write_results(result, tmp_path / "bench", "20260101T000000Z")
+    table = render_table([("bench", "figure", 1.5), ("b", "list", [1, None])])
+    # Then both files hold the JSON and the table is aligned
+    for path in paths.values():
+        assert json.loads(path.read_text()) == result
+    assert paths["run"].name == "20260101T000000Z.json"
+    assert paths["latest"].name == "latest.json"
+    lines = table.splitlines()
+    assert lines[0].split() == ["benchmark", "figure", "value"]
+    assert lines[2] == "bench      figure  1.5"
+    assert lines[3] == "b          list    1, -"
