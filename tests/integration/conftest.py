@@ -46,6 +46,22 @@ def local_cloud(local_cloud_session):
     yield local_cloud_session
 
 
+@pytest.fixture
+def local_cloud_env(local_cloud, monkeypatch):
+    """The process environment pointed at the local cloud (the variables
+    ``local-cloud.sh`` exports), so plain ``boto3.client(...)`` and
+    ``shared.aws_clients`` reach it. Returns the cloud."""
+    from tests.helpers import reset_shared_caches
+
+    for key, value in local_cloud.env().items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    reset_shared_caches()
+    yield local_cloud
+    reset_shared_caches()
+
+
 def _wait_until(predicate, timeout=30.0, interval=0.1, message="condition"):
     deadline = time.monotonic() + timeout
     while True:

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess  # nosec B404
 import sys
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -444,3 +445,66 @@ def test_plan_runs_through_the_template_state_machine(local_cloud, wait_until):
         stateMachineArn=local_cloud.state_machine_arn
     )["executions"]
     assert [e["status"] for e in executions] == ["SUCCEEDED"]
+
+
+def test_plain_boto3_reaches_the_cloud_through_exported_env(local_cloud_env):
+    # Given the exported environment (local_cloud_env fixture)
+    # When plain boto3 clients are created, as a user's script would
+    servers = boto3.client("drs").describe_source_servers(filters={})
+    tables = boto3.client("dynamodb").list_tables()["TableNames"]
+
+    # Then they reach the simulator and moto
+    assert len(servers["items"]) == 8
+    assert HISTORY_TABLE in tables
+
+
+def test_entry_point_prints_exports_then_ready(tmp_path):
+    # Given the entry point of local-cloud.sh, started in the background
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONPATH"] = f"{root / 'scripts'}:{root}"
+    proc = subprocess.Popen(  # nosec B603
+        [sys.executable, "-m", "localcloud", "--speed", "600"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    # Deadline: a start that hangs is killed, so the read below ends.
+    watchdog = threading.Timer(90, proc.kill)
+    watchdog.start()
+    try:
+        # When it is ready
+        exports = {}
+        for line in proc.stdout:  # ends at READY or when the process dies
+            if line.strip() == "READY":
+                break
+            name, _, value = (
+                line.strip().removeprefix("export ").partition("=")
+            )
+            exports[name] = value
+
+        # Then it printed what a client needs
+        assert {
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_DRS",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+        } <= set(exports)
+        # and the AWS CLI works with exactly those variables
+        out = subprocess.run(  # nosec B603
+            [AWS_CLI, "drs", "describe-source-servers", "--output", "json"],
+            env={**env, **exports},
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        assert len(json.loads(out)["items"]) == 8
+    finally:
+        # and it stops cleanly when interrupted
+        watchdog.cancel()
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0

@@ -239,9 +239,9 @@ def test_invocation_beyond_the_cap_is_throttled_not_blocked(tmp_path):
 def wait_for_busy_then_invoke(rt, fn):
     """Invoke once the first invocation holds the only worker."""
     deadline = time.monotonic() + 5
-    while not rt._pools or rt._pools[fn.arn]._idle or not rt._pools[
-        fn.arn
-    ]._all:
+    while (
+        not rt._pools or rt._pools[fn.arn]._idle or not rt._pools[fn.arn]._all
+    ):
         if time.monotonic() > deadline:
             raise AssertionError("first invocation never started")
         time.sleep(0.01)
