@@ -7,8 +7,23 @@ it prints one line per change, so logs and CI stay readable.
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
 from typing import Any, TextIO
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without ANSI escape codes."""
+    return _ANSI.sub("", text)
+
+
+def visible_len(text: str) -> int:
+    """Printed width of ``text`` (escape codes excluded)."""
+    return len(strip_ansi(text))
+
 
 # Weight of a server's progress by its phase (unknown phases count half).
 PHASE_WEIGHT = {
@@ -94,11 +109,13 @@ class ProgressView:
         tty: bool | None = None,
         hostnames: dict[str, str] | None = None,
         speed: float = 1.0,
+        label: str = "",
     ) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.hostnames = dict(hostnames or {})
         self.speed = speed
+        self.label = f"{label}: " if label else ""
         self._drawn = 0
         self._last: dict[str, str] = {}
         self._decile = -1
@@ -120,12 +137,13 @@ class ProgressView:
     def block(self, details: dict[str, Any], elapsed: float) -> list[str]:
         """The lines of the full progress block."""
         status = str(details.get("status", "?"))
+        kind = details.get("executionType", "")
         head = (
-            f"Execution {details.get('executionId', '?')} "
-            f"({details.get('executionType', '?')})  "
+            f"{details.get('planName', '?')} {kind}"
+            f" {str(details.get('executionId', '?'))[:8]} "
             + self._color(f"{status:<10}", status)
-            + f"  sim {clock_text(elapsed * self.speed)}"
-            f"  wall {clock_text(elapsed)}"
+            + f" sim {clock_text(elapsed * self.speed)}"
+            f" wall {clock_text(elapsed)}"
         )
         lines = [head, bar(overall_fraction(details))]
         for wave in details.get("waves") or []:
@@ -134,7 +152,7 @@ class ProgressView:
             launched = sum(1 for s in servers if s.get("status") == "LAUNCHED")
             lines.append(
                 f"  Wave {wave.get('waveNumber')} "
-                f"{str(wave.get('waveName', ''))[:24]:<24} "
+                f"{str(wave.get('waveName', ''))[:22]:<22} "
                 + self._color(f"{wstatus:<10}", wstatus)
                 + f" {launched}/{len(servers)} launched"
             )
@@ -142,9 +160,9 @@ class ProgressView:
                 sstatus = str(server.get("status") or "PENDING")
                 took = self.elapsed.get(server.get("sourceServerId", ""))
                 lines.append(
-                    f"      {self.host(server)[:22]:<22} "
-                    + self._color(f"{sstatus:<12}", sstatus)
-                    + f" {str(server.get('phase') or '-'):<11}"
+                    f"      {self.host(server)[:16]:<16} "
+                    + self._color(f"{sstatus:<11}", sstatus)
+                    + f" {str(server.get('phase') or '-'):<10}"
                     f" {clock_text(took):>8}"
                     f" {server.get('recoveryInstanceId') or ''}"
                 )
@@ -175,21 +193,27 @@ class ProgressView:
     def update(self, details: dict[str, Any], elapsed: float) -> None:
         """Show the current state (redraw on a TTY, changes otherwise)."""
         if self.tty:
-            self._redraw(self.block(details, elapsed))
+            self.redraw(self.block(details, elapsed))
             return
-        stamp = f"[sim {clock_text(elapsed * self.speed)}]"
+        stamp = f"[sim {clock_text(elapsed * self.speed)}] {self.label}"
         for line in self.changes(details):
-            self.stream.write(f"{stamp} {line}\n")
+            self.stream.write(f"{stamp}{line}\n")
         fraction = overall_fraction(details)
         if int(fraction * 10) != self._decile:
             self._decile = int(fraction * 10)
-            self.stream.write(f"{stamp} {bar(fraction)}\n")
+            self.stream.write(f"{stamp}{bar(fraction)}\n")
         self.stream.flush()
 
-    def _redraw(self, lines: list[str]) -> None:
+    def redraw(self, lines: list[str]) -> None:
+        """Draw ``lines`` over the previously drawn block (TTY)."""
         if self._drawn:
             self.stream.write(f"\x1b[{self._drawn}F")
+        width = shutil.get_terminal_size().columns
         for line in lines:
+            # A wrapped line would break the cursor-up count: cut it
+            # (escape codes only add width, so cut the visible text).
+            if visible_len(line) >= width:
+                line = strip_ansi(line)[: width - 1]
             self.stream.write("\x1b[2K" + line + "\n")
         self.stream.write("\x1b[J")
         self._drawn = len(lines)
@@ -200,14 +224,4 @@ class ProgressView:
         if self.tty and self._drawn:
             self._drawn = 0
         self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def countdown(self, text: str, remaining: int) -> None:
-        """One countdown step (in place on a TTY)."""
-        if self.tty:
-            self.stream.write(f"\r\x1b[2K{text} {remaining}s ")
-            if remaining <= 0:
-                self.stream.write("\n")
-        elif remaining <= 0 or remaining % 5 == 0:
-            self.stream.write(f"{text} {remaining}s\n")
         self.stream.flush()

@@ -1,9 +1,10 @@
-"""Run one drill through the public interfaces and report it.
+"""Run a drill through the public interfaces and report it.
 
-``run_drill`` sets the plan up, starts the execution, follows it (progress,
-pause with automatic or interactive resume), writes the report and the
-timeline, then — for a DRILL — terminates the recovery instances and
-confirms none is left. Every wait has a deadline.
+``run_drill`` sets the definition's plans up, starts one execution per
+plan (side by side: a hub plan and a spoke plan run together, as in AWS),
+follows them (``follow.follow_all``), then per execution writes the report
+and the timeline and — for a DRILL — terminates the recovery instances
+and confirms none is left. Every wait has a deadline.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from .follow import FollowSettings, Tracker, follow_all, job_logs
 from .invoker import ApiError, FunctionFailed, Invoker
 from .phases import (
     PhaseRecorder,
-    current_phases,
     failure_reasons,
     refine_with_job_logs,
-    server_elapsed,
-    with_phases,
     with_reasons,
 )
 from .plan_setup import PlanSetup, setup_plans
@@ -32,7 +31,6 @@ from .progress import ProgressView
 from .report import build_report, summary_text
 from .timeline import render_timeline
 
-TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
 GONE = {"TERMINATED", "TERMINATING", "SHUTTING-DOWN", "STOPPED", "DELETED"}
 
 
@@ -59,7 +57,7 @@ class DrillOptions:
 
 @dataclass
 class DrillResult:
-    """What a drill produced."""
+    """What one execution of a drill produced."""
 
     report: dict[str, Any]
     exit_code: int
@@ -67,109 +65,15 @@ class DrillResult:
     timeline_path: Path | None = None
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.start = time.monotonic()
+@dataclass
+class DrillRun:
+    """Every plan's result; ``exit_code`` 0 only if all completed."""
 
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
+    results: list[DrillResult]
 
-
-def _resume(
-    api: Invoker,
-    execution_id: str,
-    details: dict[str, Any],
-    view: ProgressView,
-    options: DrillOptions,
-) -> float:
-    """Resume a paused execution; return the wall seconds it was held."""
-    held = time.monotonic()
-    pending = [
-        w.get("waveNumber")
-        for w in details.get("waves") or []
-        if w.get("status") == "PENDING"
-    ]
-    wave = pending[0] if pending else details.get("pausedBeforeWave")
-    view.message(
-        f"PAUSED before wave {wave}. Resume with: resume_execution "
-        f'{{"executionId": "{execution_id}"}} '
-        f"(POST /executions/{execution_id}/resume)"
-    )
-    if options.interactive:
-        view.message("Press Enter to resume...")
-        try:
-            options.wait_for_enter()
-        except EOFError:  # no terminal to read from: resume now
-            view.message("(stdin closed: resuming)")
-    else:
-        text = "Resuming automatically in"
-        for remaining in range(options.resume_after, -1, -1):
-            view.countdown(text, remaining)
-            if remaining:
-                time.sleep(1)
-    try:
-        api.execution("resume_execution", {"executionId": execution_id})
-        view.message(f"Resumed: wave {wave} starts.")
-    except ApiError as error:
-        # Resumed by someone else meanwhile (a second resume is 409).
-        if error.code != "INVALID_STATE":
-            raise
-        view.message(f"Already resumed ({error.code}).")
-    return time.monotonic() - held
-
-
-def follow(
-    api: Invoker,
-    execution_id: str,
-    recorder: PhaseRecorder,
-    view: ProgressView,
-    options: DrillOptions,
-    clock: _Clock,
-) -> tuple[dict[str, Any], float]:
-    """Poll until the execution ends; return (details, paused seconds)."""
-    paused = 0.0
-    deadline = clock.elapsed() + options.timeout
-    phases: dict[str, str] = {}
-    logs_at = -options.log_interval
-    while True:
-        details = api.execution(
-            "get_execution_details", {"executionId": execution_id}
-        )
-        now = clock.elapsed()
-        running = any(
-            w.get("status") == "STARTED" for w in details.get("waves") or []
-        )
-        if running and now - logs_at >= options.log_interval:
-            # The record has status only; the job log tells the phase.
-            logs_at = now
-            phases = current_phases(_job_logs(api, execution_id))
-        with_phases(details, phases)
-        recorder.observe(details, now)
-        view.elapsed = {
-            sid: server_elapsed(recorder, sid, now * options.speed)
-            for sid in recorder.segments
-        }
-        if not options.quiet:
-            view.update(details, now)
-        status = str(details.get("status"))
-        if status in TERMINAL:
-            return details, paused
-        if status == "PAUSED":
-            held = _resume(api, execution_id, details, view, options)
-            paused += held
-            deadline += held
-            continue
-        if clock.elapsed() > deadline:
-            view.message(
-                f"Timed out after {options.timeout:.0f}s: cancelling."
-            )
-            api.execution("cancel_execution", {"executionId": execution_id})
-            details["status"] = "TIMEOUT"
-            details["statusReason"] = (
-                f"drill did not finish within {options.timeout:.0f}s wall"
-            )
-            return details, paused
-        time.sleep(options.poll_interval)
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.results), default=1)
 
 
 def _instances(answer: Any) -> list[dict[str, Any]]:
@@ -214,18 +118,21 @@ def _terminate(
 
 
 def terminate_and_confirm(
-    api: Invoker, execution_id: str, view: ProgressView, options: DrillOptions
+    api: Invoker,
+    execution_id: str,
+    say: Callable[[str], None],
+    options: DrillOptions,
 ) -> dict[str, Any]:
     """Terminate the drill's recovery instances; wait until none is left."""
     body = {"executionId": execution_id}
     before = instances_left(api.execution("get_recovery_instances", body))
     if not before:
         return {"requested": 0, "left": 0, "confirmed": True}
-    view.message(f"Terminating {len(before)} recovery instance(s)...")
+    say(f"Terminating {len(before)} recovery instance(s)...")
     deadline = time.monotonic() + options.cleanup_timeout
     answer, error = _terminate(api, body, deadline, options.poll_interval)
     if error is not None:
-        view.message(f"Terminating failed: {error}")
+        say(f"Terminating failed: {error}")
         return {
             "requested": len(before),
             "left": len(before),
@@ -238,29 +145,17 @@ def terminate_and_confirm(
         if not left:
             break
         time.sleep(options.poll_interval)
-    ok = not left
-    view.message(
+    say(
         "Recovery instances terminated: none left."
-        if ok
+        if not left
         else f"{len(left)} recovery instance(s) still present"
     )
     return {
         "requested": len(before),
         "left": len(left),
-        "confirmed": ok,
-        "jobs": (
-            (answer or {}).get("jobs") if isinstance(answer, dict) else None
-        ),
+        "confirmed": not left,
+        "jobs": answer.get("jobs") if isinstance(answer, dict) else None,
     }
-
-
-def _job_logs(api: Invoker, execution_id: str) -> Any:
-    try:
-        return api.execution(
-            "get_execution_job_logs", {"executionId": execution_id}
-        )
-    except ApiError:
-        return None
 
 
 def write_outputs(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
@@ -273,33 +168,18 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     return report_path, timeline_path
 
 
-@dataclass
-class DrillRun:
-    """Every plan's result; ``exit_code`` 0 only if all completed."""
-
-    results: list[DrillResult]
-
-    @property
-    def exit_code(self) -> int:
-        return max((r.exit_code for r in self.results), default=1)
-
-
-def run_plan(
+def start_execution(
     api: Invoker,
     setup: PlanSetup,
     options: DrillOptions,
-    sim_epoch: Callable[[], float] | None = None,
-) -> DrillResult:
-    """Run one plan's drill (or recovery); report it; clean up."""
-    view = ProgressView(
-        options.stream, options.tty, setup.servers, options.speed
-    )
-    say = (lambda text: None) if options.quiet else view.message
+    sim_epoch: Callable[[], float] | None,
+    label: str = "",
+) -> Tracker:
+    """Start one plan's execution and the tracker following it."""
     kind = "RECOVERY" if options.recovery else "DRILL"
-    say(f"==> plan {setup.plan_name} ({setup.plan_id}): starting a {kind}")
-    clock = _Clock()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     sim_zero = sim_epoch() if sim_epoch else None
+    start = time.monotonic()
     started = api.execution(
         "execute_recovery_plan",
         {
@@ -308,32 +188,49 @@ def run_plan(
             "initiatedBy": "drill.sh",
         },
     )
-    execution_id = started["executionId"]
-    recorder = PhaseRecorder(options.speed)
-    details, paused = follow(api, execution_id, recorder, view, options, clock)
-    wall = clock.elapsed()
-    recorder.close(wall)
-    logs = _job_logs(api, execution_id)
+    return Tracker(
+        setup=setup,
+        execution_id=started["executionId"],
+        view=ProgressView(
+            options.stream, options.tty, setup.servers, options.speed, label
+        ),
+        recorder=PhaseRecorder(options.speed),
+        deadline=start + options.timeout,
+        sim_zero=sim_zero,
+        started_at=started_at,
+        start=start,
+    )
+
+
+def finish(
+    api: Invoker, tracker: Tracker, options: DrillOptions
+) -> DrillResult:
+    """Report one ended execution, write its files, clean a drill up."""
+    say = (lambda text: None) if options.quiet else tracker.view.message
+    wall = tracker.ended if tracker.ended is not None else tracker.elapsed()
+    tracker.recorder.close(wall)
+    details = tracker.details
+    logs = job_logs(api, tracker.execution_id)
     with_reasons(details, failure_reasons(logs))
-    if sim_zero is not None and logs:
-        refine_with_job_logs(recorder, logs, sim_zero)
+    if tracker.sim_zero is not None and logs:
+        refine_with_job_logs(tracker.recorder, logs, tracker.sim_zero)
     report = build_report(
         details,
-        recorder,
+        tracker.recorder,
         speed=options.speed,
         wall_seconds=wall,
-        paused_wall_seconds=paused,
-        hostnames=setup.servers,
-        started_at=started_at,
+        paused_wall_seconds=tracker.paused_wall,
+        hostnames=tracker.setup.servers,
+        started_at=tracker.started_at,
     )
     report["planSetup"] = {
-        "planId": setup.plan_id,
-        "groups": setup.group_ids,
-        "targetAccounts": setup.accounts,
+        "planId": tracker.setup.plan_id,
+        "groups": tracker.setup.group_ids,
+        "targetAccounts": tracker.setup.accounts,
     }
     if not options.recovery:
         report["cleanup"] = terminate_and_confirm(
-            api, execution_id, view, options
+            api, tracker.execution_id, say, options
         )
     report_path, timeline_path = write_outputs(report, options.out_dir)
     completed = report["status"] == "COMPLETED"
@@ -343,10 +240,7 @@ def run_plan(
     say(f"Report:   {report_path}")
     say(f"Timeline: {timeline_path}")
     return DrillResult(
-        report,
-        0 if completed and cleaned else 1,
-        report_path,
-        timeline_path,
+        report, 0 if completed and cleaned else 1, report_path, timeline_path
     )
 
 
@@ -355,12 +249,29 @@ def run_drill(
     options: DrillOptions,
     sim_epoch: Callable[[], float] | None = None,
 ) -> DrillRun:
-    """Set up the definition's plans and run them one after the other."""
-    if not options.quiet:
-        options.stream.write(
-            "==> registering target accounts, creating protection groups "
-            "and plans\n"
-        )
+    """Set up the definition's plans, run them side by side, report."""
+    screen = ProgressView(options.stream, options.tty)
+    say = (lambda text: None) if options.quiet else screen.message
+    say(
+        "==> registering target accounts, creating protection groups and "
+        "plans"
+    )
     suffix = "-" + uuid.uuid4().hex[:6]
     setups = setup_plans(api, options.plan, options.scenario, suffix)
-    return DrillRun([run_plan(api, s, options, sim_epoch) for s in setups])
+    kind = "RECOVERY" if options.recovery else "DRILL"
+    trackers = []
+    for setup in setups:
+        say(f"==> {kind} of plan {setup.plan_name} ({setup.plan_id})")
+        label = setup.plan_name if len(setups) > 1 else ""
+        trackers.append(start_execution(api, setup, options, sim_epoch, label))
+    settings = FollowSettings(
+        speed=options.speed,
+        poll_interval=options.poll_interval,
+        log_interval=options.log_interval,
+        resume_after=options.resume_after,
+        timeout=options.timeout,
+        interactive=options.interactive,
+        wait_for_enter=options.wait_for_enter,
+    )
+    follow_all(api, trackers, settings, screen, options.quiet)
+    return DrillRun([finish(api, t, options) for t in trackers])

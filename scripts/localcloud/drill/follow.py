@@ -1,0 +1,238 @@
+"""Follow running executions together: poll, show progress, resume pauses.
+
+Each ``Tracker`` is one execution. ``follow_all`` polls them in one loop
+(``get_execution_details``, plus the job log for live phases), so plans of
+several accounts run side by side as they would in AWS. A pause never
+blocks the loop: it resumes (``resume_execution``) after a countdown, or on
+Enter with ``interactive``. Every execution has a deadline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .invoker import ApiError, Invoker
+from .phases import (
+    PhaseRecorder,
+    current_phases,
+    server_elapsed,
+    with_phases,
+)
+from .plan_setup import PlanSetup
+from .progress import ProgressView
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"}
+
+
+@dataclass
+class FollowSettings:
+    """Timing of the loop (wall seconds)."""
+
+    speed: float
+    poll_interval: float = 0.3
+    log_interval: float = 1.0
+    resume_after: int = 5
+    timeout: float = 150.0
+    interactive: bool = False
+    wait_for_enter: Callable[[], Any] = input
+
+
+@dataclass
+class Tracker:
+    """One execution being followed."""
+
+    setup: PlanSetup
+    execution_id: str
+    view: ProgressView
+    recorder: PhaseRecorder
+    deadline: float
+    sim_zero: float | None = None
+    started_at: str = ""
+    start: float = field(default_factory=time.monotonic)
+    details: dict[str, Any] = field(default_factory=dict)
+    phases: dict[str, str] = field(default_factory=dict)
+    logs_at: float = float("-inf")
+    paused_wall: float = 0.0
+    pause_since: float | None = None
+    resume_at: float | None = None
+    done: bool = False
+    ended: float | None = None  # wall seconds when it was seen ending
+
+    def elapsed(self) -> float:
+        """Wall seconds since the execution started."""
+        return time.monotonic() - self.start
+
+    @property
+    def status(self) -> str:
+        """The execution status last seen."""
+        return str(self.details.get("status", "PENDING"))
+
+
+def job_logs(api: Invoker, execution_id: str) -> Any:
+    """``get_execution_job_logs`` (``None`` on a client error)."""
+    try:
+        return api.execution(
+            "get_execution_job_logs", {"executionId": execution_id}
+        )
+    except ApiError:
+        return None
+
+
+def _poll(api: Invoker, tracker: Tracker, settings: FollowSettings) -> None:
+    details = api.execution(
+        "get_execution_details", {"executionId": tracker.execution_id}
+    )
+    now = tracker.elapsed()
+    running = any(
+        w.get("status") == "STARTED" for w in details.get("waves") or []
+    )
+    if running and now - tracker.logs_at >= settings.log_interval:
+        # The record carries the DRS status; the job log tells the phase.
+        tracker.logs_at = now
+        tracker.phases = current_phases(job_logs(api, tracker.execution_id))
+    with_phases(details, tracker.phases)
+    tracker.recorder.observe(details, now)
+    tracker.details = details
+    tracker.view.elapsed = {
+        sid: server_elapsed(tracker.recorder, sid, now * settings.speed)
+        for sid in tracker.recorder.segments
+    }
+
+
+def next_wave(details: dict[str, Any]) -> Any:
+    """The wave a paused execution waits to start."""
+    pending = [
+        w.get("waveNumber")
+        for w in details.get("waves") or []
+        if w.get("status") == "PENDING"
+    ]
+    return pending[0] if pending else details.get("pausedBeforeWave")
+
+
+def pause_text(tracker: Tracker, interactive: bool) -> str:
+    """How a pause is resumed, and when."""
+    eid = tracker.execution_id
+    how = f"POST /executions/{eid}/resume (resume_execution)"
+    if interactive:
+        when = "press Enter to resume"
+    else:
+        left = max(0, int(round((tracker.resume_at or 0) - time.monotonic())))
+        when = f"resuming automatically in {left}s"
+    return (
+        f"  PAUSED before wave {next_wave(tracker.details)}: {when}\n"
+        f"  resume: {how}"
+    )
+
+
+class _EnterKey:
+    """Enter presses read by a daemon thread (interactive mode)."""
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self.read = read
+        self.pressed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def arm(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self.pressed.clear()
+
+        def wait() -> None:
+            try:
+                self.read()
+            except EOFError:  # no terminal: resume as if Enter was pressed
+                pass
+            self.pressed.set()
+
+        self._thread = threading.Thread(target=wait, daemon=True)
+        self._thread.start()
+
+
+def _handle_pause(
+    api: Invoker,
+    tracker: Tracker,
+    settings: FollowSettings,
+    enter: _EnterKey,
+    say: Callable[[str], None],
+) -> None:
+    now = time.monotonic()
+    if tracker.pause_since is None:
+        tracker.pause_since = now
+        tracker.resume_at = now + settings.resume_after
+        for line in pause_text(tracker, settings.interactive).split("\n"):
+            say(line.strip())
+        if settings.interactive:
+            enter.arm()
+    due = (
+        enter.pressed.is_set()
+        if settings.interactive
+        else now >= (tracker.resume_at or now)
+    )
+    if not due:
+        return
+    try:
+        api.execution(
+            "resume_execution", {"executionId": tracker.execution_id}
+        )
+        say(f"Resumed: wave {next_wave(tracker.details)} starts.")
+    except ApiError as error:
+        if error.code != "INVALID_STATE":  # resumed by someone else
+            raise
+    held = now - tracker.pause_since
+    tracker.paused_wall += held
+    tracker.deadline += held
+    tracker.pause_since = None
+
+
+def _timed_out(api: Invoker, tracker: Tracker, timeout: float) -> None:
+    api.execution("cancel_execution", {"executionId": tracker.execution_id})
+    tracker.details["status"] = "TIMEOUT"
+    tracker.details["statusReason"] = (
+        f"the execution did not finish within {timeout:.0f}s wall"
+    )
+    tracker.done = True
+    tracker.ended = tracker.elapsed()
+
+
+def follow_all(
+    api: Invoker,
+    trackers: list[Tracker],
+    settings: FollowSettings,
+    screen: ProgressView,
+    quiet: bool = False,
+) -> None:
+    """Poll every tracker until each execution ended (or timed out)."""
+    enter = _EnterKey(settings.wait_for_enter)
+    say = (lambda text: None) if quiet or screen.tty else screen.message
+    while not all(t.done for t in trackers):
+        for tracker in (t for t in trackers if not t.done):
+            _poll(api, tracker, settings)
+            if tracker.status in TERMINAL:
+                tracker.done = True
+                tracker.ended = tracker.elapsed()
+            elif tracker.status == "PAUSED":
+                _handle_pause(api, tracker, settings, enter, say)
+            elif time.monotonic() > tracker.deadline:
+                _timed_out(api, tracker, settings.timeout)
+        if not quiet:
+            _render(trackers, screen, settings)
+        if not all(t.done for t in trackers):
+            time.sleep(settings.poll_interval)
+
+
+def _render(
+    trackers: list[Tracker], screen: ProgressView, settings: FollowSettings
+) -> None:
+    if not screen.tty:
+        for tracker in trackers:
+            tracker.view.update(tracker.details, tracker.elapsed())
+        return
+    lines: list[str] = []
+    for tracker in trackers:
+        lines += tracker.view.block(tracker.details, tracker.elapsed())
+        if tracker.status == "PAUSED" and tracker.pause_since is not None:
+            lines += pause_text(tracker, settings.interactive).split("\n")
+    screen.redraw(lines)
