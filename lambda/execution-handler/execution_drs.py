@@ -1,11 +1,11 @@
 """DRS reads of the execution lifecycle, in the execution's account."""
 
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
+
+from botocore.exceptions import ClientError
 
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
-
-DrsFactory = Callable[[Optional[str], Optional[Dict[str, Any]]], Any]
 
 
 def drs_client_for(
@@ -81,6 +81,24 @@ def ec2_details(
     if not ids:
         return {}
     ec2 = client or create_ec2_client(region, account_context)
+    try:
+        return _describe_instances(ec2, ids)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "InvalidInstanceID.NotFound":
+            raise
+    # One id is gone (purged after termination): ask one by one.
+    details: Dict[str, Dict[str, Any]] = {}
+    for instance_id in ids:
+        try:
+            details.update(_describe_instances(ec2, [instance_id]))
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code != "InvalidInstanceID.NotFound":
+                raise
+    return details
+
+
+def _describe_instances(ec2: Any, ids: List[str]) -> Dict[str, Dict]:
     details: Dict[str, Dict[str, Any]] = {}
     for page in ec2.get_paginator("describe_instances").paginate(
         InstanceIds=ids

@@ -111,6 +111,12 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
         if record.get(key) is not None:
             view[key] = record[key]
     view["waves"] = [wave_view(w) for w in record.get("waves") or []]
+    index = record.get("pausedBeforeWave")
+    if index is not None and 0 <= int(index) < len(view["waves"]):
+        # pausedBeforeWave is the zero-based index; name the wave too.
+        view["pausedBeforeWaveNumber"] = view["waves"][int(index)].get(
+            "waveNumber"
+        )
     return to_jsonable(view)
 
 

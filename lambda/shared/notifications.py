@@ -38,7 +38,7 @@ SUMMARY_FIELDS: Tuple[Tuple[str, str], ...] = (
     ("executionType", "Type"),
     ("status", "Status"),
     ("initiatedBy", "Initiated by"),
-    ("pausedBeforeWave", "Paused before wave"),
+    ("pausedBeforeWave", "Paused before wave (position in the plan)"),
     ("statusReason", "Reason"),
     ("error", "Error"),
     ("startTime", "Started"),
@@ -83,7 +83,7 @@ def resume_instructions(execution_id: str) -> List[str]:
 def _summary_lines(details: Dict[str, Any]) -> List[Tuple[str, str]]:
     labels = dict(SUMMARY_FIELDS)
     lines = [
-        (labels[key], str(details[key]))
+        (labels[key], _display(key, details[key]))
         for key, _label in SUMMARY_FIELDS
         if key in details
     ]
@@ -91,6 +91,14 @@ def _summary_lines(details: Dict[str, Any]) -> List[Tuple[str, str]]:
         if key not in labels and key != "waves":
             lines.append((key, str(details[key])))
     return lines
+
+
+def _display(key: str, value: Any) -> str:
+    if key == "pausedBeforeWave" and isinstance(value, int):
+        # Stored as the zero-based wave index (the state's
+        # ``paused_before_wave``); people count from 1.
+        return str(value + 1)
+    return str(value)
 
 
 def _wave_lines(details: Dict[str, Any]) -> List[str]:

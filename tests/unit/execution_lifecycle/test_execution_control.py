@@ -141,13 +141,15 @@ def test_resume_of_a_paused_execution_then_a_second_resume(lc):
     execution_id = lc.start("p1")
     lc.notifications()
     lc.set_record(
-        execution_id, status="PAUSED", taskToken="token-1", pausedBeforeWave=2
+        execution_id, status="PAUSED", taskToken="token-1", pausedBeforeWave=1
     )
+    paused = lc.direct("get_execution_details", {"executionId": execution_id})
+    assert paused["pausedBeforeWaveNumber"] == 2
     # When it is resumed (direct)
     body = lc.direct("resume_execution", {"executionId": execution_id})
     # Then it is RUNNING again and a RESUMED notification went out
     assert body["status"] == "RUNNING"
-    assert body["resumedWave"] == 2
+    assert body["resumedWave"] == 1
     assert lc.record(execution_id)["status"] == "RUNNING"
     assert _events(lc) == ["EXECUTION_RESUMED"]
     # When it is resumed a second time (REST)

@@ -229,3 +229,18 @@ def test_same_servers_other_execution_instances_are_not_this_ones(lc):
     lc.sim.tick()
     left = lc.drs().describe_recovery_instances()["items"]
     assert [i["jobID"] for i in left] == [new_job]
+
+
+def test_ec2_details_skip_instances_that_no_longer_exist(lc):
+    # Given one launched instance and one id EC2 does not know
+    _launched(lc, "p1", lc.servers(1))
+    (item,) = lc.drs().describe_recovery_instances()["items"]
+    from execution_drs import ec2_details
+
+    # When their EC2 details are read
+    details = ec2_details(
+        [item["ec2InstanceID"], "i-0000000000000dead"], REGION, None
+    )
+    # Then the known one is described and the gone one is skipped
+    assert list(details) == [item["ec2InstanceID"]]
+    assert details[item["ec2InstanceID"]]["state"] == "running"

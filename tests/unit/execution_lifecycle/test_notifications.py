@@ -15,7 +15,7 @@ def test_paused_message_tells_how_to_resume():
         "executionId": "e-1",
         "planId": "p-1",
         "planName": "ERP <prod>",
-        "pausedBeforeWave": 2,
+        "pausedBeforeWave": 1,
     }
     # When it is formatted
     message = build_message("EXECUTION_PAUSED", details)
@@ -25,7 +25,8 @@ def test_paused_message_tells_how_to_resume():
     )
     assert "POST /executions/e-1/resume" in message["text"]
     assert '"operation": "resume_execution"' in message["text"]
-    assert "Paused before wave: 2" in message["text"]
+    # (stored zero-based: index 1 is the plan's second wave)
+    assert "Paused before wave (position in the plan): 2" in message["text"]
     assert "POST /executions/e-1/resume" in message["html"]
     assert "ERP &lt;prod&gt;" in message["html"]  # escaped
 
