@@ -115,6 +115,7 @@ class LocalCloud:
         self._ctx: Optional[DeployContext] = None
         self._zips: Dict[str, Optional[bytes]] = {}
         self._work_dir: Optional[Path] = None
+        self._saved_env: Dict[str, Optional[str]] = {}
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> "LocalCloud":
@@ -165,9 +166,20 @@ class LocalCloud:
 
         # One access-log line per request drowns everything else.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from moto.core.base_backend import BackendDict
+        from moto.core.model_instances import reset_model_data
+
+        # A fresh cloud: moto's state is per process, so a previous
+        # LocalCloud (or mock) of this process must not leak into this one.
+        BackendDict.reset()
+        reset_model_data()
         # Thousands of default AMIs cost ~0.5 s per EC2 account/region
-        # (start and every reset); recovery instances need none.
-        os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        # (start and every reset); recovery instances need none. Restored
+        # by stop() so later in-process moto users get moto's default.
+        self._saved_env = {
+            k: os.environ.get(k) for k in ("MOTO_EC2_LOAD_DEFAULT_AMIS",)
+        }
+        os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         default_user_config["lambda"]["use_docker"] = False
         self.port = self.port or free_port()
@@ -227,6 +239,12 @@ class LocalCloud:
         if self._work_dir is not None:
             shutil.rmtree(self._work_dir, ignore_errors=True)
             self._work_dir = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
 
     # -- deployment ----------------------------------------------------------
     def template_parameters(self) -> Dict[str, Any]:
