@@ -2,18 +2,23 @@
 
 Runs the selected benchmarks (default: all), writes
 ``build/bench/<UTC timestamp>.json`` and ``build/bench/latest.json``, and
-prints a short table. A benchmark that raises is recorded as
-``{"error": ...}`` and the others still run; the exit code is 1 then.
+prints a short table. Measurements run as *units*, each in a fresh
+interpreter (``--unit NAME``): moto keeps its backends per process, so one
+local cloud per process, and cold-start timing must not inherit imports.
+A unit that fails is recorded as ``{"error": ...}``, the other benchmarks
+still run, and the exit code is 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import json
+import os
 import platform
+import subprocess  # nosec B404
 import sys
+import tempfile
 import time
-import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
@@ -21,34 +26,109 @@ from typing import Any, Callable, Dict, List, Tuple
 from . import big_waves, cold_start, orchestration, tag_discovery
 from .results import render_table, write_results
 
-Bench = Tuple[Callable[[], Dict[str, Any]], Callable[[Dict], List[tuple]]]
-_BIG: Dict[str, Any] = {}
+UNIT_TIMEOUT = 1800
 
 
-def _big(part: str) -> Callable[[], Dict[str, Any]]:
-    def run() -> Dict[str, Any]:
-        if not _BIG:
-            _BIG.update(big_waves.measure())
-        return {**_BIG[part], "method": _BIG["method"]}
-
-    return run
+def _three_wave(orch: str, speed: float) -> Callable[[], Dict[str, Any]]:
+    return lambda: orchestration.three_wave_summary(orch, speed)
 
 
-BENCHMARKS: Dict[str, Bench] = {
-    "overhead": (orchestration.overhead, orchestration.overhead_rows),
-    "generic_vs_legacy": (
-        orchestration.generic_vs_legacy,
-        orchestration.comparison_rows,
-    ),
-    "drs_calls_per_poll": (_big("pollCalls"), big_waves.poll_rows),
-    "tag_discovery": (tag_discovery.measure, tag_discovery.rows),
-    "cold_start": (cold_start.measure, cold_start.rows),
-    "state_size": (_big("stateSize"), big_waves.size_rows),
+UNITS: Dict[str, Callable[[], Dict[str, Any]]] = {
+    "three_wave:generic:30": _three_wave("generic", 30.0),
+    "three_wave:generic:5": _three_wave("generic", 5.0),
+    "three_wave:legacy:30": _three_wave("legacy", 30.0),
+    "big_waves": big_waves.measure,
+    "tag_discovery": tag_discovery.measure,
+    "cold_start": cold_start.measure,
 }
 
 
+class UnitFailed(Exception):
+    """A unit's interpreter exited non-zero."""
+
+
+class Units:
+    """Runs each unit once, in its own interpreter, and caches it."""
+
+    def __init__(self) -> None:
+        self.results: Dict[str, Dict[str, Any]] = {}
+
+    def get(self, name: str) -> Dict[str, Any]:
+        """The unit's figures (run on first use)."""
+        if name not in self.results:
+            self.results[name] = _run_unit(name)
+        result = self.results[name]
+        if "error" in result:
+            raise UnitFailed(f"{name}: {result['error']}")
+        return result
+
+    def three_wave(self, orch: str, speed: float) -> Dict[str, Any]:
+        """Figures of the 3-wave plan run."""
+        return self.get(f"three_wave:{orch}:{speed:g}")
+
+
+def _run_unit(name: str) -> Dict[str, Any]:
+    print(f"    unit {name}", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-unit-") as tmp:
+        out = Path(tmp) / "unit.json"
+        argv = [sys.executable, "-m", "bench", "--unit", name]
+        argv += ["--unit-out", str(out)]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(  # nosec B603
+                argv,
+                timeout=UNIT_TIMEOUT,
+                capture_output=True,
+                text=True,
+                env=os.environ.copy(),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"unit {name} timed out ({UNIT_TIMEOUT} s)"}
+        if done.returncode != 0 or not out.exists():
+            return {
+                "error": f"unit {name} exited {done.returncode}",
+                "stderr": done.stderr[-3000:],
+            }
+        result = json.loads(out.read_text())
+    result["unitWallSeconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+Bench = Tuple[Callable[[Units], Dict[str, Any]], Callable[[Dict], List[tuple]]]
+BENCHMARKS: Dict[str, Bench] = {
+    "overhead": (
+        lambda u: orchestration.overhead(u.three_wave),
+        orchestration.overhead_rows,
+    ),
+    "generic_vs_legacy": (
+        lambda u: orchestration.generic_vs_legacy(u.three_wave),
+        orchestration.comparison_rows,
+    ),
+    "drs_calls_per_poll": (
+        lambda u: {
+            **u.get("big_waves")["pollCalls"],
+            "simulatedPollSeconds": u.get("big_waves")["simulatedPollSeconds"],
+        },
+        big_waves.poll_rows,
+    ),
+    "tag_discovery": (lambda u: u.get("tag_discovery"), tag_discovery.rows),
+    "cold_start": (lambda u: u.get("cold_start"), cold_start.rows),
+    "state_size": (
+        lambda u: u.get("big_waves")["stateSize"],
+        big_waves.size_rows,
+    ),
+}
+
+
+def _unit_main(name: str, out: Path) -> int:
+    result = UNITS[name]()
+    out.write_text(json.dumps(result, default=str))
+    return 0
+
+
 def main(argv: List[str] | None = None) -> int:
-    """Run, write, print; 0 unless a benchmark raised."""
+    """Run, write, print; 0 unless a benchmark failed."""
     parser = argparse.ArgumentParser(prog="bench.sh")
     parser.add_argument(
         "--only",
@@ -57,8 +137,11 @@ def main(argv: List[str] | None = None) -> int:
         help="run only this benchmark (repeatable)",
     )
     parser.add_argument("--out", type=Path, default=Path("build/bench"))
+    parser.add_argument("--unit", choices=sorted(UNITS), help="internal")
+    parser.add_argument("--unit-out", type=Path, help="internal")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
+    if args.unit:
+        return _unit_main(args.unit, args.unit_out)
     selected = args.only or list(BENCHMARKS)
     started = datetime.now(timezone.utc)
     result: Dict[str, Any] = {
@@ -66,30 +149,27 @@ def main(argv: List[str] | None = None) -> int:
         "host": {
             "python": platform.python_version(),
             "machine": platform.machine(),
-            "cpus": __import__("os").cpu_count(),
+            "cpus": os.cpu_count(),
+            "loadAverage": list(os.getloadavg()),
         },
         "benchmarks": {},
     }
+    units = Units()
     rows: List[tuple] = []
     failed = False
     for name in selected:
         measure, to_rows = BENCHMARKS[name]
         print(f"==> {name}", file=sys.stderr, flush=True)
-        wall = time.monotonic()
         try:
-            figures = measure()
+            figures = measure(units)
             rows.extend(to_rows(figures))
-        except Exception as error:  # noqa: BLE001 - reported, not hidden
+        except (UnitFailed, KeyError, TypeError, ValueError) as error:
             failed = True
-            figures = {
-                "error": f"{type(error).__name__}: {error}",
-                "traceback": traceback.format_exc()[-2000:],
-            }
-            rows.append((name, "ERROR", figures["error"][:120]))
-        figures["benchWallSeconds"] = round(time.monotonic() - wall, 1)
+            figures = {"error": f"{type(error).__name__}: {error}"}
+            rows.append((name, "ERROR", figures["error"][:100]))
         result["benchmarks"][name] = figures
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    paths = write_results(result, args.out, stamp)
+    result["units"] = {k: v for k, v in units.results.items() if "error" in v}
+    paths = write_results(result, args.out, started.strftime("%Y%m%dT%H%M%SZ"))
     print(render_table(rows))
     print(f"\nResults: {paths['run']} (and {paths['latest']})")
     return 1 if failed else 0

@@ -3,8 +3,8 @@
 3a — DRS API calls per poll cycle: one plan with a wave of 10 servers then
 a wave of 100; a wave's poll cycles = its ``DescribeJobs`` calls; the
 poll operations (DescribeJobs, DescribeJobLogItems,
-DescribeRecoveryInstances) are divided by that; the wave start's calls
-(discovery, launch configuration, StartRecovery) are listed per wave.
+DescribeRecoveryInstances) are divided by that; the wave's start calls
+(its discovery, launch configuration, StartRecovery) are listed apart.
 
 5 — State size: 100 servers x 5 waves is created and run: the largest
 Step Functions state input/output (``get_execution_history``) and the
@@ -23,17 +23,12 @@ from localcloud.drill.invoker import ApiError
 from localcloud.drill.plan_setup import setup_plans
 
 from .cloud_run import BenchCloud, run_plan
-from .counting import per_cycle
+from .counting import POLL_OPERATIONS, per_cycle
 from .results import item_size, payload_sizes
 from .scenarios import plan_definition, scenario_dict
 
 SPEED = 30.0
 POLL_WALL_SECONDS = 1
-POLL_OPERATIONS = (
-    "DescribeJobs",
-    "DescribeJobLogItems",
-    "DescribeRecoveryInstances",
-)
 
 
 def _history(bench: BenchCloud, arn: str) -> List[Dict[str, Any]]:

@@ -25,7 +25,13 @@ from localcloud.drill.plan_setup import setup_plans
 from localcloud.scenario import scenario_from_dict
 from localcloud.stack import LocalCloud
 
-from .counting import DrsCallLog, InvocationCounter, delta, split_by_marker
+from .counting import (
+    POLL_OPERATIONS,
+    DrsCallLog,
+    InvocationCounter,
+    delta,
+    split_waves,
+)
 from .scenarios import HUB, REGION
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -64,6 +70,7 @@ class BenchCloud:
         orchestration: str = "generic",
         work_dir: Path = Path("build/bench/scenarios"),
     ) -> None:
+        work_dir = work_dir.resolve()  # workers chdir: keep paths absolute
         work_dir.mkdir(parents=True, exist_ok=True)
         path = work_dir / f"scenario-{uuid.uuid4().hex[:8]}.json"
         path.write_text(json.dumps(scenario))
@@ -188,7 +195,7 @@ def run_plan(
         )
         if described.get("stopDate"):
             end_sim = bench.sim_of_wall(described["stopDate"])
-    segments = split_by_marker(bench.drs_calls.operations(mark))
+    segments = split_waves(bench.drs_calls.operations(mark), POLL_OPERATIONS)
     return PlanRun(
         status=status,
         waves=_wave_times(bench.cloud, since),

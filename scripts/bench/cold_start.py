@@ -3,9 +3,11 @@ the size of its zip (``package_lambda.build_zip``).
 
 Each measurement is a new ``python -I`` process whose ``sys.path`` starts
 with the extracted zip (the venv's site-packages provide boto3 and
-Powertools, as the Lambda runtime and layer do). ``boto3Only`` imports
-boto3 alone; ``total`` imports the function's ``index`` (which pulls
-boto3); ``ownCode`` = median(total) - median(boto3Only).
+Powertools, as the Lambda runtime and layer do): it times ``import
+boto3`` alone, then ``import index`` on top of it (own code, Powertools
+and whatever else the function pulls in). Medians of the repeats; the
+two are measured in one process so machine load cannot make own code
+negative.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
-REPEAT = 5
+REPEAT = 7
 PROBE = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
 start = time.perf_counter()
+import boto3
+middle = time.perf_counter()
 import {module}
-print(time.perf_counter() - start)
+print(middle - start, time.perf_counter() - middle)
 """
 # What the template gives every function; index imports need no more.
 FUNCTION_ENV = {
@@ -42,7 +46,7 @@ FUNCTION_ENV = {
 }
 
 
-def _probe(code_dir: Path, module: str) -> float:
+def _probe(code_dir: Path, module: str) -> Tuple[float, float]:
     out = subprocess.run(  # nosec B603
         [sys.executable, "-I", "-c", PROBE.format(module=module)]
         + [str(code_dir)],
@@ -52,7 +56,8 @@ def _probe(code_dir: Path, module: str) -> float:
         timeout=120,
         check=True,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    boto3_s, own_s = out.stdout.strip().splitlines()[-1].split()
+    return float(boto3_s), float(own_s)
 
 
 def _median_ms(values: List[float]) -> float:
@@ -66,30 +71,28 @@ def measure(repeat: int = REPEAT) -> Dict[str, Any]:
     results: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         zips = Path(tmp) / "zips"
-        empty = Path(tmp) / "empty"
-        empty.mkdir()
-        boto3_only = _median_ms(
-            [_probe(empty, "boto3") for _ in range(repeat)]
-        )
+        boto3_times = []
         for folder in package_lambda.FUNCTIONS:
             path = package_lambda.build_zip(folder, zips)
             code = Path(tmp) / folder
             with zipfile.ZipFile(path) as archive:
                 archive.extractall(code)
             try:
-                total = _median_ms(
-                    [_probe(code, "index") for _ in range(repeat)]
-                )
+                probes = [_probe(code, "index") for _ in range(repeat)]
+                boto3_times += [b for b, _ in probes]
+                boto3_ms = _median_ms([b for b, _ in probes])
+                own_ms = _median_ms([o for _, o in probes])
                 entry = {
-                    "importMs": total,
-                    "ownCodeMs": round(total - boto3_only, 1),
+                    "importMs": round(boto3_ms + own_ms, 1),
+                    "boto3Ms": boto3_ms,
+                    "ownCodeMs": own_ms,
                 }
             except subprocess.CalledProcessError as error:
                 entry = {"error": (error.stderr or "").strip()[-300:]}
             entry["zipBytes"] = path.stat().st_size
             results[folder] = entry
     return {
-        "boto3OnlyMs": boto3_only,
+        "boto3OnlyMs": _median_ms(boto3_times) if boto3_times else None,
         "repeat": repeat,
         "functions": results,
         "method": __doc__.strip().split("\n\n")[1].replace("\n", " "),

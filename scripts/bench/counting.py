@@ -14,6 +14,12 @@ from collections import Counter
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 START_RECOVERY = "StartRecovery"
+# What one poll of a wave calls (``poll_wave_status``).
+POLL_OPERATIONS = (
+    "DescribeJobs",
+    "DescribeJobLogItems",
+    "DescribeRecoveryInstances",
+)
 
 
 class InvocationCounter:
@@ -96,6 +102,32 @@ def split_by_marker(
             segments.append(Counter())
         segments[-1][operation] += 1
     return [dict(sorted(s.items())) for s in segments]
+
+
+def split_waves(
+    operations: Sequence[str],
+    poll_operations: Iterable[str],
+    marker: str = START_RECOVERY,
+) -> List[Dict[str, int]]:
+    """Like :func:`split_by_marker`, but the calls that follow a
+    segment's last poll operation (the next wave's discovery and launch
+    configuration, made before its ``StartRecovery``) move to the next
+    segment: ``[setup, wave 1, wave 2, ...]`` with each wave holding its
+    own discovery, start and polls."""
+    polls = set(poll_operations)
+    groups: List[List[str]] = [[]]
+    for operation in operations:
+        if operation == marker:
+            current = groups[-1]
+            last_poll = max(
+                (i for i, op in enumerate(current) if op in polls),
+                default=-1,
+            )
+            groups[-1] = current[: last_poll + 1]
+            carried = current[last_poll + 1 :]
+            groups.append(carried)
+        groups[-1].append(operation)
+    return [dict(sorted(Counter(g).items())) for g in groups]
 
 
 def per_cycle(

@@ -12,8 +12,7 @@ local overhead counts as ``speed`` simulated seconds.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List
 
 from .cloud_run import BenchCloud, PlanRun, run_plan
 from .results import wave_gaps
@@ -24,21 +23,17 @@ SERVERS_PER_WAVE = 2
 POLL_WALL_SECONDS = 1
 # simulated poll interval -> simulation speed (with 1 wall s per poll)
 SPEEDS = {30: 30.0, 5: 5.0}
-_RUNS: Dict[Tuple[str, float], PlanRun] = {}
+Getter = Callable[[str, float], Dict[str, Any]]
 
 
-def three_wave_run(orchestration: str, speed: float) -> PlanRun:
-    """The 3-wave plan once per (orchestration, speed) (cached)."""
-    key = (orchestration, speed)
-    if key not in _RUNS:
-        scenario = scenario_dict([SERVERS_PER_WAVE] * WAVES)
-        with BenchCloud(
-            scenario, speed, POLL_WALL_SECONDS, orchestration
-        ) as bench:
-            _RUNS[key] = run_plan(
-                bench, plan_definition("bench-3-waves", WAVES)
-            )
-    return _RUNS[key]
+def three_wave_summary(orchestration: str, speed: float) -> Dict[str, Any]:
+    """Run the 3-wave plan once on a fresh local cloud; its figures."""
+    scenario = scenario_dict([SERVERS_PER_WAVE] * WAVES)
+    with BenchCloud(
+        scenario, speed, POLL_WALL_SECONDS, orchestration
+    ) as bench:
+        run = run_plan(bench, plan_definition("bench-3-waves", WAVES))
+    return _summary(run)
 
 
 def _summary(run: PlanRun) -> Dict[str, Any]:
@@ -69,31 +64,31 @@ def _summary(run: PlanRun) -> Dict[str, Any]:
     }
 
 
-def overhead() -> Dict[str, Any]:
-    """Benchmark 1 (generic orchestration)."""
+def overhead(get: Getter) -> Dict[str, Any]:
+    """Benchmark 1 (generic orchestration); ``get(orchestration, speed)``
+    answers :func:`three_wave_summary` (cached by the caller)."""
     result = {
         "timeMapping": __doc__.strip().split("\n\n")[1].replace("\n", " "),
         "plan": f"{WAVES} waves x {SERVERS_PER_WAVE} servers",
     }
     for poll, speed in SPEEDS.items():
-        run = three_wave_run("generic", speed)
         result[f"poll{poll}s"] = {
             "simulatedPollSeconds": POLL_WALL_SECONDS * speed,
             "speed": speed,
             "pollWallSeconds": POLL_WALL_SECONDS,
-            **_summary(run),
+            **get("generic", speed),
         }
     return result
 
 
-def generic_vs_legacy(speed: float = 30.0) -> Dict[str, Any]:
+def generic_vs_legacy(get: Getter, speed: float = 30.0) -> Dict[str, Any]:
     """Benchmark 2: the same plan through both orchestration functions."""
     result: Dict[str, Any] = {
         "plan": f"{WAVES} waves x {SERVERS_PER_WAVE} servers",
         "simulatedPollSeconds": POLL_WALL_SECONDS * speed,
     }
     for orchestration in ("generic", "legacy"):
-        result[orchestration] = _summary(three_wave_run(orchestration, speed))
+        result[orchestration] = get(orchestration, speed)
     generic = result["generic"]["simulatedSeconds"]
     legacy = result["legacy"]["simulatedSeconds"]
     result["endToEndRatioLegacyOverGeneric"] = (
@@ -147,8 +142,3 @@ def comparison_rows(result: Dict[str, Any]) -> List[tuple]:
         )
     )
     return out
-
-
-def as_dict(run: PlanRun) -> Dict[str, Any]:
-    """A run as plain data (debugging)."""
-    return asdict(run)

@@ -10,6 +10,7 @@ from bench.counting import (
     delta,
     per_cycle,
     split_by_marker,
+    split_waves,
 )
 from bench.results import (
     item_size,
@@ -118,6 +119,43 @@ def test_split_by_marker_segments_setup_and_waves():
         "StartRecovery": 1,
     }
     assert second == {"DescribeJobs": 1, "StartRecovery": 1}
+
+
+def test_split_waves_moves_next_wave_discovery_to_that_wave():
+    # Given a limit check, wave 1's discovery, its start and polls, then
+    # wave 2's discovery and start
+    ops = [
+        "DescribeJobs",
+        "DescribeSourceServers",
+        "GetLaunchConfiguration",
+        "StartRecovery",
+        "DescribeJobs",
+        "DescribeJobLogItems",
+        "DescribeSourceServers",
+        "GetLaunchConfiguration",
+        "GetLaunchConfiguration",
+        "StartRecovery",
+        "DescribeJobs",
+    ]
+    # When attributed to waves
+    setup, first, second = split_waves(
+        ops, ["DescribeJobs", "DescribeJobLogItems"]
+    )
+    # Then each wave holds its own discovery, start and polls
+    assert setup == {"DescribeJobs": 1}
+    assert first == {
+        "DescribeJobLogItems": 1,
+        "DescribeJobs": 1,
+        "DescribeSourceServers": 1,
+        "GetLaunchConfiguration": 1,
+        "StartRecovery": 1,
+    }
+    assert second == {
+        "DescribeJobs": 1,
+        "DescribeSourceServers": 1,
+        "GetLaunchConfiguration": 2,
+        "StartRecovery": 1,
+    }
 
 
 def test_per_cycle_and_delta():
