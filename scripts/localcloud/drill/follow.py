@@ -115,7 +115,7 @@ def next_wave(details: dict[str, Any]) -> Any:
 def pause_text(tracker: Tracker, interactive: bool) -> str:
     """How a pause is resumed, and when."""
     eid = tracker.execution_id
-    how = f"POST /executions/{eid}/resume (resume_execution)"
+    how = f"POST /executions/{eid}/resume"
     if interactive:
         when = "press Enter to resume"
     else:
