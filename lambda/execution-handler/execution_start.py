@@ -308,7 +308,8 @@ def execute_recovery_plan_worker(
     if record.get("status") in (CANCELLING, CANCELLED):
         # A cancel raced the start: it could not stop what it did not see.
         sfn.stop_execution(executionArn=arn, cause="cancelled while starting")
-    notify_execution("EXECUTION_STARTED", record)
+    # EXECUTION_STARTED is published by the state machine's ``begin``
+    # (shared.orchestration_core) once the execution is really RUNNING.
     return {
         "executionId": execution_id,
         "stateMachineExecutionArn": arn,

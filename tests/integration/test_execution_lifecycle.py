@@ -74,6 +74,24 @@ class Api:
         )
 
 
+def published(event_type):
+    """(subject, message, attributes) sent to the notifications topic."""
+    from moto.sns.models import sns_backends
+
+    topic = next(
+        t
+        for t in sns_backends["123456789012"][REGION].topics.values()
+        if t.name == "hrp-drs-tech-adapter-execution-notifications-dev"
+    )
+    return [
+        (subject, message, attributes)
+        for _id, message, subject, attributes, _group in list(
+            topic.sent_notifications
+        )
+        if attributes["eventType"]["Value"] == event_type
+    ]
+
+
 @pytest.fixture
 def api(local_cloud):
     return Api(local_cloud)
@@ -185,6 +203,11 @@ def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
     assert paused["status"] == "PAUSED", paused
     # (the wave engine stores the zero-based wave index: 1 = 2nd wave)
     assert paused["pausedBeforeWave"] == 1
+    # And a notification says how to resume, filterable by plan
+    subject, message, attributes = published("EXECUTION_PAUSED")[-1]
+    assert subject.startswith("DR execution paused - action required")
+    assert f"POST /executions/{execution_id}/resume" in message
+    assert attributes["planId"]["Value"] == plan_id
     # And it is resumed
     resumed = api.call(EXEC, "resume_execution", {"executionId": execution_id})
     assert resumed["status"] == "RUNNING", resumed
@@ -200,6 +223,8 @@ def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
         for server in wave["servers"]:
             assert server["status"] == "LAUNCHED"
             assert server["instanceId"].startswith("i-")
+    assert len(published("EXECUTION_STARTED")) == 1
+    assert len(published("EXECUTION_COMPLETED")) == 1
     # And a second resume is INVALID_STATE
     again = api.call(EXEC, "resume_execution", {"executionId": execution_id})
     assert again["error"] == "INVALID_STATE", again
@@ -241,3 +266,23 @@ def test_drill_then_terminate_leaves_other_instances(
     assert sorted(i["sourceServerID"] for i in left) == api.servers("Web")
     mine_now = api.call(EXEC, "get_recovery_instances", {"executionId": first})
     assert mine_now["count"] == 0
+
+
+def test_notification_formatter_publishes_an_execution_event(local_cloud, api):
+    # Given an execution record
+    plan_id = api.plan("fmt", [("f-db", api.servers("Database"), False)])
+    execution_id = api.start(plan_id)["executionId"]
+    # When the notification-formatter is invoked for it
+    response = local_cloud.client("lambda").invoke(
+        FunctionName="hrp-drs-tech-adapter-notification-formatter-dev",
+        Payload=json.dumps(
+            {"eventType": "EXECUTION_PAUSED", "executionId": execution_id}
+        ),
+    )
+    # Then it published a readable message with the plan id attribute
+    assert "FunctionError" not in response, response
+    assert json.load(response["Payload"])["published"] is True
+    subject, message, attributes = published("EXECUTION_PAUSED")[-1]
+    assert subject == "DR execution paused - action required: fmt"
+    assert execution_id in message
+    assert attributes["planId"]["Value"] == plan_id

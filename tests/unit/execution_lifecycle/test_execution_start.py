@@ -40,7 +40,7 @@ def test_direct_start_answers_example_4_and_records_pending(lc):
     assert [c["action"] for c in lc.async_calls] == [WORKER]
 
 
-def test_worker_starts_the_state_machine_and_notifies(lc):
+def test_worker_starts_the_state_machine(lc):
     # Given a queued execution
     lc.plan("p1", ("g1", lc.servers(2)))
     execution_id = lc.direct(START, {"planId": "p1"})["executionId"]
@@ -57,12 +57,8 @@ def test_worker_starts_the_state_machine_and_notifies(lc):
     assert state_input["isDrill"] is True
     assert state_input["plan"]["planId"] == "p1"
     assert [w["waveNumber"] for w in state_input["plan"]["waves"]] == [1]
-    # And a STARTED notification carries the plan id attribute
-    (note,) = lc.notifications()
-    assert note["MessageAttributes"]["planId"]["Value"] == "p1"
-    assert note["MessageAttributes"]["eventType"]["Value"] == (
-        "EXECUTION_STARTED"
-    )
+    # And no notification yet: the state machine's begin announces it
+    assert lc.notifications() == []
 
 
 def test_rest_start_answers_202(lc):
