@@ -10,6 +10,7 @@ or intrinsic it cannot handle is a :class:`TemplateError` naming the
 template and resource — never a skip.
 """
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,8 +217,14 @@ class _Run:
             )
         self.resolver.where = where
         props = self.resolver.resolve(resource.get("Properties") or {})
+        # Physical names and relative paths follow the (nested) stack.
+        ctx = dataclasses.replace(
+            self.deployer.ctx,
+            stack_name=self.stack.name,
+            template_dir=self.stack.path.parent,
+        )
         try:
-            deployed = handler(self.deployer.ctx, logical, props)
+            deployed = handler(ctx, logical, props)
             deployed.props = props
             return deployed
         except TemplateError as exc:

@@ -26,6 +26,7 @@ def reset_cloud(cloud: Any) -> None:
     _reset_tables(cloud)
     _reset_topics(cloud)
     _reset_drs(cloud)
+    cloud.ensure_spoke_roles()
 
 
 def _reset_executions(cloud: Any) -> None:

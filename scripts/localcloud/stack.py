@@ -28,7 +28,7 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import boto3
 
@@ -103,6 +103,7 @@ class LocalCloud:
         self.region = REGION
         self.api_url: Optional[str] = None  # set once a REST API is served
         self.scenario: Optional[Scenario] = None
+        self._start_scenario: Optional[Scenario] = None
         self.simulator: Optional[DrsSimulator] = None
         self.runtime: Optional[lambda_runtime.LambdaRuntime] = None
         self.stack: Optional[DeployedStack] = None
@@ -116,6 +117,7 @@ class LocalCloud:
         self._zips: Dict[str, Optional[bytes]] = {}
         self._work_dir: Optional[Path] = None
         self._saved_env: Dict[str, Optional[str]] = {}
+        self._spokes_deployed: Set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> "LocalCloud":
@@ -145,6 +147,7 @@ class LocalCloud:
 
     def _start(self) -> None:
         self.scenario = load_scenario(self.scenario_path)
+        self._start_scenario = self.scenario
         self._start_moto()
         self.credentials = account_credentials(self.hub_account)
         self._start_runtime()
@@ -301,8 +304,15 @@ class LocalCloud:
             if d.type == "AWS::Lambda::Function" and d.emulated
         ]
         self.state_machine_arn = self.stack.outputs.get("StateMachineArn")
+        self.ensure_spoke_roles()
+
+    def ensure_spoke_roles(self) -> None:
+        """Deploy ``cross-account-role.yaml`` in each spoke account of the
+        current scenario that does not have it yet."""
         for spoke in self.scenario.spokes:
-            self._deploy_spoke(spoke)
+            if spoke.account_id not in self._spokes_deployed:
+                self._deploy_spoke(spoke)
+                self._spokes_deployed.add(spoke.account_id)
 
     def _deploy_spoke(self, spoke: Any) -> None:
         creds = account_credentials(spoke.account_id)
@@ -347,11 +357,11 @@ class LocalCloud:
 
     # -- isolation ----------------------------------------------------
     def reset(self, scenario: Optional[Scenario] = None) -> None:
-        """Fast per-test isolation: empty tables, fresh DRS state (the
-        scenario reloaded, or ``scenario`` loaded instead), no executions,
-        no published messages. Functions, roles and warm workers stay."""
+        """Fast per-test isolation: empty tables, fresh DRS state, no
+        executions, no published messages. DRS loads ``scenario`` if
+        given (until the next reset), else the scenario the cloud started
+        with. Functions, roles and warm workers stay."""
         from .isolation import reset_cloud
 
-        if scenario is not None:
-            self.scenario = scenario
+        self.scenario = scenario or self._start_scenario
         reset_cloud(self)

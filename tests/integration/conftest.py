@@ -40,7 +40,8 @@ def local_cloud_session():
 def local_cloud(local_cloud_session):
     """The local cloud, reset to its just-started state for this test.
 
-    ``local_cloud.reset(scenario)`` loads another scenario (faults...).
+    ``local_cloud.reset(scenario)`` loads another scenario (faults...)
+    for the rest of the test; the next test starts from the default one.
     """
     local_cloud_session.reset()
     yield local_cloud_session

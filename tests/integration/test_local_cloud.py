@@ -377,3 +377,45 @@ def test_plan_runs_through_the_template_state_machine(local_cloud, wait_until):
         stateMachineArn=local_cloud.state_machine_arn
     )["executions"]
     assert [e["status"] for e in executions] == ["SUCCEEDED"]
+
+
+def test_reset_with_a_scenario_lasts_until_the_next_reset(local_cloud):
+    from localcloud.scenario import scenario_from_dict
+
+    # Given a scenario with one hub server and a new spoke account
+    scenario = scenario_from_dict(
+        {
+            "accounts": [
+                {
+                    "id": "123456789012",
+                    "name": "hub",
+                    "role": "hub",
+                    "regions": {
+                        "us-east-1": {"source_servers": [{"hostname": "solo"}]}
+                    },
+                },
+                {
+                    "id": "333344445555",
+                    "name": "other-spoke",
+                    "role": "spoke",
+                    "cross_account_role": "DRSOrchestrationCrossAccountRole",
+                    "external_id": "other-external-id",
+                    "regions": {"us-east-1": {"source_servers": []}},
+                },
+            ]
+        }
+    )
+    drs = local_cloud.client("drs")
+
+    # When it is loaded, Then DRS serves it and the new spoke has its role
+    local_cloud.reset(scenario)
+    assert len(drs.describe_source_servers(filters={})["items"]) == 1
+    local_cloud.client("sts").assume_role(
+        RoleArn="arn:aws:iam::333344445555:role/"
+        "DRSOrchestrationCrossAccountRole",
+        RoleSessionName="it",
+        ExternalId="other-external-id",
+    )
+    # and a plain reset brings the start scenario back
+    local_cloud.reset()
+    assert len(drs.describe_source_servers(filters={})["items"]) == 8
