@@ -244,3 +244,27 @@ def test_ec2_details_skip_instances_that_no_longer_exist(lc):
     # Then the known one is described and the gone one is skipped
     assert list(details) == [item["ec2InstanceID"]]
     assert details[item["ec2InstanceID"]]["state"] == "running"
+
+
+def test_roles_terminate_needs_terminate_instances_reads_need_view(lc):
+    # Given a finished execution
+    lc.plan("p1", ("g1", lc.servers(1)))
+    execution_id = lc.start("p1")
+    lc.set_record(execution_id, status="COMPLETED")
+    base = f"/executions/{execution_id}"
+    # When a plan manager terminates / a read-only user reads its jobs
+    denied = lc.rest(
+        "POST", base + "/terminate-instances", groups=("DRSPlanManager",)
+    )
+    allowed = lc.rest("GET", base + "/jobs", groups=("DRSReadOnly",))
+    logs = lc.rest("GET", base + "/job-logs", groups=("DRSReadOnly",))
+    # Then terminate is forbidden, reads are allowed (no job yet)
+    assert (denied[0], denied[1]["permission"]) == (
+        403,
+        "terminate_instances",
+    )
+    assert allowed == (
+        200,
+        {"executionId": execution_id, "jobs": [], "count": 0},
+    )
+    assert logs == (200, {"executionId": execution_id, "jobLogs": []})
