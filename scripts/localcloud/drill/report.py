@@ -53,6 +53,11 @@ def _wave_entry(
         _server_entry(s, recorder, hostnames)
         for s in wave.get("servers") or []
     ]
+    # The record sees a wave start on its next poll; the job log's first
+    # event of its servers is when DRS really started it.
+    firsts = [s["phases"][0]["start"] for s in servers if s["phases"]]
+    if firsts and start is not None:
+        start = min([start] + firsts)
     return {
         "waveNumber": number,
         "waveName": wave.get("waveName"),

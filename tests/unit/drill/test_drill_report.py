@@ -14,6 +14,7 @@ from localcloud.drill.phases import (
     phase_label,
     refine_with_job_logs,
 )
+from localcloud.drill.follow import next_wave
 from localcloud.drill.plan_setup import (
     PlanError,
     check_plan,
@@ -337,3 +338,25 @@ def test_failed_servers_get_the_job_log_reason():
     # Then the report's failure names that reason
     report = build_report(details, PhaseRecorder(60), speed=60, wall_seconds=1)
     assert report["failures"][0]["reason"] == "no capacity"
+
+
+def test_wave_start_is_its_first_server_phase_and_pause_names_next_wave():
+    # Given a wave seen STARTED at 120 s whose server began at 60 s
+    recorder = PhaseRecorder(speed=60)
+    recorder.wave_seen[1] = [120, 300]
+    recorder.segments["s-1"] = [["snapshot", 60, 200]]
+    details = _details(
+        "PAUSED",
+        [
+            _wave(1, "COMPLETED", [_server("s-1", "LAUNCHED")]),
+            _wave(2, "PENDING", []),
+        ],
+    )
+    # When reported
+    report = build_report(details, recorder, speed=60, wall_seconds=5)
+    # Then the wave starts at 60 s, and a pause waits for wave 2
+    assert (report["waves"][0]["start"], report["waves"][0]["duration"]) == (
+        60,
+        240,
+    )
+    assert next_wave(details) == 2
