@@ -117,44 +117,62 @@ def _terminate(
         time.sleep(interval)
 
 
+def _instance_id(item: dict[str, Any]) -> str:
+    for key in ("recoveryInstanceId", "recoveryInstanceID", "instanceId"):
+        if item.get(key):
+            return str(item[key])
+    return json.dumps(item, sort_keys=True, default=str)
+
+
 def terminate_and_confirm(
     api: Invoker,
     execution_id: str,
     say: Callable[[str], None],
     options: DrillOptions,
 ) -> dict[str, Any]:
-    """Terminate the drill's recovery instances; wait until none is left."""
+    """Terminate the drill's recovery instances; wait until none is left.
+
+    Instances that appear later (a failed wave's job still launching the
+    other servers) are terminated as they show up, until the deadline.
+    """
     body = {"executionId": execution_id}
-    before = instances_left(api.execution("get_recovery_instances", body))
-    if not before:
-        return {"requested": 0, "left": 0, "confirmed": True}
-    say(f"Terminating {len(before)} recovery instance(s)...")
     deadline = time.monotonic() + options.cleanup_timeout
-    answer, error = _terminate(api, body, deadline, options.poll_interval)
-    if error is not None:
-        say(f"Terminating failed: {error}")
-        return {
-            "requested": len(before),
-            "left": len(before),
-            "confirmed": False,
-            "error": str(error),
-        }
-    left = before
-    while time.monotonic() < deadline:
-        left = instances_left(api.execution("get_recovery_instances", body))
-        if not left:
+    requested: set[str] = set()
+    jobs: list[Any] = []
+    left = instances_left(api.execution("get_recovery_instances", body))
+    while left:
+        new = {_instance_id(i) for i in left} - requested
+        if new:
+            say(f"Terminating {len(new)} recovery instance(s)...")
+            answer, error = _terminate(
+                api, body, deadline, options.poll_interval
+            )
+            if error is not None:
+                say(f"Terminating failed: {error}")
+                return {
+                    "requested": len(requested | new),
+                    "left": len(left),
+                    "confirmed": False,
+                    "error": str(error),
+                }
+            requested |= new
+            if isinstance(answer, dict):
+                jobs += answer.get("terminateJobs") or []
+        if time.monotonic() > deadline:
             break
         time.sleep(options.poll_interval)
-    say(
-        "Recovery instances terminated: none left."
-        if not left
-        else f"{len(left)} recovery instance(s) still present"
-    )
+        left = instances_left(api.execution("get_recovery_instances", body))
+    if requested:
+        say(
+            "Recovery instances terminated: none left."
+            if not left
+            else f"{len(left)} recovery instance(s) still present"
+        )
     return {
-        "requested": len(before),
+        "requested": len(requested),
         "left": len(left),
         "confirmed": not left,
-        "jobs": answer.get("jobs") if isinstance(answer, dict) else None,
+        "jobs": jobs,
     }
 
 
