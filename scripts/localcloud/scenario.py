@@ -65,7 +65,12 @@ class SourceServerSpec:
     os: str = "Amazon Linux 2"
     instance_type: str = "t3.medium"
     subnet: str | None = None
+    # The SOURCE machine's private IP (``sourceProperties.networkInterfaces``;
+    # what ``copyPrivateIp`` copies). Derived from the subnet when absent.
     private_ip: str | None = None
+    # The source is an EC2 instance (created in moto, reported as
+    # ``identificationHints.awsInstanceID``, tagged with ``tags``).
+    ec2_instance: bool = False
 
 
 @dataclass
@@ -104,6 +109,8 @@ class AccountSpec:
     cross_account_role: str | None = None
     external_id: str | None = None
     regions: list[RegionSpec] = field(default_factory=list)
+    # Default of ``ec2_instance`` for this account's servers.
+    ec2_instances: bool = False
 
 
 @dataclass
@@ -238,7 +245,14 @@ def _duration(value: Any, where: str) -> tuple[float, float]:
 
 
 def _account(data: Any, where: str) -> AccountSpec:
-    keys = {"id", "name", "role", "cross_account_role", "external_id"}
+    keys = {
+        "id",
+        "name",
+        "role",
+        "cross_account_role",
+        "external_id",
+        "ec2_instances",
+    }
     data = _only(data, keys | {"regions"}, where)
     account_id = str(_get(data, "id", where, (str, int)))
     if not re.fullmatch(r"\d{12}", account_id):
@@ -252,16 +266,23 @@ def _account(data: Any, where: str) -> AccountSpec:
         role=role,
         cross_account_role=_get(data, "cross_account_role", where, str, None),
         external_id=_get(data, "external_id", where, str, None),
+        ec2_instances=_get(data, "ec2_instances", where, bool, False),
     )
     if role == "spoke" and not account.cross_account_role:
         raise ScenarioError(f"{where}.cross_account_role: required for spoke")
     regions = _get(data, "regions", where, dict, {})
     for name, spec in regions.items():
-        account.regions.append(_region(name, spec, f"{where}.regions.{name}"))
+        account.regions.append(
+            _region(
+                name, spec, f"{where}.regions.{name}", account.ec2_instances
+            )
+        )
     return account
 
 
-def _region(name: str, data: Any, where: str) -> RegionSpec:
+def _region(
+    name: str, data: Any, where: str, ec2_default: bool = False
+) -> RegionSpec:
     data = _only(data or {}, {"source_servers", "network"}, where)
     region = RegionSpec(name=name)
     if "network" in data:
@@ -291,7 +312,9 @@ def _region(name: str, data: Any, where: str) -> RegionSpec:
     servers = _get(data, "source_servers", where, list, [])
     for i, raw in enumerate(servers):
         region.source_servers.extend(
-            _servers(raw, f"{where}.source_servers[{i}]", subnet_names)
+            _servers(
+                raw, f"{where}.source_servers[{i}]", subnet_names, ec2_default
+            )
         )
     return region
 
@@ -306,11 +329,12 @@ _SERVER_KEYS = {
     "instance_type",
     "subnet",
     "private_ip",
+    "ec2_instance",
 }
 
 
 def _servers(
-    data: Any, where: str, subnets: set[str]
+    data: Any, where: str, subnets: set[str], ec2_default: bool = False
 ) -> list[SourceServerSpec]:
     data = _only(data, _SERVER_KEYS, where)
     hostname = _get(data, "hostname", where, str)
@@ -343,6 +367,9 @@ def _servers(
     ip = _get(data, "private_ip", where, str, None)
     if count > 1 and ip:
         raise ScenarioError(f"{where}.private_ip: not allowed with count")
+    if ip and not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", ip):
+        raise ScenarioError(f"{where}.private_ip: expected an IPv4 address")
+    ec2 = _get(data, "ec2_instance", where, bool, ec2_default)
     return [
         SourceServerSpec(
             hostname=hostname.format(i=i) if count > 1 else hostname,
@@ -356,6 +383,7 @@ def _servers(
             instance_type=_get(data, "instance_type", where, str, "t3.medium"),
             subnet=subnet,
             private_ip=ip,
+            ec2_instance=ec2,
         )
         for i in range(1, count + 1)
     ]

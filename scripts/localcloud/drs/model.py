@@ -41,6 +41,8 @@ class SourceServer:
     subnet_id: str | None
     launch_config: dict[str, Any]
     hardware_id: str = ""
+    private_ip: str = ""  # the source machine's (copyPrivateIp copies it)
+    ec2_instance_id: str | None = None  # the replicated EC2 instance
     recovery_instance_id: str | None = None
     last_launch: dict[str, Any] | None = None
     last_launch_result: str = "NOT_STARTED"
@@ -54,6 +56,14 @@ class SourceServer:
         """The ``SourceServer`` output shape."""
         spec = self.spec
         added = iso(self.added)
+        hints = {
+            "hostname": spec.hostname,
+            "fqdn": f"{spec.hostname}.example.internal",
+            "vmWareUuid": self.hardware_id,
+        }
+        if self.ec2_instance_id:
+            hints["awsInstanceID"] = self.ec2_instance_id
+        mac = hex_id("mac", self.server_id, length=12)
         return {
             "sourceServerID": self.server_id,
             "arn": self.arn,
@@ -85,11 +95,16 @@ class SourceServer:
             "sourceProperties": {
                 "lastUpdatedDateTime": added,
                 "recommendedInstanceType": spec.instance_type,
-                "identificationHints": {
-                    "hostname": spec.hostname,
-                    "fqdn": f"{spec.hostname}.example.internal",
-                    "vmWareUuid": self.hardware_id,
-                },
+                "identificationHints": hints,
+                "networkInterfaces": [
+                    {
+                        "macAddress": ":".join(
+                            mac[i : i + 2] for i in range(0, 12, 2)
+                        ),
+                        "ips": [self.private_ip] if self.private_ip else [],
+                        "isPrimary": True,
+                    }
+                ],
                 "cpus": [{"cores": spec.cores, "modelName": "x86_64"}],
                 "ramBytes": spec.ram_gib * 2**30,
                 "disks": [
@@ -112,6 +127,7 @@ class JobServer:
     server_id: str
     launch_status: str = "PENDING"
     recovery_instance_id: str | None = None
+    launch_error: str | None = None  # EC2 refused the launch
 
     def render(self) -> dict[str, Any]:
         """The ``ParticipatingServer`` output shape."""

@@ -137,7 +137,12 @@ def _apply(
             _set_last_launch(state, sid, job, "IN_PROGRESS")
         job.add_log(when, LOG_EVENTS[action], sourceServerID=sid)
     elif action == "launch_start":
-        instance_id = None if detail else _start_instance(state, job, sid)
+        instance_id = None
+        if not detail:
+            try:
+                instance_id = _start_instance(state, job, sid)
+            except aws_bridge.LaunchError as error:
+                job.servers[sid].launch_error = str(error)
         job.servers[sid].recovery_instance_id = instance_id
         job.add_log(
             when,
@@ -146,7 +151,11 @@ def _apply(
             targetInstanceID=instance_id,
         )
     elif action == "launched":
-        _launched(sim, state, job, when, sid)
+        error = job.servers[sid].launch_error
+        if error:
+            _failed(sim, state, job, when, sid, error)
+        else:
+            _launched(sim, state, job, when, sid)
     elif action == "fail":
         _failed(sim, state, job, when, sid, detail)
     elif action == "terminated":
@@ -177,11 +186,14 @@ def _start_instance(state: RegionState, job: Job, sid: str) -> str:
             "AWSElasticDisasterRecoverySourceServerID": sid,
         }
     )
+    # copyPrivateIp on: the SOURCE machine's IP; off: the template's own
+    # (a static IP the orchestrator set, or one EC2 picks).
+    source_ip = server.private_ip if config.get("copyPrivateIp") else None
     return aws_bridge.run_instance(
         state.account,
         state.region,
         server.launch_template_id,
-        bool(config.get("copyPrivateIp")),
+        source_ip or None,
         tags,
     )
 

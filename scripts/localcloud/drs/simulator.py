@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import random
 import threading
 import time
@@ -28,6 +29,53 @@ DEFAULT_LAUNCH_CONFIG = {
     "licensing": {"osByol": True},
     "postLaunchEnabled": False,
 }
+
+
+def source_ips(
+    account: str, region: str, specs: list, subnets: list[str | None]
+) -> list[str]:
+    """Each source server's private IP: the scenario's, else derived.
+
+    Derived IPs are the free host addresses of the server's subnet from
+    ``.10`` on, in load order (deterministic).
+    """
+    used = {s.private_ip for s in specs if s.private_ip}
+    pools: dict[str, Any] = {}
+    result = []
+    for spec, subnet in zip(specs, subnets):
+        if spec.private_ip or not subnet:
+            result.append(spec.private_ip or "")
+            continue
+        if subnet not in pools:
+            cidr = aws_bridge.subnet_cidr(account, region, subnet)
+            hosts = ipaddress.ip_network(cidr).hosts()
+            pools[subnet] = (str(h) for i, h in enumerate(hosts) if i >= 9)
+        ip = next(h for h in pools[subnet] if h not in used)
+        used.add(ip)
+        result.append(ip)
+    return result
+
+
+def _source_instance(
+    account: str, region: str, spec: Any, subnet: str | None, ip: str
+) -> str:
+    """The source EC2 instance of a server (``ec2_instance``)."""
+    if not subnet:
+        raise ValueError(f"{spec.hostname}: ec2_instance needs a subnet")
+    cidr = aws_bridge.subnet_cidr(account, region, subnet)
+    if ipaddress.ip_address(ip) not in ipaddress.ip_network(cidr):
+        raise ValueError(
+            f"{spec.hostname}: ec2_instance private_ip {ip} is not in its "
+            f"subnet {cidr}"
+        )
+    return aws_bridge.ensure_source_instance(
+        account,
+        region,
+        aws_bridge.source_subnet(account, region, subnet),
+        ip,
+        spec.instance_type,
+        spec.tags,
+    )
 
 
 class DrsSimulator:
@@ -81,19 +129,23 @@ class DrsSimulator:
             aws_bridge.ensure_network(account, region.name, region.network)
         )
         default_subnet = next(iter(state.subnets.values()), None)
-        for spec in region.source_servers:
+        subnets = [
+            state.subnets.get(spec.subnet or "", default_subnet)
+            for spec in region.source_servers
+        ]
+        ips = source_ips(account, region.name, region.source_servers, subnets)
+        for spec, subnet, ip in zip(region.source_servers, subnets, ips):
             sid = "s-" + hex_id(self.seed, account, region.name, spec.hostname)
             if sid in state.servers:
                 raise ValueError(f"duplicate hostname {spec.hostname}")
-            subnet = state.subnets.get(spec.subnet or "", default_subnet)
             template = aws_bridge.create_launch_template(
-                account,
-                region.name,
-                f"drs-{sid}",
-                spec.instance_type,
-                subnet,
-                spec.private_ip,
+                account, region.name, f"drs-{sid}", spec.instance_type, subnet
             )
+            instance = None
+            if spec.ec2_instance:
+                instance = _source_instance(
+                    account, region.name, spec, subnet, ip
+                )
             state.servers[sid] = SourceServer(
                 server_id=sid,
                 arn=arn(account, region.name, "source-server", sid),
@@ -104,6 +156,8 @@ class DrsSimulator:
                 subnet_id=subnet,
                 launch_config={"name": spec.hostname, **DEFAULT_LAUNCH_CONFIG},
                 hardware_id=str(uuid.UUID(hex_id(sid, length=32))),
+                private_ip=ip,
+                ec2_instance_id=instance,
             )
 
     # -- accessors for tests and benchmarks --------------------------------

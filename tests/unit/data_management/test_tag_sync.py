@@ -4,49 +4,37 @@ replicate them; settings; recorded runs."""
 import boto3
 import pytest
 
-from localcloud.drs.model import SourceServer
 from tests.helpers import REGION
 from tests.unit.data_management.conftest import HUB
 
 
 @pytest.fixture
-def linked(dm, monkeypatch):
-    """Two hub web servers replicate EC2 instances (awsInstanceID hint).
+def linked(dm):
+    """Two hub web servers' source EC2 instances get a CostCenter tag.
 
-    The simulator's scenario has no EC2 source instances, so the test adds
-    the identification hint DRS reports for EC2-hosted sources.
+    The sample scenario's servers replicate EC2 instances (created with
+    the servers' tags; DRS reports them as the awsInstanceID hint).
     """
     ec2 = boto3.client("ec2", region_name=REGION)
+    drs = boto3.client("drs", region_name=REGION)
     web = dm.server_ids("erp-web")[:2]
-    instances, centers = {}, {}
-    for index, server in enumerate(web):
-        instance = ec2.run_instances(
-            ImageId="ami-12c6146b",
-            MinCount=1,
-            MaxCount=1,
-            TagSpecifications=[
-                {
-                    "ResourceType": "instance",
-                    "Tags": [
-                        {"Key": "CostCenter", "Value": f"cc-{index}"},
-                        {"Key": "Tier", "Value": "Web"},
-                    ],
-                }
-            ],
-        )["Instances"][0]["InstanceId"]
-        instances[server] = instance
-        centers[server] = f"cc-{index}"
-    original = SourceServer.render
-
-    def render(self, account):
-        shape = original(self, account)
-        if self.server_id in instances:
-            hints = shape["sourceProperties"]["identificationHints"]
-            hints["awsInstanceID"] = instances[self.server_id]
-        return shape
-
-    monkeypatch.setattr(SourceServer, "render", render)
+    servers = drs.describe_source_servers(filters={"sourceServerIDs": web})[
+        "items"
+    ]
+    centers = {}
+    for index, server in enumerate(sorted(servers, key=_server_id)):
+        hints = server["sourceProperties"]["identificationHints"]
+        ec2.create_tags(
+            Resources=[hints["awsInstanceID"]],
+            Tags=[{"Key": "CostCenter", "Value": f"cc-{index}"}],
+        )
+        centers[server["sourceServerID"]] = f"cc-{index}"
+    assert len(centers) == 2
     return centers
+
+
+def _server_id(server):
+    return server["sourceServerID"]
 
 
 def _tags(dm, server_id):

@@ -192,6 +192,8 @@ def test_launch_configuration_persists_and_owns_a_template(drs_sim, drs):
         LaunchTemplateId=template_id
     )["LaunchTemplateVersions"]
     assert versions[0]["LaunchTemplateData"]["InstanceType"] == "r5.xlarge"
+    # And DRS settings never touch the EC2 launch template (no new version)
+    assert len(versions) == 1
 
 
 def test_unknown_server_is_resource_not_found(drs_sim, drs):
