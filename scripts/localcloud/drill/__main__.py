@@ -29,8 +29,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="drill.sh",
         description="Run a multi-wave DR drill on the local cloud.",
     )
-    parser.add_argument("--scenario", type=Path, default=DEFAULT_SCENARIO)
-    parser.add_argument("--plan", type=Path, default=DEFAULT_PLAN)
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=DEFAULT_SCENARIO,
+        help="local cloud scenario, YAML/JSON (default: the 3-tier sample)",
+    )
+    parser.add_argument(
+        "--plan",
+        type=Path,
+        default=DEFAULT_PLAN,
+        help="plan definition, YAML/JSON (default: "
+        "scripts/plans/three-tier-plan.yaml)",
+    )
     parser.add_argument(
         "--speed",
         type=float,
@@ -43,7 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run a RECOVERY (not a DRILL); instances are kept",
     )
     parser.add_argument(
-        "--json", action="store_true", help="print the report JSON"
+        "--json",
+        action="store_true",
+        help="print the reports as JSON (a list: one per plan) on stdout",
     )
     parser.add_argument(
         "--interactive",

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
@@ -282,14 +282,9 @@ def run_drill(
         say(f"==> {kind} of plan {setup.plan_name} ({setup.plan_id})")
         label = setup.plan_name if len(setups) > 1 else ""
         trackers.append(start_execution(api, setup, options, sim_epoch, label))
+    # FollowSettings is the timing subset of the options, same names.
     settings = FollowSettings(
-        speed=options.speed,
-        poll_interval=options.poll_interval,
-        log_interval=options.log_interval,
-        resume_after=options.resume_after,
-        timeout=options.timeout,
-        interactive=options.interactive,
-        wait_for_enter=options.wait_for_enter,
+        **{f.name: getattr(options, f.name) for f in fields(FollowSettings)}
     )
     follow_all(api, trackers, settings, screen, options.quiet)
     return DrillRun([finish(api, t, options) for t in trackers])

@@ -23,6 +23,7 @@ from localcloud.drill.plan_setup import (
 )
 from localcloud.drill.progress import ProgressView, bar, overall_fraction
 from localcloud.drill.report import build_report, summary_text
+from localcloud.drill.runner import instances_left
 from localcloud.drill.timeline import render_timeline
 
 
@@ -360,3 +361,17 @@ def test_wave_start_is_its_first_server_phase_and_pause_names_next_wave():
         240,
     )
     assert next_wave(details) == 2
+
+
+def test_only_live_recovery_instances_count_as_left():
+    # Given get_recovery_instances answers with mixed EC2 states
+    answer = {
+        "instances": [
+            {"recoveryInstanceId": "i-1", "ec2InstanceState": "running"},
+            {"recoveryInstanceId": "i-2", "ec2InstanceState": "terminated"},
+            {"recoveryInstanceId": "i-3", "ec2InstanceState": "shutting-down"},
+        ]
+    }
+    # Then only the running one is left
+    assert [i["recoveryInstanceId"] for i in instances_left(answer)] == ["i-1"]
+    assert instances_left({"instances": []}) == []
