@@ -36,7 +36,7 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
     from matplotlib.patches import Patch
 
     rows = _rows(report)
-    height = max(2.5, 0.42 * len(rows) + 1.6)
+    height = max(3.0, 0.42 * len(rows) + 2.0)
     fig, ax = plt.subplots(figsize=(11, height), dpi=110)
     minutes = 60.0
     seen_phases: list[str] = []
@@ -97,6 +97,8 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
             lw=0,
             zorder=0,
         )
+        if pause["end"] - pause["start"] < 90:
+            continue  # too narrow for a label; the hatch shows it
         ax.text(
             (pause["start"] + pause["end"]) / 2 / minutes,
             -0.75,
@@ -130,17 +132,17 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
         Patch(color=LAUNCHED_COLOR, label="launched"),
         Patch(color=FAILED_COLOR, label="failed"),
     ]
-    ax.legend(
+    fig.legend(
         handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.13),
+        loc="lower center",
         fontsize=8,
         ncol=len(handles),
         frameon=False,
     )
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
-    fig.tight_layout()
+    # Room at the bottom for the legend (about 0.45 inch).
+    fig.tight_layout(rect=(0, 0.45 / height, 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
