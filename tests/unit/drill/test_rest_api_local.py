@@ -114,7 +114,7 @@ def test_bad_input_and_unknown_routes(api):
     assert wrong == 405 and allowed["allowed"] == ["GET", "POST"]
 
 
-def test_server_default_identity_and_path_parameters(ddb_tables):
+def test_server_default_identity_and_path_parameters():
     # Given a server defaulting to the read-only group
     seen = []
 
@@ -138,3 +138,26 @@ def test_server_default_identity_and_path_parameters(ddb_tables):
     assert match_route("POST", "/protection-groups/resolve")[0].operation == (
         "resolve_protection_group_tags"
     )
+
+
+def test_function_error_is_502_and_preflight_has_cors():
+    # Given a function that fails (the invoke raises, as on FunctionError)
+    def invoke(name, event):
+        raise RuntimeError("boom")
+
+    server = RestApi(invoke, default_groups=["DRSOrchestrationAdmin"])
+    server.start()
+    try:
+        # When an endpoint and a CORS preflight are asked
+        status, body = request(server, "GET", "/protection-groups")
+        req = urllib.request.Request(
+            server.url + "/protection-groups", method="OPTIONS"
+        )
+        with urllib.request.urlopen(req, timeout=10) as response:  # nosec
+            preflight = response.status, dict(response.headers)
+    finally:
+        server.stop()
+    # Then 502 like API Gateway (no internals), and the preflight allows
+    assert (status, body) == (502, {"message": "Internal server error"})
+    assert preflight[0] == 200
+    assert preflight[1]["Access-Control-Allow-Origin"] == "*"
