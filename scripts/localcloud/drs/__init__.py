@@ -37,6 +37,26 @@ region the scenario does not initialize answers
 ``UninitializedAccountException``. Successful launches have no log event
 of their own (``JobLogEvent`` has no LAUNCH_END): the participating
 server becomes ``LAUNCHED`` and LAUNCH_START carries ``targetInstanceID``.
+
+Launches use the EC2 launch template's DEFAULT version (the orchestrator
+sets a new default version for its settings). Private IP: with
+``copyPrivateIp`` off, the template's network interface IP (a static IP
+the orchestrator set; none -> EC2 picks one); with it on, the SOURCE
+server's private IP (``sourceProperties.networkInterfaces[0].ips``: the
+scenario's ``private_ip``, else the first free host from ``.10`` of the
+server's subnet). A source IP outside the template's subnet, or an IP EC2
+reports in use, fails that server's launch (LAUNCH_FAILED with
+``rawError``; no recovery instance). ``UpdateLaunchConfiguration`` never
+touches the EC2 launch template.
+
+Source EC2 instances: a server with ``ec2_instance: true`` (or in an
+account with ``ec2_instances: true``) replicates a running EC2 instance in
+its own account/region, tagged with the server's tags, reported as
+``identificationHints.awsInstanceID``. It lives in a twin "source" VPC
+(tag Name ``drs-sim-source-<vpc cidr>``) with the recovery subnet's CIDR
+and the source IP, so ``copyPrivateIp`` does not clash with it. It is not
+a recovery instance (no ``AWSElasticDisasterRecoveryManaged`` tag, not in
+``DescribeRecoveryInstances``).
 """
 
 from .clock import ManualClock, SimClock
