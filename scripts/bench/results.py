@@ -80,12 +80,16 @@ def item_size(item: Dict[str, Dict[str, Any]]) -> int:
 
 def payload_sizes(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Largest state input/output among Step Functions history events
-    (``get_execution_history`` items), in bytes, with its event type."""
+    (``get_execution_history`` items), in bytes, with its event type and
+    the state it belongs to (the last state entered)."""
     best = {"bytes": 0, "event": None, "state": None}
+    state = None
     for event in events:
-        for key, details in event.items():
+        for details in event.values():
             if not isinstance(details, dict):
                 continue
+            if event.get("type", "").endswith("StateEntered"):
+                state = details.get("name", state)
             for field in ("input", "output"):
                 text = details.get(field)
                 if isinstance(text, str):
@@ -94,7 +98,7 @@ def payload_sizes(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
                         best = {
                             "bytes": size,
                             "event": event.get("type"),
-                            "state": details.get("name"),
+                            "state": details.get("name") or state,
                         }
     return best
 

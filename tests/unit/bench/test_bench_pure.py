@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from bench.counting import (
     DrsCallLog,
     InvocationCounter,
+    call_label,
     delta,
     per_cycle,
     split_by_marker,
@@ -87,6 +88,10 @@ def test_payload_sizes_picks_largest_input_or_output():
             "type": "TaskStateEntered",
             "stateEnteredEventDetails": {"name": "Start", "input": '{"b": 1}'},
         },
+        {
+            "type": "TaskSucceeded",
+            "taskSucceededEventDetails": {"output": json.dumps({"c": "x"})},
+        },
     ]
     # When the largest payload is found
     best = payload_sizes(events)
@@ -95,6 +100,13 @@ def test_payload_sizes_picks_largest_input_or_output():
         "bytes": len(json.dumps({"a": "é" * 10}).encode()),
         "event": "TaskStateExited",
         "state": "Poll",
+    }
+    # And a nameless task event belongs to the last state entered
+    events[1]["stateExitedEventDetails"]["output"] = "{}"
+    assert payload_sizes(events) == {
+        "bytes": len(json.dumps({"c": "x"})),
+        "event": "TaskSucceeded",
+        "state": "Start",
     }
 
 
@@ -194,11 +206,37 @@ def test_counters_wrap_instances_and_still_call_through():
     runtime.invoke_async(spec, b"{}")
     mark = drs.mark()
     answer = simulator.handle("DescribeJobs", {}, "1", "us-east-1")
+    simulator.handle(
+        "DescribeSourceServers", {"maxResults": 200}, "1", "us-east-1"
+    )
     # Then the originals ran and every call was counted
     assert calls == [("sync", "fn"), ("event", "fn")]
     assert answer == {"op": "DescribeJobs"}
     assert invocations.snapshot() == {"fn": 2}
     assert drs.operations(mark) == ["DescribeJobs"]
+    assert drs.tag_sync(mark) == {"DescribeSourceServers": 1}
+
+
+def test_call_label_tells_tag_sync_from_orchestration():
+    # Given the calls each side makes
+    # When labelled / Then only the tag sync's listings and tagging are
+    assert call_label("TagResource", {}) == "tag-sync:TagResource"
+    assert (
+        call_label("DescribeSourceServers", {"maxResults": 200})
+        == "tag-sync:DescribeSourceServers"
+    )
+    assert (
+        call_label("DescribeSourceServers", {"filters": {}})
+        == "DescribeSourceServers"
+    )
+    assert (
+        call_label(
+            "DescribeSourceServers",
+            {"maxResults": 200, "filters": {"sourceServerIDs": ["s-1"]}},
+        )
+        == "DescribeSourceServers"
+    )
+    assert call_label("DescribeJobs", {"maxResults": 5}) == "DescribeJobs"
 
 
 def test_generated_scenario_and_plan_are_valid():
