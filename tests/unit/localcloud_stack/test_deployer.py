@@ -276,3 +276,34 @@ def test_nested_stack_url_must_be_local(tmp_path):
 
     with pytest.raises(TemplateError, match="t.yaml:Child.*TemplateURL"):
         StackDeployer(context()).deploy(path)
+
+
+def test_resolver_handles_novalue_mappings_and_split():
+    from localcloud.templates import Resolver, pseudo_parameters
+
+    # Given a resolver with a mapping and the pseudo parameters
+    resolver = Resolver(
+        {"Env": "dev", **pseudo_parameters()},
+        mappings={"Sizes": {"dev": {"Memory": 256}}},
+    )
+
+    # When properties use AWS::NoValue, FindInMap and Split
+    props = resolver.resolve(
+        {
+            "Gone": {"Ref": "AWS::NoValue"},
+            "List": ["a", {"Ref": "AWS::NoValue"}],
+            "Memory": {"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Memory"]},
+            "Parts": {"Fn::Split": [",", "x,y"]},
+            "Where": {"Fn::Sub": "${AWS::Region}/${AWS::AccountId}"},
+        }
+    )
+
+    # Then
+    assert props == {
+        "List": ["a"],
+        "Memory": 256,
+        "Parts": ["x", "y"],
+        "Where": "us-east-1/123456789012",
+    }
+    with pytest.raises(TemplateError, match="FindInMap Sizes.prod.Memory"):
+        resolver.resolve({"Fn::FindInMap": ["Sizes", "prod", "Memory"]})
