@@ -15,7 +15,8 @@ from execution_routes import router
 from execution_store import update_execution
 from shared import clock
 from shared.api import Request
-from shared.errors import InvalidStateError
+from shared.aws_errors import aws_errors
+from shared.errors import DomainError, InvalidStateError
 from shared.execution_records import get_execution
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
@@ -60,10 +61,17 @@ def terminate_recovery_instances(
         ids = sorted(i["recoveryInstanceID"] for i in items)
         if not ids:
             continue
-        client = drs_client_for(region, context, drs_client)
-        job = client.terminate_recovery_instances(recoveryInstanceIDs=ids)[
-            "job"
-        ]
+        try:
+            with aws_errors("DRS", region=region):
+                client = drs_client_for(region, context, drs_client)
+                job = client.terminate_recovery_instances(
+                    recoveryInstanceIDs=ids
+                )["job"]
+        except DomainError:
+            # Keep the record true to DRS: jobs already started in other
+            # regions are recorded before the refusal reaches the caller.
+            _record_terminations(execution_id, record, terminations, table)
+            raise
         terminations.append(
             {
                 "jobId": job["jobID"],
@@ -92,16 +100,7 @@ def terminate_recovery_instances(
             "terminate job started",
             extra={"jobId": job["jobID"], "servers": job_server_ids(job)},
         )
-    if terminations:
-        update_execution(
-            execution_id,
-            {
-                "terminations": list(record.get("terminations") or [])
-                + terminations
-            },
-            expected_statuses=TERMINAL_STATUSES,
-            table=table,
-        )
+    _record_terminations(execution_id, record, terminations, table)
     return to_jsonable(
         {
             "executionId": execution_id,
@@ -117,4 +116,23 @@ def terminate_recovery_instances(
                 else "No recovery instances of this execution to terminate"
             ),
         }
+    )
+
+
+def _record_terminations(
+    execution_id: str,
+    record: Dict[str, Any],
+    terminations: List[Dict[str, Any]],
+    table: Optional[Any],
+) -> None:
+    if not terminations:
+        return
+    update_execution(
+        execution_id,
+        {
+            "terminations": list(record.get("terminations") or [])
+            + terminations
+        },
+        expected_statuses=TERMINAL_STATUSES,
+        table=table,
     )

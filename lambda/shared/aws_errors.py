@@ -12,6 +12,8 @@ role is assumed) in :func:`aws_errors`::
 * throttling that outlived the client's adaptive retries -> 429
   ``DRS_LIMIT_EXCEEDED`` (the service throttled; retry later)
 * ``UninitializedAccountException`` -> 409 ``INVALID_STATE``
+* ``ConflictException`` (resource busy in an active job) -> 409
+  ``INVALID_STATE``
 * ``*NotFound`` / ``ResourceNotFoundException`` -> 404 ``NOT_FOUND``
 
 Anything else propagates (500 ``INTERNAL_ERROR``; no AWS internals leak).
@@ -54,6 +56,9 @@ ACCESS_DENIED_CODES = frozenset(
     }
 )
 UNINITIALIZED_CODES = frozenset({"UninitializedAccountException"})
+# DRS answers ConflictException when a resource is busy (e.g. a server or
+# recovery instance already in an active job): the caller can retry later.
+CONFLICT_CODES = frozenset({"ConflictException"})
 
 
 def _where(account_id: Optional[str], region: Optional[str]) -> str:
@@ -102,6 +107,13 @@ def translate_client_error(
         return InvalidStateError(
             f"{service} is not initialized{where}",
             reason="DRS_NOT_INITIALIZED",
+            **details,
+        )
+    if code in CONFLICT_CODES:
+        return InvalidStateError(
+            f"{service} refused {error.operation_name}{where}: "
+            f"{error.response.get('Error', {}).get('Message', code)}",
+            reason="AWS_CONFLICT",
             **details,
         )
     if code.endswith(".NotFound") or code in (

@@ -268,3 +268,21 @@ def test_roles_terminate_needs_terminate_instances_reads_need_view(lc):
         {"executionId": execution_id, "jobs": [], "count": 0},
     )
     assert logs == (200, {"executionId": execution_id, "jobLogs": []})
+
+
+def test_terminate_while_drs_is_busy_is_a_409_not_a_crash(lc):
+    # Given a finished drill whose instances are already being terminated
+    execution_id, _ = _launched(lc, "p1", lc.servers(2))
+    first = lc.direct(
+        "terminate_recovery_instances", {"executionId": execution_id}
+    )
+    assert len(first["terminateJobs"]) == 1
+    # When terminate is asked again before the TERMINATE job finished
+    again = lc.direct(
+        "terminate_recovery_instances", {"executionId": execution_id}
+    )
+    # Then DRS's conflict is a clear 409 and the record keeps one job
+    assert again["error"] == "INVALID_STATE"
+    assert again["statusCode"] == 409
+    assert again["reason"] == "AWS_CONFLICT"
+    assert len(lc.record(execution_id)["terminations"]) == 1
