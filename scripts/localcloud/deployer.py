@@ -148,26 +148,24 @@ class _Run:
             self.resolver.where = f"{self.stack.path.name}:Outputs.{name}"
             self.stack.outputs[name] = self.resolver.resolve(output["Value"])
 
+    def _referenced(self, logical: str, how: str) -> Deployed:
+        deployed = self._deploy(logical)
+        if deployed is None:
+            raise TemplateError(
+                f"{self.stack.path.name}: {how} {logical}: resource is "
+                "conditioned out"
+            )
+        return deployed
+
     def _ref(self, name: str) -> Any:
         if name not in self.resources:
             return None
-        deployed = self._deploy(name)
-        if deployed is None:
-            raise TemplateError(
-                f"{self.stack.path.name}: Ref {name}: resource is "
-                "conditioned out"
-            )
-        return deployed.ref
+        return self._referenced(name, "Ref").ref
 
     def _get_att(self, logical: str, attribute: str) -> Any:
         if logical not in self.resources:
             return None
-        deployed = self._deploy(logical)
-        if deployed is None:
-            raise TemplateError(
-                f"{self.stack.path.name}: GetAtt {logical}: resource is "
-                "conditioned out"
-            )
+        deployed = self._referenced(logical, "GetAtt")
         value = deployed.attrs.get(attribute)
         if value is None:
             raise TemplateError(
