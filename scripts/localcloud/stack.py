@@ -46,6 +46,7 @@ SPOKE_TEMPLATE = "cross-account-role.yaml"
 REGION = "us-east-1"
 OPERATOR_USER = "local-cloud-operator"
 ORCHESTRATIONS = ("generic", "legacy")
+MOTO_DEFAULT_ACCOUNT = "123456789012"
 
 
 def free_port() -> int:
@@ -148,6 +149,13 @@ class LocalCloud:
     def _start(self) -> None:
         self.scenario = load_scenario(self.scenario_path)
         self._start_scenario = self.scenario
+        if self.hub_account != MOTO_DEFAULT_ACCOUNT:
+            # moto's Step Functions interpreter invokes Lambda with fixed
+            # keys, i.e. as the default account: the hub must be it.
+            raise ValueError(
+                f"{self.scenario_path}: hub account {self.hub_account} must "
+                f"be {MOTO_DEFAULT_ACCOUNT} (moto's default account)"
+            )
         self._start_moto()
         self.credentials = account_credentials(self.hub_account)
         self._start_runtime()
