@@ -172,14 +172,13 @@ class LocalCloud:
         )
 
     def _start_moto(self) -> None:
+        from moto.core.base_backend import BackendDict
         from moto.core.config import default_user_config
+        from moto.core.model_instances import reset_model_data
         from moto.server import ThreadedMotoServer
 
         # One access-log line per request drowns everything else.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        from moto.core.base_backend import BackendDict
-        from moto.core.model_instances import reset_model_data
-
         # A fresh cloud: moto's state is per process, so a previous
         # LocalCloud (or mock) of this process must not leak into this one.
         BackendDict.reset()
@@ -188,7 +187,8 @@ class LocalCloud:
         # (start and every reset); recovery instances need none. Restored
         # by stop() so later in-process moto users get moto's default.
         self._saved_env = {
-            k: os.environ.get(k) for k in ("MOTO_EC2_LOAD_DEFAULT_AMIS",)
+            k: os.environ.get(k)
+            for k in ("MOTO_EC2_LOAD_DEFAULT_AMIS", "MOTO_PORT")
         }
         os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         default_user_config["stepfunctions"]["execute_state_machine"] = True
