@@ -219,23 +219,30 @@ class WorkerPool:
             )
         except TimeoutError:
             self._release(worker, keep=False)
-            return _error(
-                "Sandbox.Timedout",
+            message = (
                 f"RequestId: {request_id} Error: Task timed out after "
-                f"{self.spec.timeout:.2f} seconds",
+                f"{self.spec.timeout:.2f} seconds"
             )
+            self._log(message)
+            return _error("Sandbox.Timedout", message)
         except _WorkerGone:
             code = worker.exit_code()
             self._release(worker, keep=False)
-            return _error(
-                "Runtime.ExitError",
+            message = (
                 f"RequestId: {request_id} Error: Runtime exited with "
-                f"error: exit status {code}",
+                f"error: exit status {code}"
             )
+            self._log(message)
+            return _error("Runtime.ExitError", message)
         self._release(worker, keep=True)
         if "error" in response:
             return InvokeResult(json.dumps(response["error"]).encode(), True)
         return InvokeResult(response["result"].encode())
+
+    def _log(self, line: str) -> None:
+        """What the platform (not the function) reports, as in CloudWatch."""
+        with open(self.log, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     def close(self) -> None:
         """Kill every worker."""

@@ -150,6 +150,7 @@ def test_timeout_kills_worker_and_next_call_works(runtime, tmp_path):
     assert result.json()["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in result.json()["errorMessage"]
     assert time.monotonic() - started < 10
+    assert "Task timed out" in (runtime.log_dir / "slow.log").read_text()
     # and a fresh worker serves the next invocation
     assert runtime.invoke(fn, b"{}").json() == "ok"
 
