@@ -247,3 +247,21 @@ def wait_for_busy_then_invoke(rt, fn):
             raise AssertionError("first invocation never started")
         time.sleep(0.01)
     return rt.invoke(fn, b"{}")
+
+
+def test_process_exit_is_runtime_exit_error_and_worker_replaced(runtime):
+    # Given a function that kills its own process on request
+    source = (
+        "import os\n\ndef handler(e, c):\n"
+        "    if e.get('die'):\n        os._exit(3)\n    return 'alive'\n"
+    )
+    fn = spec("dies", source)
+
+    # When it exits mid-invocation
+    result = runtime.invoke(fn, b'{"die": true}')
+
+    # Then the caller sees the runtime exit, and a new worker serves next
+    assert result.function_error
+    assert result.json()["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in result.json()["errorMessage"]
+    assert runtime.invoke(fn, b"{}").json() == "alive"
