@@ -86,7 +86,8 @@ run_checkov() {
   if [[ ! -x $venv/bin/checkov ]]; then
     echo "installing checkov==$CHECKOV_VERSION into .venv-checkov (first use)"
     if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q \
-        --disable-pip-version-check "checkov==$CHECKOV_VERSION"; }; then
+        --disable-pip-version-check "checkov==$CHECKOV_VERSION" \
+        2> >(grep -v "^WARNING: Location" >&2); }; then
       echo "WARNING: checkov could not be installed; security scan of cfn/" \
         "SKIPPED (stage 2 is non-blocking)"
       return 0
