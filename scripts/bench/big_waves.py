@@ -6,12 +6,13 @@ poll operations (DescribeJobs, DescribeJobLogItems,
 DescribeRecoveryInstances) are divided by that; the wave's start calls
 (its discovery, launch configuration, StartRecovery) are listed apart.
 
-5 — State size: 100 servers x 5 waves is created and run: the largest
-Step Functions state input/output (``get_execution_history``) and the
-execution record's DynamoDB item size at the end. 500 servers x 10 waves
-is created through the data-management-handler; the first refusal's
-operation, HTTP status and error code are recorded (DRS allows 100
-servers per job).
+5 — State size: 100 servers per wave x 5 waves, and 500 servers over 10
+waves (50 per wave), are created and run: the largest Step Functions
+state input/output (``get_execution_history``) and the execution
+record's DynamoDB item size at the end. 500 servers per wave x 10 waves
+(5,000 servers) is created through the data-management-handler; the
+first refusal's operation, HTTP status and error code are recorded (DRS
+allows 100 servers per job).
 """
 
 from __future__ import annotations
@@ -84,11 +85,11 @@ def _refusal(bench: BenchCloud, servers: int, waves: int) -> Dict[str, Any]:
     return {"accepted": True, "planId": setup.plan_id}
 
 
-def state_size(bench: BenchCloud) -> Dict[str, Any]:
-    """Benchmark 5 on a running bench cloud."""
-    result: Dict[str, Any] = {}
-    bench.load(scenario_dict([100] * 5))
-    run = run_plan(bench, plan_definition("bench-100x5", 5), timeout=900)
+def _measured(bench: BenchCloud, servers: int, waves: int) -> Dict[str, Any]:
+    """Run ``waves`` waves of ``servers`` servers; sizes at the end."""
+    bench.load(scenario_dict([servers] * waves))
+    definition = plan_definition(f"bench-{servers}x{waves}", waves)
+    run = run_plan(bench, definition, timeout=900)
     entry: Dict[str, Any] = {
         "accepted": True,
         "status": run.status,
@@ -99,9 +100,17 @@ def state_size(bench: BenchCloud) -> Dict[str, Any]:
         events = _history(bench, run.execution_arn)
         entry["largestStepFunctionsPayload"] = payload_sizes(events)
         entry["historyEvents"] = len(events)
-    result["100x5"] = entry
-    result["500x10"] = _refusal(bench, 500, 10)
-    return result
+    return entry
+
+
+def state_size(bench: BenchCloud) -> Dict[str, Any]:
+    """Benchmark 5 on a running bench cloud; keys are
+    ``<servers per wave>x<waves>``."""
+    return {
+        "100x5": _measured(bench, 100, 5),
+        "50x10": _measured(bench, 50, 10),
+        "500x10": _refusal(bench, 500, 10),
+    }
 
 
 def measure() -> Dict[str, Any]:
@@ -145,7 +154,11 @@ def size_rows(result: Dict[str, Any]) -> List[tuple]:
                 f"{payload.get('bytes')} B, record "
                 f"{entry.get('executionRecordBytes')} B"
             )
-        out.append(
-            ("state size", plan.replace("x", " srv x ") + " waves", value)
-        )
+        out.append(("state size", size_label(plan), value))
     return out
+
+
+def size_label(plan: str) -> str:
+    """``"50x10"`` -> ``"50 srv/wave x 10 waves (500 srv)"``."""
+    per_wave, waves = (int(n) for n in plan.split("x"))
+    return f"{per_wave} srv/wave x {waves} waves ({per_wave * waves} srv)"

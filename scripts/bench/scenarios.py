@@ -16,6 +16,12 @@ FAST_DURATIONS = {
     "launch": [30, 60],
     "terminate": [10, 20],
 }
+# One /16 subnet: room for 65,000 source servers (moto's default subnets
+# are /20, about 4,000 addresses: too few for the 5,000-server case).
+NETWORK = {
+    "vpc_cidr": "10.50.0.0/16",
+    "subnets": [{"name": "bench", "cidr": "10.50.0.0/16"}],
+}
 
 
 def tier_tag(index: int) -> str:
@@ -57,7 +63,9 @@ def scenario_dict(
                 "id": HUB,
                 "name": "hub",
                 "role": "hub",
-                "regions": {REGION: {"source_servers": servers}},
+                "regions": {
+                    REGION: {"source_servers": servers, "network": NETWORK}
+                },
             }
         ],
     }

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from ..scenario import Scenario
+from ..scenario import Scenario, ScenarioError
 from . import aws_bridge, progress
 from .clock import ManualClock, SimClock
 from .errors import uninitialized, validation_error
@@ -50,10 +50,35 @@ def source_ips(
             cidr = aws_bridge.subnet_cidr(account, region, subnet)
             hosts = ipaddress.ip_network(cidr).hosts()
             pools[subnet] = (str(h) for i, h in enumerate(hosts) if i >= 9)
-        ip = next(h for h in pools[subnet] if h not in used)
+        ip = next((h for h in pools[subnet] if h not in used), None)
+        if ip is None:
+            raise _subnet_full(account, region, specs, subnets, spec, subnet)
         used.add(ip)
         result.append(ip)
     return result
+
+
+def _subnet_full(
+    account: str,
+    region: str,
+    specs: list,
+    subnets: list[str | None],
+    spec: Any,
+    subnet: str,
+) -> ScenarioError:
+    """The error of a subnet with fewer free addresses than servers."""
+    needing = sum(
+        1
+        for s, sub in zip(specs, subnets)
+        if sub == subnet and not s.private_ip
+    )
+    cidr = aws_bridge.subnet_cidr(account, region, subnet)
+    return ScenarioError(
+        f"accounts[{account}].regions.{region}: subnet "
+        f"{spec.subnet or 'default'!r} ({subnet}, {cidr}) has too few free "
+        f"host addresses (from .10 on) for its {needing} source servers "
+        f"without private_ip; use a larger subnet or several subnets"
+    )
 
 
 def _source_instance(

@@ -20,7 +20,9 @@ from bench.results import (
     wave_gaps,
     write_results,
 )
-from bench.scenarios import plan_definition, scenario_dict
+from bench.big_waves import size_label, size_rows
+from bench.scenarios import HUB, REGION, plan_definition, scenario_dict
+from localcloud.drs.testing import simulated_drs
 from localcloud.drill.plan_setup import check_plan
 from localcloud.scenario import scenario_from_dict
 
@@ -269,3 +271,46 @@ def test_write_results_and_table(tmp_path):
     assert lines[0].split() == ["benchmark", "figure", "value"]
     assert lines[2] == "bench      figure  1.5"
     assert lines[3] == "b          list    1, -"
+
+
+def test_five_thousand_generated_servers_load_with_own_addresses():
+    # Given the 500-per-wave x 10-wave scenario (more than a /20 holds)
+    scenario = scenario_from_dict(scenario_dict([500] * 10))
+    # When the simulator loads it
+    with simulated_drs(scenario) as sim:
+        servers = sim.servers(HUB, REGION)
+    # Then every server is created with its own private IP
+    assert len(servers) == 5000
+    assert len({s.private_ip for s in servers}) == 5000
+
+
+def test_state_size_rows_label_servers_per_wave_and_total():
+    # Given a measured plan and a refused one
+    result = {
+        "50x10": {
+            "accepted": True,
+            "status": "COMPLETED",
+            "largestStepFunctionsPayload": {"bytes": 1200},
+            "executionRecordBytes": 3400,
+        },
+        "500x10": {
+            "accepted": False,
+            "operation": "create_recovery_plan",
+            "status": 400,
+            "errorCode": "WAVE_SIZE_LIMIT_EXCEEDED",
+        },
+    }
+    # When rendered / Then per-wave size, waves and total are explicit
+    assert size_label("50x10") == "50 srv/wave x 10 waves (500 srv)"
+    assert size_rows(result) == [
+        (
+            "state size",
+            "50 srv/wave x 10 waves (500 srv)",
+            "COMPLETED: largest SFN payload 1200 B, record 3400 B",
+        ),
+        (
+            "state size",
+            "500 srv/wave x 10 waves (5000 srv)",
+            "refused by create_recovery_plan: 400 WAVE_SIZE_LIMIT_EXCEEDED",
+        ),
+    ]

@@ -226,3 +226,31 @@ def test_account_default_and_server_override():
     # When loaded / Then the default applies except where overridden
     region = scenario_from_dict(data).accounts[0].regions[0]
     assert [s.ec2_instance for s in region.source_servers] == [True, False]
+
+
+def test_more_servers_than_subnet_addresses_is_a_scenario_error(
+    drs_factory,
+):
+    # Given a /28 subnet (14 hosts, 5 from .10 on) and 6 servers in it
+    network = {
+        "vpc_cidr": "10.31.0.0/16",
+        "subnets": [{"name": "tiny", "cidr": "10.31.1.0/28"}],
+    }
+    servers = [{"hostname": "h-{i}", "count": 6, "subnet": "tiny"}]
+    # When loaded / Then a scenario error names the subnet and the count
+    with pytest.raises(ScenarioError, match=r"'tiny'.*10\.31\.1\.0/28.*6 "):
+        drs_factory(region_scenario(servers, network=network))
+
+
+def test_a_subnet_exactly_full_loads(drs_factory):
+    # Given a /28 subnet and 5 servers (its hosts .10 to .14)
+    network = {
+        "vpc_cidr": "10.32.0.0/16",
+        "subnets": [{"name": "tiny", "cidr": "10.32.1.0/28"}],
+    }
+    servers = [{"hostname": "h-{i}", "count": 5, "subnet": "tiny"}]
+    # When loaded
+    sim = drs_factory(region_scenario(servers, network=network))
+    # Then every server has its own address
+    ips = [s.private_ip for s in sim.servers(HUB, REGION)]
+    assert ips == [f"10.32.1.{n}" for n in range(10, 15)]
