@@ -57,11 +57,7 @@ def poll_calls(bench: BenchCloud) -> Dict[str, Any]:
                 k: v for k, v in counts.items() if k not in POLL_OPERATIONS
             },
         }
-    return {
-        "status": run.status,
-        "waves": waves,
-        "tagSyncDrsCallsExcluded": run.drs_calls_tag_sync,
-    }
+    return {"status": run.status, "waves": waves}
 
 
 def _refusal(bench: BenchCloud, servers: int, waves: int) -> Dict[str, Any]:

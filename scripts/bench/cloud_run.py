@@ -53,7 +53,6 @@ class PlanRun:
     invocations: Dict[str, int]
     drs_calls_per_wave: List[Dict[str, int]]
     drs_calls_setup: Dict[str, int]
-    drs_calls_tag_sync: Dict[str, int] = field(default_factory=dict)
     execution_arn: Optional[str] = None
     execution_id: Optional[str] = None
     record: Dict[str, Any] = field(default_factory=dict)
@@ -208,7 +207,6 @@ def run_plan(
         ),
         drs_calls_per_wave=segments[1:],
         drs_calls_setup=segments[0],
-        drs_calls_tag_sync=bench.drs_calls.tag_sync(mark),
         execution_arn=arn,
         execution_id=execution_id,
         record=details,

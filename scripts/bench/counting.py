@@ -51,29 +51,8 @@ class InvocationCounter:
             setattr(runtime, method, wrapped)
 
 
-TAG_SYNC = "tag-sync:"
-
-
-def call_label(operation: str, params: Dict[str, Any]) -> str:
-    """``operation``, or ``tag-sync:<operation>`` for the calls of the
-    data-management-handler's tag sync (``drs_lookup.describe_servers``
-    pages with an explicit ``maxResults`` and no filter; ``TagResource``).
-    The orchestration's own listings use boto3 paginators (no
-    ``maxResults``), so the two are told apart by their parameters."""
-    if operation == "TagResource":
-        return TAG_SYNC + operation
-    if (
-        operation == "DescribeSourceServers"
-        and "maxResults" in params
-        and not params.get("filters")
-    ):
-        return TAG_SYNC + operation
-    return operation
-
-
 class DrsCallLog:
-    """Every DRS call in arrival order: ``(label, account, region)`` with
-    ``label`` from :func:`call_label`."""
+    """Every DRS call in arrival order: ``(operation, account, region)``."""
 
     def __init__(self) -> None:
         self.calls: List[Tuple[str, str, str]] = []
@@ -87,9 +66,7 @@ class DrsCallLog:
             operation: str, params: dict, account_id: str, region: str
         ) -> dict:
             with self._lock:
-                self.calls.append(
-                    (call_label(operation, params), account_id, region)
-                )
+                self.calls.append((operation, account_id, region))
             return original(operation, params, account_id, region)
 
         simulator.handle = handle
@@ -100,24 +77,9 @@ class DrsCallLog:
             return len(self.calls)
 
     def operations(self, since: int = 0) -> List[str]:
-        """Labels of the calls from position ``since``, tag sync
-        excluded."""
+        """Operations of the calls from position ``since``."""
         with self._lock:
-            return [
-                op
-                for op, _, _ in self.calls[since:]
-                if not op.startswith(TAG_SYNC)
-            ]
-
-    def tag_sync(self, since: int = 0) -> Dict[str, int]:
-        """Tag-sync calls from position ``since`` per operation."""
-        with self._lock:
-            found = Counter(
-                op[len(TAG_SYNC) :]
-                for op, _, _ in self.calls[since:]
-                if op.startswith(TAG_SYNC)
-            )
-        return dict(sorted(found.items()))
+            return [op for op, _, _ in self.calls[since:]]
 
 
 def delta(after: Dict[str, int], before: Dict[str, int]) -> Dict[str, int]:

@@ -23,18 +23,6 @@ SERVERS_PER_WAVE = 2
 POLL_WALL_SECONDS = 1
 # simulated poll interval -> simulation speed (with 1 wall s per poll)
 SPEEDS = {30: 30.0, 5: 5.0}
-# Its invocations during an execution are tag syncs (see TAG_SYNC_NOTE).
-TAG_SYNC_FN = "data-management-handler"
-TAG_SYNC_NOTE = (
-    "The local cloud delivers every DRS launch event to every EventBridge "
-    "rule's Lambda target, including the scheduled tag-sync rule (moto: a "
-    "rule without EventPattern matches all events, rule state ignored), so "
-    "each launched server triggers handle_drs_tag_sync in the "
-    "data-management-handler. On AWS a scheduled rule never receives "
-    "events. Those invocations and their DRS calls (drsCallsTagSync) are "
-    "reported apart and excluded from lambdaInvocationsOrchestration and "
-    "drsCallsPerWave."
-)
 Getter = Callable[[str, float], Dict[str, Any]]
 
 
@@ -71,10 +59,6 @@ def _summary(run: PlanRun) -> Dict[str, Any]:
             for w in run.waves
         ],
         "lambdaInvocations": run.invocations,
-        "lambdaInvocationsOrchestration": {
-            k: v for k, v in run.invocations.items() if TAG_SYNC_FN not in k
-        },
-        "drsCallsTagSync": run.drs_calls_tag_sync,
         "drsCallsSetup": run.drs_calls_setup,
         "drsCallsPerWave": run.drs_calls_per_wave,
     }
@@ -86,7 +70,6 @@ def overhead(get: Getter) -> Dict[str, Any]:
     result = {
         "timeMapping": __doc__.strip().split("\n\n")[1].replace("\n", " "),
         "plan": f"{WAVES} waves x {SERVERS_PER_WAVE} servers",
-        "tagSyncNote": TAG_SYNC_NOTE,
     }
     for poll, speed in SPEEDS.items():
         result[f"poll{poll}s"] = {
@@ -103,7 +86,6 @@ def generic_vs_legacy(get: Getter, speed: float = 30.0) -> Dict[str, Any]:
     result: Dict[str, Any] = {
         "plan": f"{WAVES} waves x {SERVERS_PER_WAVE} servers",
         "simulatedPollSeconds": POLL_WALL_SECONDS * speed,
-        "tagSyncNote": TAG_SYNC_NOTE,
     }
     for orchestration in ("generic", "legacy"):
         result[orchestration] = get(orchestration, speed)
@@ -147,8 +129,7 @@ def comparison_rows(result: Dict[str, Any]) -> List[tuple]:
                 "generic vs legacy",
                 f"{name} ({entry['status']})",
                 f"{entry['simulatedSeconds']} s sim, lambda "
-                f"{_total(entry['lambdaInvocationsOrchestration'])} "
-                "invocations (excl. tag sync), "
+                f"{_total(entry['lambdaInvocations'])} invocations, "
                 f"DRS calls/wave {waves} (+{_total(entry['drsCallsSetup'])} "
                 "setup)",
             )

@@ -6,6 +6,11 @@ raises ``NotImplementedError`` for anything else. The local cloud's rules
 :func:`install` wraps it: Lambda targets get an asynchronous (``Event``)
 invocation, SNS targets a publish of the event JSON; other targets still
 go to moto.
+
+Like AWS, and unlike moto, only ENABLED rules with an ``EventPattern``
+that matches receive an event: a schedule rule (no pattern) never gets
+put events, a DISABLED rule gets nothing. Rules managed by EventBridge
+itself (archives) keep moto's matching.
 """
 
 import copy
@@ -45,13 +50,24 @@ def _deliver(rule: Any, target: Dict[str, Any], event: Dict) -> None:
         )
 
 
+def receives(rule: Rule, event: Dict) -> bool:
+    """Whether AWS would deliver a put ``event`` to ``rule``'s targets."""
+    if rule.state != "ENABLED":
+        return False
+    if not rule.managed_by and not rule.event_pattern.get_pattern():
+        return False  # a schedule rule
+    return bool(rule.event_pattern.matches_event(event))
+
+
 def _send_to_targets(
     self: Rule, original_event: Dict, transform_input: bool = True
 ) -> None:
+    if not receives(self, original_event):
+        return
     ours = [
         t for t in self.targets if t["Arn"].split(":")[2] in ("lambda", "sns")
     ]
-    if ours and self.event_pattern.matches_event(original_event):
+    if ours:
         for target in ours:
             _deliver(self, target, original_event)
     others = [t for t in self.targets if t not in ours]

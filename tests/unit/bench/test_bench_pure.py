@@ -7,7 +7,6 @@ from types import SimpleNamespace
 from bench.counting import (
     DrsCallLog,
     InvocationCounter,
-    call_label,
     delta,
     per_cycle,
     split_by_marker,
@@ -215,30 +214,7 @@ def test_counters_wrap_instances_and_still_call_through():
     assert calls == [("sync", "fn"), ("event", "fn")]
     assert answer == {"op": "DescribeJobs"}
     assert invocations.snapshot() == {"fn": 2}
-    assert drs.operations(mark) == ["DescribeJobs"]
-    assert drs.tag_sync(mark) == {"DescribeSourceServers": 1}
-
-
-def test_call_label_tells_tag_sync_from_orchestration():
-    # Given the calls each side makes
-    # When labelled / Then only the tag sync's listings and tagging are
-    assert call_label("TagResource", {}) == "tag-sync:TagResource"
-    assert (
-        call_label("DescribeSourceServers", {"maxResults": 200})
-        == "tag-sync:DescribeSourceServers"
-    )
-    assert (
-        call_label("DescribeSourceServers", {"filters": {}})
-        == "DescribeSourceServers"
-    )
-    assert (
-        call_label(
-            "DescribeSourceServers",
-            {"maxResults": 200, "filters": {"sourceServerIDs": ["s-1"]}},
-        )
-        == "DescribeSourceServers"
-    )
-    assert call_label("DescribeJobs", {"maxResults": 5}) == "DescribeJobs"
+    assert drs.operations(mark) == ["DescribeJobs", "DescribeSourceServers"]
 
 
 def test_generated_scenario_and_plan_are_valid():

@@ -110,3 +110,46 @@ def test_rule_targets_lambda_and_sns_are_delivered(patched, tmp_path):
     finally:
         lambda_runtime.uninstall()
         runtime.stop()
+
+
+@mock_aws
+def test_only_enabled_rules_with_a_matching_pattern_get_events(patched):
+    # Given a schedule rule, a disabled DRS rule, an enabled DRS rule and
+    # an enabled rule of another source, each targeting its own topic
+    sns = boto3.client("sns", region_name=REGION)
+    events = boto3.client("events", region_name=REGION)
+    drs = json.dumps({"source": ["aws.drs"]})
+    rules = {
+        "schedule": {"ScheduleExpression": "rate(15 minutes)"},
+        "disabled": {"EventPattern": drs, "State": "DISABLED"},
+        "enabled": {"EventPattern": drs},
+        "other": {"EventPattern": json.dumps({"source": ["aws.ec2"]})},
+    }
+    topics = {}
+    for name, options in rules.items():
+        topics[name] = sns.create_topic(Name=name)["TopicArn"]
+        events.put_rule(Name=name, **options)
+        events.put_targets(
+            Rule=name, Targets=[{"Id": "t", "Arn": topics[name]}]
+        )
+
+    # When a DRS event is put
+    events.put_events(
+        Entries=[
+            {
+                "Source": "aws.drs",
+                "DetailType": "DRS Source Server Launch Result",
+                "Detail": json.dumps({"state": "X"}),
+            }
+        ]
+    )
+
+    # Then only the enabled DRS rule's topic received it
+    from moto.sns.models import sns_backends
+
+    backend = sns_backends["123456789012"][REGION]
+    received = {
+        name: len(backend.topics[arn].sent_notifications)
+        for name, arn in topics.items()
+    }
+    assert received == {"schedule": 0, "disabled": 0, "enabled": 1, "other": 0}
