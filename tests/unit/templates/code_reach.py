@@ -273,3 +273,32 @@ class Bundle:
 def bundle(folder: str) -> Bundle:
     """The (cached) bundle of a function folder."""
     return Bundle(folder)
+
+
+def snake(action: str) -> str:
+    """``drs:DescribeJobLogItems`` -> ``describe_job_log_items``."""
+    name = action.split(":", 1)[1]
+    return "".join(
+        f"_{c.lower()}" if c.isupper() and i else c.lower()
+        for i, c in enumerate(name)
+    )
+
+
+def api_calls(code: Bundle) -> Set[str]:
+    """boto3 method names reached code may call: ``x.method(...)`` and
+    operations named to a paginator (``get_paginator``/``all_items``)."""
+    found: Set[str] = set()
+    for _node, sub in code.walk():
+        if not isinstance(sub, ast.Call):
+            continue
+        name = getattr(sub.func, "attr", None) or getattr(sub.func, "id", None)
+        if isinstance(sub.func, ast.Attribute):
+            found.add(sub.func.attr)
+        constants = [
+            a.value
+            for a in sub.args
+            if isinstance(a, ast.Constant) and isinstance(a.value, str)
+        ]
+        if name in ("get_paginator", "all_items"):
+            found.update(constants[:1])
+    return found

@@ -2,11 +2,21 @@
 code bundled in its zip actually calls and reads (static reachability from
 ``index.lambda_handler``, see ``code_reach``)."""
 
+from functools import lru_cache
+from typing import Dict, Set
+
+import botocore.session
 import pytest
+from botocore import xform_name
 
 from shared.config import ENV_VARS
-from tests.unit.templates.cfn_helpers import allows, load, role_statements
-from tests.unit.templates.code_reach import bundle
+from tests.unit.templates.cfn_helpers import (
+    allows,
+    as_list,
+    load,
+    role_statements,
+)
+from tests.unit.templates.code_reach import api_calls, bundle
 
 LAMBDA = "lambda-stack.yaml"
 # shared.tables accessor -> the lambda stack parameter naming its table.
@@ -19,6 +29,8 @@ TABLE_PARAMETERS = {
 }
 # Set by the Lambda runtime itself, never by the template.
 RUNTIME_VARIABLES = {"AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME"}
+# Called with the hub's own credentials only (query-handler account_info).
+HUB_ONLY = {"iam:ListAccountAliases"}
 
 
 def _functions():
@@ -89,3 +101,50 @@ def test_function_sets_every_environment_variable_the_code_reads(folder):
     # and local runs; the deployed value comes from the template)
     missing = read - RUNTIME_VARIABLES - set(variables)
     assert not missing, f"{folder} reads unset {sorted(missing)}"
+
+
+@lru_cache(maxsize=None)
+def _operations(service: str) -> Dict[str, str]:
+    """boto3 method name -> IAM action of one service."""
+    model = botocore.session.get_session().get_service_model(service)
+    prefix = model.signing_name
+    return {xform_name(op): f"{prefix}:{op}" for op in model.operation_names}
+
+
+def _api_actions(folder: str) -> Set[str]:
+    """drs/ec2/iam actions the function's reached code calls."""
+    calls = api_calls(bundle(folder))
+    return {
+        action
+        for service in ("drs", "ec2", "iam")
+        for method, action in _operations(service).items()
+        if method in calls
+    }
+
+
+def _actions(statements) -> Set[str]:
+    return {a for s in statements for a in as_list(s["Action"])}
+
+
+@pytest.mark.parametrize("folder", sorted(FUNCTIONS))
+def test_role_grants_every_drs_ec2_and_iam_call_of_the_code(folder):
+    # Given the DRS, EC2 and IAM calls the function's code can reach
+    called = _api_actions(folder)
+    # When its role's actions are listed
+    granted = _actions(role_statements(LAMBDA, FUNCTIONS[folder][1]))
+    # Then each call is granted
+    assert not called - granted, f"{folder}: {sorted(called - granted)}"
+
+
+def test_spoke_role_grants_what_hub_functions_call_there():
+    # Given the calls of every function that may assume the spoke role
+    spoke = load("cross-account-role.yaml")["Resources"]["CrossAccountRole"]
+    spoke_docs = [p["PolicyDocument"] for p in spoke["Properties"]["Policies"]]
+    granted = _actions(s for d in spoke_docs for s in d["Statement"])
+    called = set()
+    for folder, (_props, role) in FUNCTIONS.items():
+        if "sts:AssumeRole" in _actions(role_statements(LAMBDA, role)):
+            called |= _api_actions(folder)
+    # Then the spoke role grants each, except the hub's own account info
+    missing = called - HUB_ONLY - granted
+    assert not missing, sorted(missing)
