@@ -46,19 +46,9 @@ FINISH = {
     "timeout": (statuses.TIMEOUT, "EXECUTION_TIMEOUT"),
     "cancelled": (statuses.CANCELLED, "EXECUTION_CANCELLED"),
 }
-FINISH_FROM = {
-    statuses.COMPLETED: frozenset({statuses.RUNNING}),
-    statuses.FAILED: frozenset(
-        {
-            statuses.PENDING,
-            statuses.RUNNING,
-            statuses.PAUSED,
-            statuses.CANCELLING,
-        }
-    ),
-    statuses.TIMEOUT: frozenset({statuses.RUNNING, statuses.CANCELLING}),
-    statuses.CANCELLED: frozenset({statuses.CANCELLING}),
-}
+# CONTRACTS §4: a CANCELLING execution ends CANCELLED whatever the state
+# machine's own ending (the user's cancel wins; the ending is the reason).
+CANCELLED_FINISH = (statuses.CANCELLED, "EXECUTION_CANCELLED")
 
 
 class OperationsPort(Protocol):
@@ -155,7 +145,6 @@ def finish_execution(
     """
     if state.get("status") not in FINISH:
         return state
-    target, event = FINISH[state["status"]]
     now = clock.iso_now()
     state.setdefault("end_time", None)
     state["end_time"] = state["end_time"] or now
@@ -177,29 +166,72 @@ def finish_execution(
     }
     try:
         record = get_execution(execution_id, table)
-        if record.get("status") == target:
-            return state
         duration = _seconds_between(
             record.get("startTime"), updates["endTime"]
         )
         updates["durationSeconds"] = duration
-        transition_status(
-            execution_id,
-            target,
-            {k: v for k, v in updates.items() if v is not None},
-            table=table,
-            allowed_from=FINISH_FROM[target],
+        target, event = _write_finish(
+            execution_id, record.get("status"), state, updates, table
         )
     except (InvalidStateError, NotFoundError) as error:
         logger.error("execution not finished", extra={"error": str(error)})
         return state
+    if event is None:
+        return state
     publish_execution_event(
         event,
         _details(
-            state, error=state.get("error"), errorCode=state.get("error_code")
+            state,
+            status=target.lower(),
+            error=state.get("error"),
+            errorCode=state.get("error_code"),
         ),
     )
     return state
+
+
+def _write_finish(
+    execution_id: str,
+    current: Optional[str],
+    state: Dict[str, Any],
+    updates: Dict[str, Any],
+    table: Any,
+) -> tuple:
+    """Transition the record to the state's ending: (status, event).
+
+    The event is None when the record already had that status. A record
+    found (or turned, racing a cancel) CANCELLING ends CANCELLED.
+    """
+    target, event = FINISH[state["status"]]
+    for _attempt in range(2):
+        if current == statuses.CANCELLING:
+            target, event = CANCELLED_FINISH
+            updates = dict(updates, statusReason=_cancel_reason(state))
+        if current == target:
+            return target, None
+        try:
+            transition_status(
+                execution_id,
+                target,
+                {k: v for k, v in updates.items() if v is not None},
+                table=table,
+            )
+            return target, event
+        except InvalidStateError as error:
+            current = error.details.get("currentStatus")
+            if current != statuses.CANCELLING:
+                raise
+    raise InvalidStateError(f"execution {execution_id} not finished")
+
+
+def _cancel_reason(state: Dict[str, Any]) -> str:
+    """statusReason of a cancelled execution whose state ended otherwise."""
+    if state.get("status") == "cancelled":
+        return str(state.get("status_reason") or "cancelled")
+    detail = state.get("status_reason") or state.get("error") or ""
+    return f"cancelled; the execution ended {state['status']}" + (
+        f": {detail}" if detail else ""
+    )
 
 
 def _new_record(state: Dict[str, Any]) -> Dict[str, Any]:
