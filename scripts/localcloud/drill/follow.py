@@ -4,7 +4,10 @@ Each ``Tracker`` is one execution. ``follow_all`` polls them in one loop
 (``get_execution_details``, plus the job log for live phases), so plans of
 several accounts run side by side as they would in AWS. A pause never
 blocks the loop: it resumes (``resume_execution``) after a countdown, or on
-Enter with ``interactive``. Every execution has a deadline.
+Enter with ``interactive``, and retries while the execution stays PAUSED.
+Every execution has a deadline, checked in every non-terminal state: the
+time a pause is held is added to it, up to ``resume_after`` (or
+``pause_limit`` waiting for Enter), so a pause that never ends times out.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class FollowSettings:
     resume_after: int = 5
     timeout: float = 150.0
     interactive: bool = False
+    pause_limit: float = 3600.0
     wait_for_enter: Callable[[], Any] = input
 
 
@@ -161,18 +165,19 @@ def _handle_pause(
     now = time.monotonic()
     if tracker.pause_since is None:
         tracker.pause_since = now
-        tracker.resume_at = now + settings.resume_after
+        tracker.resume_at = (
+            None if settings.interactive else now + settings.resume_after
+        )
         for line in pause_text(tracker, settings.interactive).split("\n"):
             say(line.strip())
         if settings.interactive:
             enter.arm()
-    due = (
-        enter.pressed.is_set()
-        if settings.interactive
-        else now >= (tracker.resume_at or now)
-    )
-    if not due:
+    if tracker.resume_at is None and enter.pressed.is_set():
+        tracker.resume_at = now
+    if tracker.resume_at is None or now < tracker.resume_at:
         return
+    # Retried after another ``resume_after`` if it stays PAUSED.
+    tracker.resume_at = now + settings.resume_after
     try:
         api.execution(
             "resume_execution", {"executionId": tracker.execution_id}
@@ -181,18 +186,42 @@ def _handle_pause(
     except ApiError as error:
         if error.code != "INVALID_STATE":  # resumed by someone else
             raise
-    held = now - tracker.pause_since
+
+
+def pause_allowance(settings: FollowSettings) -> float:
+    """Wall seconds of one pause that do not count against the deadline."""
+    return (
+        settings.pause_limit if settings.interactive else settings.resume_after
+    )
+
+
+def _end_pause(tracker: Tracker, settings: FollowSettings) -> None:
+    """The execution left PAUSED: its deadline moves by the pause."""
+    held = time.monotonic() - (tracker.pause_since or time.monotonic())
     tracker.paused_wall += held
-    tracker.deadline += held
+    tracker.deadline += min(held, pause_allowance(settings))
     tracker.pause_since = None
+    tracker.resume_at = None
+
+
+def deadline_of(tracker: Tracker, settings: FollowSettings) -> float:
+    """The tracker's deadline, a pause being held included."""
+    if tracker.pause_since is None:
+        return tracker.deadline
+    held = time.monotonic() - tracker.pause_since
+    return tracker.deadline + min(held, pause_allowance(settings))
 
 
 def _timed_out(api: Invoker, tracker: Tracker, timeout: float) -> None:
     api.execution("cancel_execution", {"executionId": tracker.execution_id})
+    reason = f"the execution did not finish within {timeout:.0f}s wall"
+    if tracker.status == "PAUSED":
+        reason += (
+            f" (still PAUSED before wave {next_wave(tracker.details)}: "
+            "resume did not take effect)"
+        )
     tracker.details["status"] = "TIMEOUT"
-    tracker.details["statusReason"] = (
-        f"the execution did not finish within {timeout:.0f}s wall"
-    )
+    tracker.details["statusReason"] = reason
     tracker.done = True
     tracker.ended = tracker.elapsed()
 
@@ -210,12 +239,15 @@ def follow_all(
     while not all(t.done for t in trackers):
         for tracker in (t for t in trackers if not t.done):
             _poll(api, tracker, settings)
+            if tracker.status != "PAUSED" and tracker.pause_since is not None:
+                _end_pause(tracker, settings)
             if tracker.status in TERMINAL:
                 tracker.done = True
                 tracker.ended = tracker.elapsed()
-            elif tracker.status == "PAUSED":
+                continue
+            if tracker.status == "PAUSED":
                 _handle_pause(api, tracker, settings, enter, say)
-            elif time.monotonic() > tracker.deadline:
+            if time.monotonic() > deadline_of(tracker, settings):
                 _timed_out(api, tracker, settings.timeout)
         if not quiet:
             _render(trackers, screen, settings)

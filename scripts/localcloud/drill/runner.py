@@ -43,6 +43,8 @@ class DrillOptions:
     speed: float = 60.0
     recovery: bool = False
     interactive: bool = False
+    # wall seconds a pause may wait for Enter before the deadline runs on
+    pause_limit: float = 3600.0
     poll_interval: float = 0.3
     log_interval: float = 1.0
     resume_after: int = 5

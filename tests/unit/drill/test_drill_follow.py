@@ -1,0 +1,136 @@
+"""Following executions: deadlines in every state, the pause hint."""
+
+import io
+import threading
+import time
+
+import pytest
+
+from localcloud.drill.follow import (
+    FollowSettings,
+    Tracker,
+    follow_all,
+)
+from localcloud.drill.invoker import ApiError
+from localcloud.drill.phases import PhaseRecorder
+from localcloud.drill.plan_setup import PlanSetup
+from localcloud.drill.progress import ProgressView
+
+
+class StuckPaused:
+    """An execution-handler whose execution stays PAUSED: resume answers
+    ``resume_error`` (or succeeds without effect)."""
+
+    def __init__(self, resume_error=None):
+        self.resume_error = resume_error
+        self.calls = []
+
+    def execution(self, operation, body=None, query=None):
+        self.calls.append(operation)
+        if operation == "get_execution_details":
+            return {
+                "executionId": "ex-1",
+                "status": "PAUSED",
+                "pausedBeforeWave": 2,
+                "waves": [],
+            }
+        if operation == "resume_execution" and self.resume_error:
+            raise ApiError(operation, self.resume_error)
+        return {}
+
+
+def _tracker(timeout):
+    view = ProgressView(io.StringIO(), tty=False)
+    return Tracker(
+        setup=PlanSetup(plan_id="p-1", plan_name="plan"),
+        execution_id="ex-1",
+        view=view,
+        recorder=PhaseRecorder(60),
+        deadline=time.monotonic() + timeout,
+    )
+
+
+def _follow_in_thread(api, tracker, settings, limit=10.0):
+    """follow_all in a daemon thread; whether it returned within limit."""
+    screen = ProgressView(io.StringIO(), tty=False)
+    thread = threading.Thread(
+        target=follow_all,
+        args=(api, [tracker], settings, screen, True),
+        daemon=True,
+    )
+    thread.start()
+    thread.join(limit)
+    return not thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    "resume_error",
+    [None, {"error": "INVALID_STATE", "statusCode": 409}],
+    ids=["resume-without-effect", "resume-refused-invalid-state"],
+)
+def test_a_pause_whose_resume_never_takes_effect_times_out(resume_error):
+    # Given an execution that stays PAUSED whatever resume answers
+    api = StuckPaused(resume_error)
+    tracker = _tracker(timeout=0.3)
+    settings = FollowSettings(
+        speed=60, poll_interval=0.01, resume_after=0, timeout=0.3
+    )
+    # When it is followed
+    returned = _follow_in_thread(api, tracker, settings)
+    # Then the deadline ends it: cancelled, TIMEOUT, the pause named
+    assert returned
+    assert tracker.status == "TIMEOUT"
+    assert "still PAUSED before wave 2" in tracker.details["statusReason"]
+    assert api.calls.count("resume_execution") >= 1
+    assert api.calls[-1] == "cancel_execution"
+
+
+def test_waiting_for_enter_has_a_finite_limit():
+    # Given an interactive pause nobody resumes (Enter never pressed)
+    api = StuckPaused()
+    tracker = _tracker(timeout=0.2)
+    never = threading.Event()
+    settings = FollowSettings(
+        speed=60,
+        poll_interval=0.01,
+        timeout=0.2,
+        interactive=True,
+        pause_limit=0.3,
+        wait_for_enter=never.wait,
+    )
+    # When it is followed
+    started = time.monotonic()
+    returned = _follow_in_thread(api, tracker, settings)
+    # Then it times out after the deadline plus the pause limit, unresumed
+    assert returned
+    assert tracker.status == "TIMEOUT"
+    assert time.monotonic() - started >= 0.5
+    assert "resume_execution" not in api.calls
+
+
+def test_pause_within_its_allowance_does_not_eat_the_deadline():
+    # Given an execution paused for a while, then completed
+    class PausedThenDone(StuckPaused):
+        def __init__(self):
+            super().__init__()
+            self.resumed_at = None
+
+        def execution(self, operation, body=None, query=None):
+            if operation == "resume_execution":
+                self.resumed_at = time.monotonic()
+            answer = super().execution(operation, body, query)
+            if operation == "get_execution_details" and self.resumed_at:
+                answer["status"] = "COMPLETED"
+            return answer
+
+    api = PausedThenDone()
+    tracker = _tracker(timeout=0.4)
+    settings = FollowSettings(
+        speed=60, poll_interval=0.01, resume_after=1, timeout=0.4
+    )
+    # When followed (the 1 s countdown is longer than the 0.4 s deadline)
+    returned = _follow_in_thread(api, tracker, settings)
+    # Then the pause was credited: it completed and its pause is recorded
+    assert returned
+    assert tracker.status == "COMPLETED"
+    assert tracker.paused_wall >= 1
