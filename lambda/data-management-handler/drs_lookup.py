@@ -8,6 +8,7 @@ account needs none.
 from typing import Any, Dict, List, Optional
 
 from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.aws_errors import aws_errors
 from shared.errors import NotFoundError, ValidationError
 from shared.tag_matching import filter_servers_by_tags
 from shared.target_accounts import account_context_for
@@ -21,23 +22,28 @@ ID_FILTER_CHUNK = 200
 def account_context(account_id: Optional[str]) -> Optional[Dict[str, Any]]:
     """The account context of ``accountId``; a 400 naming it if unknown."""
     try:
-        return account_context_for(account_id, session_name=SESSION_NAME)
+        with aws_errors("STS", account_id):
+            return account_context_for(account_id, session_name=SESSION_NAME)
     except NotFoundError as error:
         raise ValidationError(error.message, field="accountId") from None
 
 
 def drs_client(region: str, account_id: Optional[str] = None) -> Any:
-    """A DRS client in the account and region of a group."""
-    return create_drs_client(
-        region, account_context(account_id), session_name=SESSION_NAME
-    )
+    """A DRS client in the account and region of a group.
+
+    Creating it assumes the spoke's role: a refusal is a 403.
+    """
+    context = account_context(account_id)
+    with aws_errors("DRS", account_id, region):
+        return create_drs_client(region, context, session_name=SESSION_NAME)
 
 
 def ec2_client(region: str, account_id: Optional[str] = None) -> Any:
-    """An EC2 client in the account and region of a group."""
-    return create_ec2_client(
-        region, account_context(account_id), session_name=SESSION_NAME
-    )
+    """An EC2 client in the account and region of a group (403 when the
+    spoke's role cannot be assumed)."""
+    context = account_context(account_id)
+    with aws_errors("EC2", account_id, region):
+        return create_ec2_client(region, context, session_name=SESSION_NAME)
 
 
 def describe_servers(
@@ -103,12 +109,25 @@ def resolve_tags(drs: Any, tags: Dict[str, str]) -> List[Dict[str, Any]]:
     return [summarize(server) for server in matched]
 
 
-def group_server_ids(group: Dict[str, Any], drs: Any = None) -> List[str]:
-    """The servers of a group now: its ids, or what its tags match."""
+def members_in(
+    group: Dict[str, Any], servers: List[Dict[str, Any]]
+) -> List[str]:
+    """The servers of a group among ``servers`` (a DescribeSourceServers
+    listing of the group's account and region): its ids, or what its tags
+    match there."""
     if group.get("sourceServerIds"):
         return list(group["sourceServerIds"])
     tags = group.get("serverSelectionTags") or {}
     if not tags:
         return []
-    drs = drs or drs_client(group["region"], group.get("accountId"))
-    return [s["sourceServerID"] for s in resolve_tags(drs, tags)]
+    return [s["sourceServerID"] for s in filter_servers_by_tags(servers, tags)]
+
+
+def group_server_ids(group: Dict[str, Any], drs: Any = None) -> List[str]:
+    """The servers of a group now: its ids, or what its tags match."""
+    if group.get("sourceServerIds") or not group.get("serverSelectionTags"):
+        return members_in(group, [])
+    region, account = group["region"], group.get("accountId")
+    drs = drs or drs_client(region, account)
+    with aws_errors("DRS", account, region):
+        return members_in(group, describe_servers(drs))

@@ -14,6 +14,7 @@ from data_routes import router
 from protection_groups import get_group, update_group
 from shared import clock
 from shared.api import Request
+from shared.aws_errors import aws_errors
 from shared.config_merge import find_server_config, get_effective_launch_config
 from shared.errors import NotFoundError, VersionConflictError
 from shared.launch_config import APPLIED, apply_launch_configs
@@ -121,14 +122,17 @@ def apply_group_launch_configs(
     context = drs_lookup.account_context(account)
     drs = drs or drs_lookup.drs_client(region, account)
     server_ids = drs_lookup.group_server_ids(group, drs)
-    result = apply_launch_configs(
-        group,
-        server_ids,
-        region=region,
-        account_context=context,
-        drs_client=drs,
-        ec2_client=ec2,
-    )
+    # Creating the EC2 client assumes the spoke's role (403 if refused);
+    # per-server failures are outcomes, not errors.
+    with aws_errors("EC2", account, region):
+        result = apply_launch_configs(
+            group,
+            server_ids,
+            region=region,
+            account_context=context,
+            drs_client=drs,
+            ec2_client=ec2,
+        )
     record_status(group, result.servers, caller, table)
     answer = {"groupId": group_id, **result.to_dict()}
     answer["status"] = APPLIED if result.ok else "FAILED"

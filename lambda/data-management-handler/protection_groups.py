@@ -24,6 +24,7 @@ from group_validation import (
     validate_group_shape,
 )
 from shared.api import Request
+from shared.aws_errors import aws_errors
 from shared.errors import ServerConflictError
 from shared.tables import protection_groups_table, recovery_plans_table
 from shared.validation import (
@@ -48,15 +49,29 @@ def get_group(group_id: str, table: Optional[Any] = None) -> Dict[str, Any]:
     return get_item(table, KEY, group_id, "protection group")
 
 
+def same_place(group: Dict[str, Any], other: Dict[str, Any]) -> bool:
+    """Whether two groups are in one account and region (one DRS)."""
+    return group.get("region") == other.get("region") and (
+        group.get("accountId") or ""
+    ) == (other.get("accountId") or "")
+
+
 def check_server_conflicts(
-    group: Dict[str, Any], others: List[Dict[str, Any]], own_id: str
+    group: Dict[str, Any],
+    others: List[Dict[str, Any]],
+    servers: Optional[List[Dict[str, Any]]] = None,
 ) -> None:
-    """409 SERVER_CONFLICT when a server already belongs to another group."""
-    wanted = set(group.get("sourceServerIds") or [])
+    """409 SERVER_CONFLICT when a server already belongs to another group.
+
+    Members are explicit ids or, for tag groups, what the tags match in
+    ``servers`` (the DRS listing of ``group``'s account and region; a tag
+    group elsewhere cannot hold a server of that region).
+    """
+    listing = servers or []
+    wanted = set(drs_lookup.members_in(group, listing))
     for other in others:
-        if other.get(KEY) == own_id:
-            continue
-        taken = sorted(wanted & set(other.get("sourceServerIds") or []))
+        place = listing if same_place(group, other) else []
+        taken = sorted(wanted & set(drs_lookup.members_in(other, place)))
         if taken:
             raise ServerConflictError(
                 f"server(s) {', '.join(taken)} already belong to protection "
@@ -65,6 +80,35 @@ def check_server_conflicts(
                 conflictingGroupName=other.get("groupName"),
                 serverIds=taken,
             )
+
+
+def _check_drs(
+    group: Dict[str, Any], others: List[Dict[str, Any]], drs: Any
+) -> None:
+    """Listed servers exist in DRS; no server is in two groups.
+
+    One listing of the account/region resolves every tag group there.
+    """
+    region, account = group["region"], group.get("accountId")
+    ids = list(group.get("sourceServerIds") or [])
+    extra = [
+        s["sourceServerId"]
+        for s in group.get("servers") or []
+        if s["sourceServerId"] not in ids
+    ]
+    tag_groups = [
+        g
+        for g in [group] + others
+        if not g.get("sourceServerIds")
+        and g.get("serverSelectionTags")
+        and same_place(group, g)
+    ]
+    drs = drs or drs_lookup.drs_client(region, account)
+    with aws_errors("DRS", account, region):
+        drs_lookup.verify_servers_exist(drs, ids)
+        drs_lookup.verify_servers_exist(drs, extra, "servers")
+        listing = drs_lookup.describe_servers(drs) if tag_groups else []
+    check_server_conflicts(group, others, listing)
 
 
 def prepare_group(
@@ -79,23 +123,13 @@ def prepare_group(
     Used by create, update and import (one rule set).
     """
     check_unique_name(existing, group["groupName"], "groupName", KEY, own_id)
-    check_server_conflicts(group, existing, own_id)
-    region, account = group["region"], group.get("accountId")
-    if group.get("sourceServerIds") or group.get("servers"):
-        drs = drs or drs_lookup.drs_client(region, account)
-        ids = list(group.get("sourceServerIds") or [])
-        drs_lookup.verify_servers_exist(drs, ids)
-        extra = [
-            s["sourceServerId"]
-            for s in group.get("servers") or []
-            if s["sourceServerId"] not in ids
-        ]
-        drs_lookup.verify_servers_exist(drs, extra, "servers")
-    else:
-        drs_lookup.account_context(account)
+    others = [g for g in existing if g.get(KEY) != own_id]
+    _check_drs(group, others, drs)
     if group.get("launchConfig") or group.get("servers"):
+        region, account = group["region"], group.get("accountId")
         ec2 = ec2 or drs_lookup.ec2_client(region, account)
-        validate_against_ec2(group, ec2)
+        with aws_errors("EC2", account, region):
+            validate_against_ec2(group, ec2)
     group["groupNameLower"] = group["groupName"].lower()
     return group
 
@@ -212,9 +246,9 @@ def resolve_protection_group_tags(request: Request) -> Dict[str, Any]:
     account = body.get("accountId")
     if account:
         validate_account_id(account)
-    servers = drs_lookup.resolve_tags(
-        drs_lookup.drs_client(region, account), tags
-    )
+    drs = drs_lookup.drs_client(region, account)
+    with aws_errors("DRS", account, region):
+        servers = drs_lookup.resolve_tags(drs, tags)
     return {
         "region": region,
         "serverSelectionTags": tags,

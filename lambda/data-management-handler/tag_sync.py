@@ -18,6 +18,7 @@ from dm_store import check_version
 from shared import clock
 from shared.api import Request
 from shared.aws_clients import resolve_region
+from shared.aws_errors import aws_errors
 from shared.errors import ValidationError, VersionConflictError
 from shared.logging_setup import get_logger
 from shared.tables import tag_sync_config_table
@@ -162,10 +163,12 @@ def sync_region(
     """Copy instance tags to the matching source servers of one region."""
     drs = drs or drs_lookup.drs_client(region, account_id)
     ec2 = ec2 or drs_lookup.ec2_client(region, account_id)
-    servers = drs_lookup.describe_servers(drs)
+    with aws_errors("DRS", account_id, region):
+        servers = drs_lookup.describe_servers(drs)
     linked = {s["sourceServerID"]: _instance_id(s) for s in servers}
     ids = sorted({i for i in linked.values() if i})
-    tags = instance_tags(ec2, ids)
+    with aws_errors("EC2", account_id, region):
+        tags = instance_tags(ec2, ids)
     changes: List[Dict[str, Any]] = []
     for server in servers:
         instance = linked[server["sourceServerID"]]
@@ -176,7 +179,8 @@ def sync_region(
         if not wanted:
             continue
         if not dry_run:
-            drs.tag_resource(resourceArn=server["arn"], tags=wanted)
+            with aws_errors("DRS", account_id, region):
+                drs.tag_resource(resourceArn=server["arn"], tags=wanted)
         changes.append(
             {
                 "sourceServerId": server["sourceServerID"],
