@@ -12,12 +12,13 @@ time a pause is held is added to it, up to ``resume_after`` (or
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .invoker import ApiError, Invoker
+from .invoker import ApiError, Invoker, function_name
 from .phases import (
     PhaseRecorder,
     current_phases,
@@ -64,6 +65,7 @@ class Tracker:
     resume_at: float | None = None
     done: bool = False
     ended: float | None = None  # wall seconds when it was seen ending
+    resume_hint: str = ""  # a runnable resume command (resume_command)
 
     def elapsed(self) -> float:
         """Wall seconds since the execution started."""
@@ -116,19 +118,47 @@ def next_wave(details: dict[str, Any]) -> Any:
     return pending[0] if pending else details.get("pausedBeforeWave")
 
 
-def pause_text(tracker: Tracker, interactive: bool) -> str:
+def resume_command(api: Any, execution_id: str) -> str:
+    """``aws lambda invoke`` of ``resume_execution`` in the direct shape
+    (CONTRACTS §2) against the cloud ``api`` talks to; short lines."""
+    meta = getattr(getattr(api, "client", None), "meta", None)
+    endpoint = getattr(meta, "endpoint_url", None) or ""
+    region = getattr(meta, "region_name", None)
+    where = ["aws lambda invoke"]
+    if endpoint and "amazonaws.com" not in endpoint:
+        where.append(f"--endpoint-url {endpoint}")
+    if region:
+        where.append(f"--region {region}")
+    payload = json.dumps(
+        {
+            "operation": "resume_execution",
+            "body": {"executionId": execution_id},
+        },
+        separators=(",", ":"),
+    )
+    head, body = payload.split(',"body":', 1)
+    lines = [
+        " ".join(where),
+        "--cli-binary-format raw-in-base64-out",
+        "--function-name "
+        + function_name("execution-handler", getattr(api, "names", None)),
+        f"--payload '{head},",  # the JSON goes on over the newline
+    ]
+    return " \\\n    ".join(lines) + f'\n    "body":{body}\' /dev/stdout'
+
+
+def pause_text(tracker: Tracker, settings: FollowSettings) -> str:
     """How a pause is resumed, and when."""
-    eid = tracker.execution_id
-    how = f"POST /executions/{eid}/resume"
-    if interactive:
-        when = "press Enter to resume"
+    if settings.interactive:
+        limit = int(settings.pause_limit // 60)
+        when = f"press Enter to resume (waits up to {limit} min)"
     else:
         left = max(0, int(round((tracker.resume_at or 0) - time.monotonic())))
         when = f"resuming automatically in {left}s"
-    return (
-        f"  PAUSED before wave {next_wave(tracker.details)}: {when}\n"
-        f"  resume: {how}"
-    )
+    text = f"  PAUSED before wave {next_wave(tracker.details)}: {when}"
+    if tracker.resume_hint:
+        text += f"\n  resume it yourself with:\n    {tracker.resume_hint}"
+    return text
 
 
 class _EnterKey:
@@ -168,8 +198,8 @@ def _handle_pause(
         tracker.resume_at = (
             None if settings.interactive else now + settings.resume_after
         )
-        for line in pause_text(tracker, settings.interactive).split("\n"):
-            say(line.strip())
+        for line in pause_text(tracker, settings).split("\n"):
+            say(line.rstrip())
         if settings.interactive:
             enter.arm()
     if tracker.resume_at is None and enter.pressed.is_set():
@@ -236,6 +266,8 @@ def follow_all(
     """Poll every tracker until each execution ended (or timed out)."""
     enter = _EnterKey(settings.wait_for_enter)
     say = (lambda text: None) if quiet or screen.tty else screen.message
+    for tracker in trackers:
+        tracker.resume_hint = resume_command(api, tracker.execution_id)
     while not all(t.done for t in trackers):
         for tracker in (t for t in trackers if not t.done):
             _poll(api, tracker, settings)
@@ -266,5 +298,5 @@ def _render(
     for tracker in trackers:
         lines += tracker.view.block(tracker.details, tracker.elapsed())
         if tracker.status == "PAUSED" and tracker.pause_since is not None:
-            lines += pause_text(tracker, settings.interactive).split("\n")
+            lines += pause_text(tracker, settings).split("\n")
     screen.redraw(lines)

@@ -1,6 +1,8 @@
 """Following executions: deadlines in every state, the pause hint."""
 
 import io
+import json
+import subprocess  # nosec B404
 import threading
 import time
 
@@ -10,6 +12,8 @@ from localcloud.drill.follow import (
     FollowSettings,
     Tracker,
     follow_all,
+    pause_text,
+    resume_command,
 )
 from localcloud.drill.invoker import ApiError
 from localcloud.drill.phases import PhaseRecorder
@@ -134,3 +138,66 @@ def test_pause_within_its_allowance_does_not_eat_the_deadline():
     assert returned
     assert tracker.status == "COMPLETED"
     assert tracker.paused_wall >= 1
+
+
+def _local_api():
+    import boto3
+
+    from localcloud.drill.invoker import Invoker
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url="http://127.0.0.1:5123",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    return Invoker(client)
+
+
+def test_pause_hint_is_a_runnable_resume_command():
+    # Given a paused execution followed through the local cloud
+    tracker = _tracker(timeout=60)
+    tracker.details = {"status": "PAUSED", "pausedBeforeWave": 3}
+    tracker.resume_hint = resume_command(_local_api(), "ex-1")
+    settings = FollowSettings(speed=60)
+    tracker.resume_at = time.monotonic() + 5
+    # When the hint is printed
+    text = pause_text(tracker, settings)
+    # Then it is an aws lambda invoke of resume_execution, lines short,
+    # and a shell runs it as one command with the direct-shape payload
+    assert "PAUSED before wave 3: resuming automatically in 5s" in text
+    assert "POST /executions" not in text
+    assert max(len(line) for line in text.splitlines()) <= 79
+    command = text.split("resume it yourself with:\n", 1)[1]
+    shell = "aws() { printf '%s\\n' \"$@\"; }\n" + command
+    args = subprocess.run(  # nosec B603 B607
+        ["bash", "-c", shell], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert args[:6] == [
+        "lambda",
+        "invoke",
+        "--endpoint-url",
+        "http://127.0.0.1:5123",
+        "--region",
+        "us-east-1",
+    ]
+    name = args[args.index("--function-name") + 1]
+    assert name == "hrp-drs-tech-adapter-execution-handler-dev"
+    payload = json.loads("\n".join(args[args.index("--payload") + 1 : -1]))
+    assert payload == {
+        "operation": "resume_execution",
+        "body": {"executionId": "ex-1"},
+    }
+    assert args[-1] == "/dev/stdout"
+
+
+def test_interactive_pause_hint_names_its_limit():
+    # Given an interactive drill that waits up to 30 minutes for Enter
+    tracker = _tracker(timeout=60)
+    tracker.details = {"status": "PAUSED", "pausedBeforeWave": 2}
+    settings = FollowSettings(speed=60, interactive=True, pause_limit=1800)
+    # When the hint is printed / Then it says so
+    assert pause_text(tracker, settings) == (
+        "  PAUSED before wave 2: press Enter to resume (waits up to 30 min)"
+    )
