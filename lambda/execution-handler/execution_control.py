@@ -13,9 +13,9 @@ with the stored task token.
 """
 
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_drs import active_jobs, describe_jobs, drs_client_for
 from execution_routes import router
@@ -47,6 +47,9 @@ SETTLE_ACTION = "settle_cancelled_execution"
 # One worker invocation re-checks for at most this long, then re-queues
 # itself; the whole settling is bounded by WAVE_MAX_WAIT_SECONDS.
 SETTLE_SLICE_SECONDS = 600
+# Queueing the settle worker is tried this often before the cancel ends
+# here (the client already retried each attempt).
+SETTLE_HAND_OFF_ATTEMPTS = 2
 
 
 def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
@@ -88,30 +91,28 @@ def cancel_execution(
     drs_client: Optional[Any] = None,
     lambda_client: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Cancel: CANCELLING, stop the state machine, settle or hand off."""
-    record = transition_status(
-        execution_id,
-        CANCELLING,
-        {"cancelledBy": cancelled_by, "pauseRequested": False},
-        table=table,
-    )
+    """Cancel: CANCELLING, stop the state machine, settle or hand off.
+
+    A repeated cancel of a CANCELLING execution answers its state and
+    triggers the settling again (a lost settle worker is recovered).
+    """
+    try:
+        record = transition_status(
+            execution_id,
+            CANCELLING,
+            {"cancelledBy": cancelled_by, "pauseRequested": False},
+            table=table,
+        )
+    except InvalidStateError as error:
+        if error.details.get("currentStatus") != CANCELLING:
+            raise
+        record = get_execution(execution_id, table)
     arn = record.get("stateMachineExecutionArn")
     if arn:
         _stop_state_machine(arn, cancelled_by, sfn_client)
-    busy = unsettled_jobs(record, drs_client)
-    if not busy:
-        record = finish_cancel(execution_id, table=table)
-    else:
-        invoke_async(
-            get_settings().require("function_name"),
-            {
-                "action": SETTLE_ACTION,
-                "executionId": execution_id,
-                "deadline": clock.epoch()
-                + get_settings().wave_max_wait_seconds,
-            },
-            lambda_client,
-        )
+    record, busy = _settle_or_hand_off(
+        record, table, drs_client, lambda_client
+    )
     return {
         "executionId": execution_id,
         "status": record["status"],
@@ -125,15 +126,80 @@ def cancel_execution(
     }
 
 
+def _settle_or_hand_off(
+    record: Dict[str, Any],
+    table: Optional[Any],
+    drs_client: Optional[Any],
+    lambda_client: Optional[Any],
+) -> Tuple[Dict[str, Any], List[str]]:
+    """CANCELLED at once when no job is active, else queue the settle
+    worker: (record, active job ids).
+
+    The record is CANCELLING and the state machine stopped, so nothing
+    else would ever finish it (and free the plan): a DRS error hands the
+    check to the worker; a worker that cannot be queued (twice) ends the
+    cancel here, naming what may still run.
+    """
+    execution_id = record["executionId"]
+    busy = _checked_unsettled_jobs(record, drs_client)
+    if busy == []:
+        return finish_cancel(execution_id, table=table), []
+    payload = {
+        "action": SETTLE_ACTION,
+        "executionId": execution_id,
+        "deadline": clock.epoch() + get_settings().wave_max_wait_seconds,
+    }
+    error_text = ""
+    for _attempt in range(SETTLE_HAND_OFF_ATTEMPTS):
+        try:
+            invoke_async(
+                get_settings().require("function_name"),
+                payload,
+                lambda_client,
+            )
+            return record, busy or []
+        except (ClientError, BotoCoreError) as error:
+            error_text = str(error)
+            logger.warning(
+                "settle worker not queued",
+                extra={"executionId": execution_id, "error": error_text},
+            )
+    jobs = ", ".join(busy) if busy else "of the execution"
+    reason = (
+        f"cancelled without settling: DRS job(s) {jobs} may still be "
+        f"active; the settle worker could not be queued ({error_text})"
+    )
+    return finish_cancel(execution_id, reason, table=table), busy or []
+
+
+def _checked_unsettled_jobs(
+    record: Dict[str, Any], drs_client: Optional[Any]
+) -> Optional[List[str]]:
+    """``unsettled_jobs``, or None when DRS could not be asked (the
+    caller re-checks later; a cancel must never stop half way)."""
+    try:
+        return unsettled_jobs(record, drs_client)
+    except Exception as error:  # noqa: BLE001 - re-checked later
+        logger.warning(
+            "DRS jobs not checked",
+            extra={
+                "executionId": record.get("executionId"),
+                "error": str(error),
+            },
+        )
+        return None
+
+
 def _stop_state_machine(arn: str, by: str, sfn_client: Optional[Any]):
     sfn = sfn_client or get_client("stepfunctions")
     try:
         sfn.stop_execution(executionArn=arn, cause=f"cancelled by {by}")
-    except ClientError as error:
-        # Already finished or gone: nothing left to stop.
+    except (ClientError, BotoCoreError) as error:
+        # Already finished or gone: nothing left to stop. Unreachable: its
+        # next poll sees CANCELLING and ends the state cancelled.
         logger.info(
             "state machine not stopped",
-            extra={"arn": arn, "error": error.response["Error"]["Code"]},
+            extra={"arn": arn, "error": str(error)},
         )
 
 
@@ -190,15 +256,15 @@ def settle_cancelled_execution(
         record = get_execution(execution_id, table)
         if record.get("status") != CANCELLING:
             return {"executionId": execution_id, "status": record["status"]}
-        busy = unsettled_jobs(record, drs_client)
-        if not busy:
+        busy = _checked_unsettled_jobs(record, drs_client)
+        if busy == []:
             record = finish_cancel(execution_id, table=table)
             return {"executionId": execution_id, "status": record["status"]}
         if clock.epoch() >= deadline:
+            jobs = ", ".join(busy) if busy else "(DRS unreachable)"
             record = finish_cancel(
                 execution_id,
-                f"DRS job(s) {', '.join(busy)} still active at the cancel "
-                "deadline",
+                f"DRS job(s) {jobs} still active at the cancel deadline",
                 table=table,
             )
             return {"executionId": execution_id, "status": record["status"]}
