@@ -13,18 +13,26 @@ from typing import Any, Callable, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_routes import router
-from shared import clock
+from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
 from shared.config import get_settings
 from shared.drs_limits import MAX_SERVERS_PER_JOB
 from shared.errors import InvocationError, NotFoundError, ValidationError
+from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.launch_config import apply_launch_configs
 from shared.logging_setup import get_logger
 from shared.tables import protection_groups_table
 from shared.target_accounts import account_context_for
-from shared.wave_state import mark_failed, save_wave, wave_name, wave_result
+from shared.wave_state import (
+    claim_wave,
+    mark_cancelled,
+    mark_failed,
+    save_wave,
+    wave_name,
+    wave_result,
+)
 
 logger = get_logger("execution-handler")
 
@@ -203,6 +211,12 @@ def start_wave_recovery(
             state, "WAVE_NOT_FOUND", f"the plan has no wave {index}"
         )
     group_id = waves[index].get("protectionGroupId")
+    if state.get("execution_id") and not claim_wave(
+        state["execution_id"], index, table=history_table
+    ):
+        return _not_claimed(
+            state, index, group_id, history_table, groups_table, accounts_table
+        )
     record = _wave_record(state, index, group_id)
     entry = wave_result(state, index)
     entry.update(status="STARTED", startTime=clock.iso_now())
@@ -235,25 +249,7 @@ def start_wave_recovery(
         return state
     server_ids = list(servers)
     job_id = job["jobID"]
-    state.update(
-        job_id=job_id,
-        region=group_region,
-        server_ids=server_ids,
-        job_account_context=context,
-    )
-    entry.update(
-        jobId=job_id,
-        region=group_region,
-        serverIds=server_ids,
-        serverStatuses=[
-            {
-                "sourceServerId": sid,
-                "launchStatus": "PENDING",
-                "recoveryInstanceId": None,
-            }
-            for sid in server_ids
-        ],
-    )
+    _started(state, entry, job_id, group_region, server_ids, context)
     record.update(
         status="STARTED",
         jobId=job_id,
@@ -272,6 +268,105 @@ def start_wave_recovery(
     return state
 
 
+def _started(
+    state: Dict[str, Any],
+    entry: Dict[str, Any],
+    job_id: str,
+    region: Optional[str],
+    server_ids: List[str],
+    context: Optional[Dict[str, Any]],
+) -> None:
+    """Put a started job in the state and its ``wave_results`` entry."""
+    state.update(
+        job_id=job_id,
+        region=region,
+        server_ids=server_ids,
+        job_account_context=context,
+    )
+    entry.update(
+        status="STARTED",
+        jobId=job_id,
+        region=region,
+        serverIds=server_ids,
+        serverStatuses=[
+            {
+                "sourceServerId": sid,
+                "launchStatus": "PENDING",
+                "recoveryInstanceId": None,
+            }
+            for sid in server_ids
+        ],
+    )
+
+
+def _not_claimed(
+    state: Dict[str, Any],
+    index: int,
+    group_id: Optional[str],
+    history_table: Optional[Any],
+    groups_table: Optional[Any],
+    accounts_table: Optional[Any],
+) -> Dict[str, Any]:
+    """The wave could not be claimed: no DRS job is started here.
+
+    A cancelled or ended execution ends the state; a wave that already
+    has a job (a retried start) returns the state of that job; a wave
+    another invocation is starting keeps the state running without a
+    job (the poll adopts the job once it is recorded).
+    """
+    record = get_execution(state["execution_id"], history_table)
+    status = record.get("status")
+    name = wave_name(state, index)
+    if status in (statuses.CANCELLING, statuses.CANCELLED):
+        return mark_cancelled(state, f"execution cancelled before {name}")
+    if status in statuses.TERMINAL_STATUSES:
+        return mark_failed(
+            state,
+            "EXECUTION_NOT_RUNNING",
+            f"{name} not started: the execution is {status}",
+        )
+    waves = record.get("waves") or []
+    wave = waves[index] if index < len(waves) else {}
+    entry = wave_result(state, index)
+    entry.update(status="STARTED", startTime=wave.get("startTime"))
+    if not wave.get("jobId"):
+        state["status_reason"] = f"{name} is being started"
+        return state
+    try:
+        group = _read_group(group_id, groups_table)
+        context = group_account_context(group, state, accounts_table)
+    except WaveStartError:
+        context = get_account_context(state)
+    servers = [s["sourceServerId"] for s in wave.get("servers") or []]
+    _started(state, entry, wave["jobId"], wave.get("region"), servers, context)
+    logger.info(
+        "wave already started", extra={"wave": index, "jobId": wave["jobId"]}
+    )
+    return state
+
+
+def _read_group(
+    group_id: Optional[str], groups_table: Optional[Any]
+) -> Dict[str, Any]:
+    """The protection group; WaveStartError when missing or unreadable."""
+    group = None
+    if group_id:
+        table = groups_table or protection_groups_table()
+        try:
+            group = table.get_item(Key={"groupId": group_id}).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise WaveStartError(
+                "PROTECTION_GROUP_READ_FAILED",
+                f"reading protection group {group_id} failed: {error}",
+            ) from None
+    if not group:
+        raise WaveStartError(
+            "PROTECTION_GROUP_NOT_FOUND",
+            f"protection group {group_id} not found",
+        )
+    return group
+
+
 def _start(
     state: Dict[str, Any],
     index: int,
@@ -287,15 +382,7 @@ def _start(
 
     Returns (job, region, {server id: hostname}, account context).
     """
-    group = None
-    if group_id:
-        table = groups_table or protection_groups_table()
-        group = table.get_item(Key={"groupId": group_id}).get("Item")
-    if not group:
-        raise WaveStartError(
-            "PROTECTION_GROUP_NOT_FOUND",
-            f"protection group {group_id} not found",
-        )
+    group = _read_group(group_id, groups_table)
     region = group.get("region") or state.get("region")
     context = group_account_context(group, state, accounts_table)
     server_ids = _resolve_servers(group, region, context, resolver)

@@ -284,6 +284,14 @@ def poll_wave_status(
     cancelling = (record or {}).get("status") == statuses.CANCELLING
     wave = _wave_record(record, state, index)
     entry = wave_result(state, index)
+    if not state.get("job_id") and wave.get("jobId"):
+        # Another start of this wave recorded the job after this state
+        # was returned without one (``wave_recovery._not_claimed``).
+        state.update(
+            job_id=wave["jobId"],
+            region=wave.get("region"),
+            server_ids=[s["sourceServerId"] for s in wave["servers"]],
+        )
     job_id = state.get("job_id")
     job: Dict[str, Any] = {}
     if job_id:

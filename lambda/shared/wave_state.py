@@ -4,7 +4,9 @@ core. No DRS code here."""
 
 from typing import Any, Dict, List, Optional
 
-from shared import clock
+from botocore.exceptions import ClientError
+
+from shared import clock, statuses
 from shared.tables import execution_history_table
 
 FAILED = "failed"
@@ -81,11 +83,12 @@ def save_wave(
 
     Only those attributes are written: other writers' attributes (the
     lifecycle API setting CANCELLING, ``serverIds`` of the planned wave)
-    stay as they are.
+    stay as they are. A terminal record is never written (the condition
+    fails with ``ConditionalCheckFailedException``).
     """
     table = table or execution_history_table()
-    names = {"#waves": "waves"}
-    values: Dict[str, Any] = {":now": clock.epoch()}
+    names = {"#waves": "waves", "#status": "status"}
+    values: Dict[str, Any] = {":now": clock.epoch(), **_TERMINAL_VALUES}
     sets = ["updatedTime = :now"]
     for position, (key, value) in enumerate(wave.items()):
         names[f"#w{position}"] = key
@@ -98,7 +101,57 @@ def save_wave(
     table.update_item(
         Key={"executionId": execution_id},
         UpdateExpression="SET " + ", ".join(sets),
-        ConditionExpression="attribute_exists(executionId)",
+        ConditionExpression="attribute_exists(executionId) AND NOT "
+        f"#status IN ({', '.join(_TERMINAL_VALUES)})",
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
+
+
+_TERMINAL_VALUES = {
+    f":t{position}": status
+    for position, status in enumerate(sorted(statuses.TERMINAL_STATUSES))
+}
+
+
+def claim_wave(
+    execution_id: str, index: int, table: Optional[Any] = None
+) -> bool:
+    """Mark ``waves[index]`` STARTED before its DRS job is started.
+
+    Conditional: the record is RUNNING and the wave has no ``jobId`` and
+    is PENDING, so a retried or concurrent start, or a start after a
+    cancellation, cannot start a second job. False when the condition
+    fails (the caller reads the record to see why).
+    """
+    table = table or execution_history_table()
+    wave = f"#waves[{int(index)}]"
+    try:
+        table.update_item(
+            Key={"executionId": execution_id},
+            UpdateExpression=f"SET {wave}.#status = :started, "
+            f"{wave}.#st = :iso, updatedTime = :now",
+            ConditionExpression=f"#status = :running AND "
+            f"attribute_not_exists({wave}.#job) AND "
+            f"(attribute_not_exists({wave}.#status) "
+            f"OR {wave}.#status = :pending)",
+            ExpressionAttributeNames={
+                "#waves": "waves",
+                "#status": "status",
+                "#st": "startTime",
+                "#job": "jobId",
+            },
+            ExpressionAttributeValues={
+                ":running": statuses.RUNNING,
+                ":pending": statuses.WAVE_PENDING,
+                ":started": statuses.WAVE_STARTED,
+                ":iso": clock.iso_now(),
+                ":now": clock.epoch(),
+            },
+        )
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
