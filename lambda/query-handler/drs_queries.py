@@ -63,21 +63,45 @@ def _gib(size_bytes: int) -> Any:
     return int(value) if value == int(value) else value
 
 
+def _in_target(group: Dict[str, Any], target: Target) -> bool:
+    """Whether a group's servers live in the target's account/region."""
+    if group.get("region") != target.region:
+        return False
+    account = group.get("accountId") or None
+    if account == (target.account_id or None):
+        return True
+    # The hub answers for groups stored without an account id.
+    return target.account_context is None and account is None
+
+
 def group_membership(
+    target: Target,
+    servers: List[Dict[str, Any]],
     table: Optional[Any] = None,
 ) -> Dict[str, Dict[str, str]]:
     """Source server id -> ``{protectionGroupId, protectionGroupName}``.
 
-    From the groups' explicit ``sourceServerIds`` (ids are globally unique).
+    From the groups' explicit ``sourceServerIds`` (ids are globally
+    unique) and, for tag groups of the target's account and region, what
+    their tags match among ``servers`` (the listing already read: no extra
+    DRS call). Explicit ids win over tags; then groups in name order.
     """
     table = table if table is not None else protection_groups_table()
-    groups = scan_all(
-        table,
-        ProjectionExpression="groupId, groupName, sourceServerIds",
+    groups = sorted(
+        scan_all(
+            table,
+            ProjectionExpression=(
+                "groupId, groupName, sourceServerIds, "
+                "serverSelectionTags, #r, accountId"
+            ),
+            ExpressionAttributeNames={"#r": "region"},
+        ),
+        key=lambda g: str(g.get("groupName", "")),
     )
     membership: Dict[str, Dict[str, str]] = {}
-    for group in sorted(groups, key=lambda g: str(g.get("groupName", ""))):
-        for server_id in group.get("sourceServerIds") or []:
+
+    def assign(group: Dict[str, Any], server_ids: Iterable[Any]) -> None:
+        for server_id in server_ids:
             membership.setdefault(
                 str(server_id),
                 {
@@ -85,6 +109,16 @@ def group_membership(
                     "protectionGroupName": str(group.get("groupName", "")),
                 },
             )
+
+    for group in groups:
+        assign(group, group.get("sourceServerIds") or [])
+    for group in groups:
+        tags = group.get("serverSelectionTags")
+        if group.get("sourceServerIds") or not tags:
+            continue
+        if _in_target(group, target):
+            matched = filter_servers_by_tags(servers, tags)
+            assign(group, (s["sourceServerID"] for s in matched))
     return membership
 
 
@@ -125,14 +159,13 @@ def list_source_servers(
         drs = drs_client or create_drs_client(
             target.region, target.account_context
         )
-        servers: Iterable[Dict[str, Any]] = all_items(
-            drs, "describe_source_servers"
-        )
+        every: List[Dict[str, Any]] = all_items(drs, "describe_source_servers")
+    membership = group_membership(target, every, groups_table)
+    servers: Iterable[Dict[str, Any]] = every
     if tags:
         servers = filter_servers_by_tags(servers, tags)
     if state:
         servers = [s for s in servers if replication_state(s) == state]
-    membership = group_membership(groups_table)
     return [summarize_server(s, membership) for s in servers]
 
 

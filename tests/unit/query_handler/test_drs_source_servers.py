@@ -105,6 +105,58 @@ def test_servers_carry_their_protection_group(small_world):
     ]
 
 
+def test_tag_groups_name_their_servers_without_extra_calls(small_world):
+    # Given an id group of web-03, a tag group of the web tier, a tag
+    # group of the db tier in the spoke and one in another region
+    table = small_world.tables["PROTECTION_GROUPS_TABLE"]
+    servers = small_world.direct("get_drs_source_servers", region=REGION)
+    web3 = next(s for s in servers["servers"] if s["hostname"] == "web-03")
+    groups = [
+        ("g-1", "Web 3", {"sourceServerIds": [web3["sourceServerID"]]}),
+        ("g-2", "Web tier", {"serverSelectionTags": {"tier": "WEB"}}),
+        (
+            "g-3",
+            "Spoke db",
+            {"serverSelectionTags": {"Tier": "db"}, "accountId": SPOKE},
+        ),
+        (
+            "g-4",
+            "West db",
+            {"serverSelectionTags": {"Tier": "db"}, "region": "us-west-2"},
+        ),
+    ]
+    for group_id, name, fields in groups:
+        table.put_item(
+            Item={
+                "groupId": group_id,
+                "groupName": name,
+                "region": REGION,
+                **fields,
+            }
+        )
+    calls = small_world.sim.call_count("DescribeSourceServers")
+    # When the hub's servers are listed (direct)
+    body = small_world.direct("get_drs_source_servers", region=REGION)
+    # Then web servers name the tag group, web-03 its id group
+    named = {s["hostname"]: s["protectionGroupId"] for s in body["servers"]}
+    assert named["web-03"] == "g-1"
+    assert {named[f"web-{i:02d}"] for i in (1, 2, 4, 10)} == {"g-2"}
+    # And the db servers match no group of the hub's region
+    assert named["db-01"] is None and named["app-001"] is None
+    # And DRS was read once (one page), not once per group
+    used = small_world.sim.call_count("DescribeSourceServers") - calls
+    assert used == 1
+    # And over REST, filtered by tags, the membership is the same
+    status, filtered = rest(
+        small_world, {"region": REGION, "tags": '{"Tier": "Web"}'}
+    )
+    assert status == 200
+    assert {s["protectionGroupName"] for s in filtered["servers"]} == {
+        "Web 3",
+        "Web tier",
+    }
+
+
 def test_spoke_account_through_assumed_role(small_world):
     # When the spoke's servers are listed (REST, accountId)
     status, body = rest(small_world, {"region": REGION, "accountId": SPOKE})
