@@ -22,8 +22,10 @@ from dm_store import (
     stamp_update,
 )
 from shared.aws_clients import get_client
+from shared.aws_errors import aws_errors
 from shared.errors import ValidationError
 from shared.tables import protection_groups_table, target_accounts_table
+from shared.target_accounts import current_account_id
 from shared.validation import (
     reject_unknown,
     validate_account_id,
@@ -113,11 +115,27 @@ def validate_account(body: Dict[str, Any]) -> Dict[str, Any]:
     return record
 
 
+def verify_current_account(record: Dict[str, Any], sts: Any) -> None:
+    """``isCurrentAccount`` only for the account this function runs in."""
+    with aws_errors("STS"):
+        own = current_account_id(sts)
+    if record[KEY] != own:
+        raise ValidationError(
+            f"accountId {record[KEY]} is not the current account ({own}): "
+            "isCurrentAccount is only for the account the solution runs in",
+            field="accountId",
+        )
+
+
 def verify_role(record: Dict[str, Any], sts: Optional[Any] = None) -> None:
-    """Assume the account's role with its ExternalId; 400 if refused."""
-    if record.get("isCurrentAccount"):
-        return
+    """Assume the account's role with its ExternalId; 400 if refused.
+
+    The current account needs no role but must be the caller's account.
+    """
     sts = sts if sts is not None else get_client("sts")
+    if record.get("isCurrentAccount"):
+        verify_current_account(record, sts)
+        return
     params = {"RoleArn": record["roleArn"], "RoleSessionName": SESSION_NAME}
     if record.get("externalId"):
         params["ExternalId"] = record["externalId"]

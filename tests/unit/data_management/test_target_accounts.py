@@ -137,3 +137,36 @@ def test_rbac_recovery_manager_cannot_manage_accounts(dm):
         "GET", "/accounts/targets", groups=("DRSRecoveryManager",)
     )
     assert status == 200
+
+
+def test_current_account_must_be_the_callers_account(dm):
+    # Given an account that is not the one the handler runs in
+    body = {
+        "accountId": SPOKE,
+        "accountName": "not me",
+        "isCurrentAccount": True,
+    }
+    # When it is registered as the current account (REST, then direct)
+    status, rest = dm.rest("POST", "/accounts/targets", body)
+    direct = dm.direct("create_target_account", body)
+    # Then both are a 400 naming accountId; nothing is stored
+    for code, answer in ((status, rest), (direct["statusCode"], direct)):
+        assert (code, answer["error"]) == (400, "VALIDATION_ERROR"), answer
+        assert answer["field"] == "accountId"
+        assert SPOKE in answer["message"] and HUB in answer["message"]
+    assert dm.item(TA_TABLE, "accountId", SPOKE) is None
+
+
+def test_spoke_cannot_be_switched_to_current_account(dm):
+    # Given the spoke registered with its role
+    dm.direct("create_target_account", SPOKE_BODY)
+    # When an update marks it as the current account
+    answer = dm.direct(
+        "update_target_account",
+        {"accountId": SPOKE, "isCurrentAccount": True, "version": 1},
+    )
+    # Then it is refused naming accountId and the record is unchanged
+    assert answer["error"] == "VALIDATION_ERROR", answer
+    assert answer["field"] == "accountId"
+    stored = dm.item(TA_TABLE, "accountId", SPOKE)
+    assert stored["isCurrentAccount"] is False and stored["version"] == 1
