@@ -7,12 +7,14 @@ builds the same dataclasses from a dict. Errors name the offending key
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import yaml
 
 REPLICATION_STATES = (
@@ -37,6 +39,11 @@ DEFAULT_DURATIONS = {
     "terminate": (30.0, 90.0),
 }
 DEFAULT_SCENARIO = Path(__file__).parent.parent / "scenarios/three-tier.yaml"
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+# A source server id (``s-`` + 17 hex); checked against the loaded
+# servers by the simulator, hostnames here.
+SERVER_ID = re.compile(r"s-[0-9a-f]{17}")
+HOSTNAME_INDEX = re.compile(r"\{i(:[^{}]*)?\}")
 
 
 class ScenarioError(ValueError):
@@ -219,7 +226,7 @@ def scenario_from_dict(data: Any) -> Scenario:
     for phase, value in raw.items():
         durations[phase] = _duration(value, f"durations.{phase}")
     faults = [
-        _fault(f, f"faults[{i}]")
+        _fault(f, f"faults[{i}]", accounts)
         for i, f in enumerate(_get(data, "faults", "$", list, []))
     ]
     return Scenario(
@@ -272,6 +279,11 @@ def _account(data: Any, where: str) -> AccountSpec:
         raise ScenarioError(f"{where}.cross_account_role: required for spoke")
     regions = _get(data, "regions", where, dict, {})
     for name, spec in regions.items():
+        if not isinstance(name, str) or not REGION_NAME.fullmatch(name):
+            raise ScenarioError(
+                f"{where}.regions.{name}: not an AWS region name "
+                "(e.g. us-east-1)"
+            )
         account.regions.append(
             _region(
                 name, spec, f"{where}.regions.{name}", account.ec2_instances
@@ -339,7 +351,15 @@ def _servers(
     data = _only(data, _SERVER_KEYS, where)
     hostname = _get(data, "hostname", where, str)
     count = _get(data, "count", where, int, 1)
+    if count < 1:
+        raise ScenarioError(f"{where}.count: expected 1 or more")
+    if count > 1 and not HOSTNAME_INDEX.search(hostname):
+        raise ScenarioError(
+            f"{where}.hostname: needs {{i}} (e.g. web-{{i:02d}}) with count"
+        )
     tags = _get(data, "tags", where, dict, {})
+    if not all(isinstance(k, str) for k in tags):
+        raise ScenarioError(f"{where}.tags: keys must be strings")
     if not all(isinstance(v, str) for v in tags.values()):
         raise ScenarioError(f"{where}.tags: values must be strings")
     state = _get(data, "replication_state", where, str, "CONTINUOUS")
@@ -357,22 +377,28 @@ def _servers(
         {"cores", "ram_gib", "disks", "os"},
         hw_where,
     )
-    disks = [
-        Disk(
-            device=_get(d, "device", f"{hw_where}.disks[{i}]", str),
-            size_gib=_get(d, "size_gib", f"{hw_where}.disks[{i}]", int),
+    disks = []
+    for i, d in enumerate(_get(hardware, "disks", hw_where, list, [])):
+        d = _only(d, {"device", "size_gib"}, f"{hw_where}.disks[{i}]")
+        disks.append(
+            Disk(
+                device=_get(d, "device", f"{hw_where}.disks[{i}]", str),
+                size_gib=_get(d, "size_gib", f"{hw_where}.disks[{i}]", int),
+            )
         )
-        for i, d in enumerate(_get(hardware, "disks", hw_where, list, []))
-    ]
     ip = _get(data, "private_ip", where, str, None)
     if count > 1 and ip:
         raise ScenarioError(f"{where}.private_ip: not allowed with count")
     if ip and not re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", ip):
         raise ScenarioError(f"{where}.private_ip: expected an IPv4 address")
     ec2 = _get(data, "ec2_instance", where, bool, ec2_default)
+    try:
+        names = [hostname.format(i=i) for i in range(1, count + 1)]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ScenarioError(f"{where}.hostname: bad pattern: {exc}") from exc
     return [
         SourceServerSpec(
-            hostname=hostname.format(i=i) if count > 1 else hostname,
+            hostname=names[i - 1] if count > 1 else hostname,
             tags=dict(tags),
             replication_state=state,
             ready=_get(data, "ready", where, bool, True),
@@ -389,7 +415,14 @@ def _servers(
     ]
 
 
-def _fault(data: Any, where: str) -> FaultSpec:
+@functools.lru_cache(maxsize=1)
+def drs_operations() -> frozenset[str]:
+    """The operations of botocore's ``drs`` service model."""
+    model = botocore.session.get_session().get_service_model("drs")
+    return frozenset(model.operation_names)
+
+
+def _fault(data: Any, where: str, accounts: list[AccountSpec]) -> FaultSpec:
     keys = set(FaultSpec.__dataclass_fields__)
     data = _only(data, keys, where)
     fault_type = _get(data, "type", where, str)
@@ -411,6 +444,40 @@ def _fault(data: Any, where: str) -> FaultSpec:
     )
     if spec.rate is not None and not 0 <= spec.rate <= 1:
         raise ScenarioError(f"{where}.rate: expected 0..1")
+    if spec.rate is not None and spec.nth is not None:
+        raise ScenarioError(f"{where}.nth: not allowed with rate")
+    if spec.nth is not None and spec.nth < 1:
+        raise ScenarioError(f"{where}.nth: expected 1 or more")
+    for key in ("seconds", "retry_after_seconds"):
+        if getattr(spec, key) < 0:
+            raise ScenarioError(f"{where}.{key}: expected 0 or more")
+    if spec.operation is not None and spec.operation not in drs_operations():
+        raise ScenarioError(
+            f"{where}.operation: {spec.operation!r} is not a DRS operation"
+        )
     if fault_type == "launch_failure" and not spec.server:
         raise ScenarioError(f"{where}.server: required for launch_failure")
+    _fault_targets(spec, where, accounts)
     return spec
+
+
+def _fault_targets(
+    spec: FaultSpec, where: str, accounts: list[AccountSpec]
+) -> None:
+    """``account``, ``region`` and ``server`` name things that exist."""
+    known = {a.account_id: a for a in accounts}
+    if spec.account is not None and spec.account not in known:
+        raise ScenarioError(f"{where}.account: no account {spec.account!r}")
+    scope = [known[spec.account]] if spec.account else accounts
+    regions = [
+        r for a in scope for r in a.regions if spec.region in (None, r.name)
+    ]
+    if spec.region is not None and not regions:
+        raise ScenarioError(f"{where}.region: no region {spec.region!r}")
+    hostnames = {s.hostname for r in regions for s in r.source_servers}
+    if spec.server is None or spec.server in hostnames:
+        return
+    if not SERVER_ID.fullmatch(spec.server):
+        raise ScenarioError(
+            f"{where}.server: no source server {spec.server!r}"
+        )

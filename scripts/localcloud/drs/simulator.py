@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from ..scenario import Scenario, ScenarioError
+from ..scenario import SERVER_ID, Scenario, ScenarioError
 from . import aws_bridge, progress
 from .clock import ManualClock, SimClock
 from .errors import uninitialized, validation_error
@@ -146,6 +146,29 @@ class DrsSimulator:
             for account in scenario.accounts:
                 for region in account.regions:
                     self._load_region(account.account_id, region, now)
+            self._check_fault_servers(scenario)
+
+    def _check_fault_servers(self, scenario: Scenario) -> None:
+        """A fault's ``server`` given as an id must be a loaded server
+        (the loader checked hostnames; ids exist only once loaded)."""
+        for index, fault in enumerate(scenario.faults):
+            if not fault.server or not SERVER_ID.fullmatch(fault.server):
+                continue
+            found = any(
+                fault.server in state.servers
+                or any(
+                    s.spec.hostname == fault.server
+                    for s in state.servers.values()
+                )
+                for (account, region), state in self.regions.items()
+                if fault.account in (None, account)
+                and fault.region in (None, region)
+            )
+            if not found:
+                raise ScenarioError(
+                    f"faults[{index}].server: no source server "
+                    f"{fault.server!r}"
+                )
 
     def _load_region(self, account: str, region: Any, now: Any) -> None:
         key = (account, region.name)
