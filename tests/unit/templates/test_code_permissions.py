@@ -148,3 +148,116 @@ def test_spoke_role_grants_what_hub_functions_call_there():
     # Then the spoke role grants each, except the hub's own account info
     missing = called - HUB_ONLY - granted
     assert not missing, sorted(missing)
+
+
+# Checked by AWS on the caller while it runs another action (Service
+# Authorization Reference, dependent actions), or used by SNS on a
+# publisher's behalf for a KMS-encrypted topic.
+DEPENDENT_ACTIONS = {
+    "drs:CreateRecoveryInstanceForDrs": "drs:StartRecovery",
+    "drs:ListTagsForResource": "drs:StartRecovery",
+    "ec2:TerminateInstances": "drs:TerminateRecoveryInstances",
+    "kms:GenerateDataKey": "sns:Publish",
+    "kms:Decrypt": "sns:Publish",
+}
+# boto3 operation whose IAM action has another name.
+RENAMED = {"lambda:Invoke": "lambda:InvokeFunction"}
+
+
+def _used_actions(folder: str) -> Set[str]:
+    """Every IAM action the function's reached code may need."""
+    calls = api_calls(bundle(folder))
+    used = {use.action for use in bundle(folder).dynamodb_uses()}
+    for service in ("drs", "ec2", "iam", "service-quotas", "stepfunctions"):
+        used |= {a for m, a in _operations(service).items() if m in calls}
+    for service in ("sns", "sts", "lambda"):
+        used |= {a for m, a in _operations(service).items() if m in calls}
+    used = {RENAMED.get(a, a) for a in used}
+    return used | {d for d, p in DEPENDENT_ACTIONS.items() if p in used}
+
+
+def _policy_holders():
+    """(policy name, statements, folders whose role holds it)."""
+    template = load(LAMBDA)["Resources"]
+    by_role = {role: folder for folder, (_p, role) in FUNCTIONS.items()}
+    holders: Dict[str, Set[str]] = {}
+    for role, folder in by_role.items():
+        props = template[role]["Properties"]
+        for policy in props.get("Policies", []):
+            name = f"{role}/{policy['PolicyName']}"
+            holders[name] = {folder}
+        for arn in props.get("ManagedPolicyArns", []):
+            if isinstance(arn, dict) and "Ref" in arn:
+                holders.setdefault(arn["Ref"], set()).add(folder)
+    for name, folders in sorted(holders.items()):
+        if "/" in name:
+            role, policy_name = name.split("/", 1)
+            (doc,) = [
+                p["PolicyDocument"]
+                for p in template[role]["Properties"]["Policies"]
+                if p["PolicyName"] == policy_name
+            ]
+        else:
+            doc = template[name]["Properties"]["PolicyDocument"]
+        yield name, as_list(doc["Statement"]), folders
+
+
+def test_no_role_is_granted_an_action_its_code_never_uses():
+    # Given every policy of the lambda stack and the functions holding it
+    unused = []
+    for name, statements, folders in _policy_holders():
+        used = set().union(*(_used_actions(f) for f in folders))
+        # Then each action granted is used by one of those functions
+        unused += [(name, a) for a in sorted(_actions(statements) - used)]
+    assert not unused, unused
+
+
+TABLE_OF_PARAMETER = {v: k for k, v in TABLE_PARAMETERS.items()}
+# Parameter a topic/key grant refers to -> the setting the code reads to
+# use it.
+SETTING_OF_REF = {
+    "ExecutionNotificationsTopicArn": "execution_notifications_topic_arn",
+    "DRSAlertsTopicArn": "drs_alerts_topic_arn",
+    "AlertsTopicKeyArn": "drs_alerts_topic_arn",
+}
+
+
+def _granted_resources(statement):
+    """Tables (accessor names) and Ref'd parameters of a statement."""
+    for resource in as_list(statement.get("Resource", [])):
+        if not isinstance(resource, dict):
+            continue
+        if "Ref" in resource:
+            yield resource["Ref"]
+        text = resource.get("Fn::Sub", "")
+        for parameter, table in TABLE_OF_PARAMETER.items():
+            if text.endswith(f"table/{parameter}"):
+                yield table
+
+
+def _uses_resource(folder: str, action: str, resource: str) -> bool:
+    code = bundle(folder)
+    if resource in SETTING_OF_REF:
+        setting = SETTING_OF_REF[resource]
+        return bool(code.settings_read({setting}))
+    return any(
+        use.action == action and (resource in use.tables or not use.tables)
+        for use in code.dynamodb_uses()
+    )
+
+
+def test_no_table_topic_or_key_is_granted_to_code_that_never_uses_it():
+    # Given every DynamoDB, SNS and KMS grant of the lambda stack
+    unused = []
+    for name, statements, folders in _policy_holders():
+        for statement in statements:
+            for action in as_list(statement["Action"]):
+                if action.split(":")[0] not in ("dynamodb", "sns", "kms"):
+                    continue
+                for resource in _granted_resources(statement):
+                    # Then a function holding it uses that table or topic
+                    if not any(
+                        _uses_resource(f, action, resource) for f in folders
+                    ):
+                        unused.append((name, action, resource))
+    assert not unused, unused

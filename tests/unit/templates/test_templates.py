@@ -108,10 +108,8 @@ LAMBDA_RETRY_ERRORS = {
 # Actions without resource-level permissions: the only ones that may be
 # granted on Resource "*".
 NO_RESOURCE_LEVEL = re.compile(
-    r"^(drs:(Describe(SourceServers|Jobs|RecoveryInstances|"
-    r"RecoverySnapshots)|ListStagingAccounts)|ec2:Describe\w+|"
-    r"states:SendTask(Success|Failure)|servicequotas:(Get|List)\w+|"
-    r"iam:ListAccountAliases)$"
+    r"^(drs:Describe(SourceServers|Jobs|RecoveryInstances)|"
+    r"ec2:Describe\w+|states:SendTaskSuccess|iam:ListAccountAliases)$"
 )
 
 
