@@ -8,6 +8,7 @@ Any failure ends the wave and the state ``failed`` with an ``error_code``;
 nothing is left half done (no job when launch config or resolution fails).
 """
 
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,6 +42,9 @@ TAG_WAVE = "DRSOrchWave"
 TAG_PLAN = "DRSOrchPlanId"
 
 ServerResolver = Callable[[str, Dict[str, str], Optional[Dict]], List[str]]
+# Recording a started job is retried: a lost write would orphan the job.
+RECORD_ATTEMPTS = 3
+RECORD_BACKOFF_SECONDS = 0.5
 
 
 class WaveStartError(Exception):
@@ -151,16 +155,41 @@ def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
 
 
 def _record_wave(
-    state: Dict[str, Any], index: int, wave: Dict[str, Any], table: Any
-) -> None:
-    if state.get("execution_id"):
-        save_wave(
-            state["execution_id"],
-            index,
-            wave,
-            {"currentWave": index},
-            table=table,
-        )
+    state: Dict[str, Any],
+    index: int,
+    wave: Dict[str, Any],
+    table: Any,
+    sleep: Callable[[float], None],
+) -> Optional[Exception]:
+    """Save ``waves[index]``, retrying a few times with a backoff.
+
+    Returns the last error when every attempt failed (a refused
+    condition is not retried: the record ended or is missing).
+    """
+    if not state.get("execution_id"):
+        return None
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            save_wave(
+                state["execution_id"],
+                index,
+                wave,
+                {"currentWave": index},
+                table=table,
+            )
+            return None
+        except (ClientError, BotoCoreError) as error:
+            logger.warning(
+                "recording the wave failed",
+                extra={"wave": index, "attempt": attempt + 1},
+            )
+            last = error
+            code = getattr(error, "response", {}).get("Error", {})
+            if code.get("Code") == "ConditionalCheckFailedException":
+                break
+            if attempt + 1 < RECORD_ATTEMPTS:
+                sleep(RECORD_BACKOFF_SECONDS * 2**attempt)
+    return last
 
 
 def _wave_record(
@@ -184,6 +213,7 @@ def start_wave_recovery(
     accounts_table: Optional[Any] = None,
     drs_client: Optional[Any] = None,
     ec2_client: Optional[Any] = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Dict[str, Any]:
     """Start wave ``wave_number`` (zero-based) and return the state.
 
@@ -191,6 +221,8 @@ def start_wave_recovery(
     ``server_resolver(region, tags, account_context)`` resolves tag-based
     groups; by default the query-handler is invoked (the legacy
     orchestration passes ``server_discovery.query_drs_servers_by_tags``).
+    When the started job cannot be recorded, the state fails with
+    ``WAVE_RECORD_FAILED`` and keeps ``job_id`` (named in the error too).
     """
     index = int(wave_number)
     waves = state.get("waves") or []
@@ -245,7 +277,8 @@ def start_wave_recovery(
             errorCode=error.code,
             servers=[],
         )
-        _record_wave(state, index, record, history_table)
+        if _record_wave(state, index, record, history_table, sleep):
+            logger.error("failed wave not recorded", extra={"wave": index})
         return state
     server_ids = list(servers)
     job_id = job["jobID"]
@@ -260,7 +293,15 @@ def start_wave_recovery(
             for sid, host in servers.items()
         ],
     )
-    _record_wave(state, index, record, history_table)
+    lost = _record_wave(state, index, record, history_table, sleep)
+    if lost:
+        logger.error("started job not recorded", extra={"jobId": job_id})
+        return mark_failed(
+            state,
+            "WAVE_RECORD_FAILED",
+            f"{record['waveName']}: DRS job {job_id} started but recording "
+            f"it failed: {lost}",
+        )
     logger.info(
         "wave started",
         extra={"wave": index, "jobId": job_id, "servers": len(server_ids)},

@@ -1,0 +1,107 @@
+"""A started DRS job is never lost: recording it is retried and, when it
+keeps failing, the job id stays in the state and its error; an unreadable
+protection group fails the wave with a code (issue 6, item 3)."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+import wave_recovery
+from tests.helpers import REGION
+from tests.unit.wave_engine_support import HUB, base_state, wave_engine
+
+WAVES = [
+    {"waveNumber": 1, "waveName": "Databases", "protectionGroupId": "pg-db"},
+]
+
+
+def _throttled(operation):
+    return ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException"}},
+        operation,
+    )
+
+
+class FlakyTable:
+    """A table whose update_item fails ``failures`` times after the
+    first (the claim) succeeded; everything else is the real table."""
+
+    def __init__(self, table, failures):
+        self._table = table
+        self.failures = failures
+        self.updates = 0
+
+    def update_item(self, **kwargs):
+        self.updates += 1
+        if self.updates > 1 and self.failures > 0:
+            self.failures -= 1
+            raise _throttled("UpdateItem")
+        return self._table.update_item(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._table, name)
+
+
+class UnreadableTable:
+    """A protection groups table DynamoDB refuses to read."""
+
+    def get_item(self, **_):
+        raise _throttled("GetItem")
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    with wave_engine(monkeypatch) as eng:
+        eng.add_record("exec-1", total_waves=1)
+        eng.add_group("pg-db", sourceServerIds=eng.ids("erp-db"))
+        yield eng
+
+
+def test_recording_the_job_is_retried_until_it_succeeds(engine):
+    # Given the record write after start_recovery fails once
+    table = FlakyTable(engine.history, failures=1)
+    sleeps = []
+    # When the wave starts
+    result = wave_recovery.start_wave_recovery(
+        base_state(WAVES), 0, history_table=table, sleep=sleeps.append
+    )
+    # Then the write was retried after a short backoff
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= 5
+    # And the wave runs with its job on the record
+    job = engine.sim.jobs(HUB, REGION)[0]
+    assert result["status"] == "running" and result["job_id"] == job.job_id
+    assert engine.record("exec-1")["waves"][0]["jobId"] == job.job_id
+
+
+def test_a_job_that_cannot_be_recorded_is_kept_in_the_state(engine):
+    # Given every record write after start_recovery fails
+    table = FlakyTable(engine.history, failures=100)
+    sleeps = []
+    # When the wave starts
+    result = wave_recovery.start_wave_recovery(
+        base_state(WAVES), 0, history_table=table, sleep=sleeps.append
+    )
+    # Then the write was tried a bounded number of times
+    assert table.updates == 1 + wave_recovery.RECORD_ATTEMPTS
+    assert len(sleeps) == wave_recovery.RECORD_ATTEMPTS - 1
+    # And the state failed but names the started DRS job
+    job = engine.sim.jobs(HUB, REGION)[0]
+    assert result["status"] == "failed"
+    assert result["error_code"] == "WAVE_RECORD_FAILED"
+    assert result["job_id"] == job.job_id
+    assert job.job_id in result["error"]
+
+
+def test_an_unreadable_protection_group_fails_the_wave(engine):
+    # Given DynamoDB refuses to read the protection group
+    # When the wave starts
+    result = wave_recovery.start_wave_recovery(
+        base_state(WAVES), 0, groups_table=UnreadableTable()
+    )
+    # Then the wave failed with a code, on the state and the record
+    assert result["status"] == "failed" and result["wave_completed"]
+    assert result["error_code"] == "PROTECTION_GROUP_READ_FAILED"
+    wave = engine.record("exec-1")["waves"][0]
+    assert wave["status"] == "FAILED"
+    assert wave["errorCode"] == "PROTECTION_GROUP_READ_FAILED"
+    # And no DRS job was started
+    assert engine.sim.jobs(HUB, REGION) == []
