@@ -24,7 +24,8 @@ from shared import clock
 from shared.api import Request
 from shared.aws_clients import get_client
 from shared.config import get_settings
-from shared.errors import InvalidStateError
+from shared.aws_errors import translate_client_error
+from shared.errors import DomainError, InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
@@ -50,6 +51,10 @@ SETTLE_SLICE_SECONDS = 600
 # Queueing the settle worker is tried this often before the cancel ends
 # here (the client already retried each attempt).
 SETTLE_HAND_OFF_ATTEMPTS = 2
+# SendTaskSuccess errors meaning the paused wait no longer exists.
+TASK_GONE_CODES = frozenset(
+    {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
+)
 
 
 def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
@@ -315,17 +320,26 @@ def resume_execution(
     """PAUSED -> RUNNING, then release the paused task with its token.
 
     A second resume (or a resume of a running execution) is
-    INVALID_STATE. A token Step Functions no longer knows fails the
-    execution: nothing would ever continue it.
+    INVALID_STATE. A wait Step Functions no longer has (no token, task
+    gone, timed out) fails the execution and stops its state machine:
+    nothing would ever continue it. Any other error puts the record back
+    to PAUSED and is retryable (429 when throttled).
     """
+    paused = get_execution(execution_id, table)
+    token = paused.get("taskToken")
     record = transition_status(
         execution_id,
         RUNNING,
-        {"resumedBy": resumed_by, "resumedTime": clock.epoch()},
+        {
+            "resumedBy": resumed_by,
+            "resumedTime": clock.epoch(),
+            "taskToken": None,
+            "pausedBeforeWave": None,
+        },
         table=table,
         allowed_from=frozenset({PAUSED}),
+        expected={"taskToken": token} if token else None,
     )
-    token = record.get("taskToken")
     sfn = sfn_client or get_client("stepfunctions")
     try:
         if not token:
@@ -333,29 +347,75 @@ def resume_execution(
         sfn.send_task_success(
             taskToken=token, output=dumps({"resumedBy": resumed_by})
         )
-    except (ClientError, ValueError) as error:
-        reason = f"resume failed: {error}"
-        failed = transition_status(
-            execution_id,
-            FAILED,
-            {
-                "statusReason": reason,
-                "error": reason,
-                "endTime": clock.epoch(),
-            },
-            table=table,
-        )
-        notify_execution("EXECUTION_FAILED", failed)
-        raise InvalidStateError(
-            f"execution {execution_id} could not be resumed: the paused "
-            "task no longer exists",
-            executionId=execution_id,
-            currentStatus=FAILED,
-        ) from None
+    except ValueError as error:
+        _fail_unresumable(paused, str(error), table, sfn)
+    except (ClientError, BotoCoreError) as error:
+        if isinstance(error, ClientError) and (
+            error.response["Error"]["Code"] in TASK_GONE_CODES
+        ):
+            _fail_unresumable(paused, str(error), table, sfn)
+        _back_to_paused(paused, table)
+        raise _retryable_resume_error(execution_id, error) from error
     notify_execution("EXECUTION_RESUMED", record)
     return {
         "executionId": execution_id,
         "status": RUNNING,
-        "resumedWave": record.get("pausedBeforeWave"),
+        "resumedWave": paused.get("pausedBeforeWave"),
         "message": "Execution resumed",
     }
+
+
+def _fail_unresumable(
+    paused: Dict[str, Any], why: str, table: Optional[Any], sfn: Any
+) -> None:
+    """The paused wait is gone: FAILED, state machine stopped; raises."""
+    execution_id = paused["executionId"]
+    reason = f"resume failed: {why}"
+    failed = transition_status(
+        execution_id,
+        FAILED,
+        {"statusReason": reason, "error": reason, "endTime": clock.epoch()},
+        table=table,
+    )
+    arn = paused.get("stateMachineExecutionArn")
+    if arn:
+        _stop_state_machine(arn, "a failed resume", sfn)
+    notify_execution("EXECUTION_FAILED", failed)
+    raise InvalidStateError(
+        f"execution {execution_id} could not be resumed: the paused "
+        "task no longer exists",
+        executionId=execution_id,
+        currentStatus=FAILED,
+    )
+
+
+def _retryable_resume_error(execution_id: str, error: Exception):
+    """429 when Step Functions throttled, else 500: resume again."""
+    if isinstance(error, ClientError):
+        mapped = translate_client_error(error, "Step Functions")
+        if mapped is not None:
+            return mapped
+    return DomainError(
+        f"execution {execution_id} was not resumed ({error}); it is "
+        "PAUSED again: retry the resume",
+        executionId=execution_id,
+        currentStatus=PAUSED,
+    )
+
+
+def _back_to_paused(paused: Dict[str, Any], table: Optional[Any]) -> None:
+    """Undo the RUNNING write: the state machine still waits."""
+    try:
+        transition_status(
+            paused["executionId"],
+            PAUSED,
+            {
+                "taskToken": paused.get("taskToken"),
+                "pausedBeforeWave": paused.get("pausedBeforeWave"),
+            },
+            table=table,
+            allowed_from=frozenset({RUNNING}),
+        )
+    except InvalidStateError as error:
+        # Cancelled meanwhile: the cancel owns the record now.
+        logger.warning("resume not reverted", extra={"error": str(error)})

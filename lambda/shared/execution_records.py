@@ -32,11 +32,13 @@ def transition_status(
     updates: Optional[Dict[str, Any]] = None,
     table: Optional[Any] = None,
     allowed_from: Optional[frozenset] = None,
+    expected: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Move an execution to ``new_status`` from a legal predecessor.
 
     The write is conditional, so two racing transitions cannot both win.
-    ``updates`` sets further attributes in the same write. Returns the new
+    ``updates`` sets further attributes in the same write; ``expected``
+    attributes must still hold the values read before. Returns the new
     record; raises InvalidStateError naming the current status, or
     NotFoundError.
     """
@@ -62,15 +64,19 @@ def transition_status(
         names[f"#u{index}"] = key
         values[f":u{index}"] = value
         sets.append(f"#u{index} = :u{index}")
+    conditions = [
+        "attribute_exists(executionId)",
+        "#status IN (" + ", ".join(placeholders) + ")",
+    ]
+    for index, (key, value) in enumerate((expected or {}).items()):
+        names[f"#e{index}"] = key
+        values[f":e{index}"] = value
+        conditions.append(f"#e{index} = :e{index}")
     try:
         result = table.update_item(
             Key={"executionId": execution_id},
             UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression=(
-                "attribute_exists(executionId) AND #status IN ("
-                + ", ".join(placeholders)
-                + ")"
-            ),
+            ConditionExpression=" AND ".join(conditions),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
