@@ -17,9 +17,9 @@ overlaid with the server's overrides) is applied in the TARGET account:
   ``instanceProfileName`` / ``instanceProfileArn``, set as default.
 
 Servers run in parallel on a bounded thread pool. When any server fails,
-the servers already changed are rolled back (previous DRS settings and
-previous default template version restored), so a failed apply leaves DRS
-as it found it.
+the servers already changed, and the changes a failed server made before
+failing, are rolled back (previous DRS settings and previous default
+template version restored), so a failed apply leaves DRS as it found it.
 """
 
 import copy
@@ -142,25 +142,30 @@ def _default_version(ec2: Any, template_id: str) -> Optional[int]:
 
 
 def _apply_one(
-    drs: Any, ec2: Any, group: Dict[str, Any], server_id: str
-) -> Dict[str, Any]:
+    drs: Any,
+    ec2: Any,
+    group: Dict[str, Any],
+    server_id: str,
+    outcome: Dict[str, Any],
+) -> None:
+    """Apply one server's config, recording in ``outcome`` each change as
+    soon as it is made, so a failure later on leaves what to undo."""
     config = get_effective_launch_config(group, server_id)
-    outcome: Dict[str, Any] = {"sourceServerId": server_id}
     previous = drs.get_launch_configuration(sourceServerID=server_id)
     template_id = previous.get("ec2LaunchTemplateID")
     outcome["launchTemplateId"] = template_id
     settings = drs_settings(config)
     if settings:
-        outcome["previousDrs"] = {
-            k: previous[k] for k in settings if k in previous
-        }
+        before = {k: previous[k] for k in settings if k in previous}
         drs.update_launch_configuration(sourceServerID=server_id, **settings)
-        outcome["drsUpdated"] = sorted(settings)
+        outcome.update(previousDrs=before, drsUpdated=sorted(settings))
     if template_id and any(config.get(k) for k in EC2_FIELDS):
         latest = _latest_version(ec2, template_id)
         current = latest.get("LaunchTemplateData") or {}
         wanted = template_data(config, current)
         if wanted != current:
+            # Recorded before the change: restoring this default is
+            # harmless when the new version never became the default.
             outcome["previousDefaultVersion"] = _default_version(
                 ec2, template_id
             )
@@ -169,33 +174,41 @@ def _apply_one(
                 LaunchTemplateData=wanted,
                 VersionDescription="DRS orchestration launch config",
             )["LaunchTemplateVersion"]["VersionNumber"]
+            outcome["launchTemplateVersion"] = created
             ec2.modify_launch_template(
                 LaunchTemplateId=template_id, DefaultVersion=str(created)
             )
-            outcome["launchTemplateVersion"] = created
     outcome["status"] = APPLIED
-    return outcome
+
+
+def _changed(outcome: Dict[str, Any]) -> bool:
+    """True when ``outcome`` records a change to undo."""
+    return bool(
+        outcome.get("previousDrs") or outcome.get("previousDefaultVersion")
+    )
 
 
 def _safe_apply(
     drs: Any, ec2: Any, group: Dict[str, Any], server_id: str
 ) -> Dict[str, Any]:
+    outcome: Dict[str, Any] = {"sourceServerId": server_id}
     try:
-        return _apply_one(drs, ec2, group, server_id)
+        _apply_one(drs, ec2, group, server_id, outcome)
     except (ClientError, BotoCoreError, KeyError, ValueError) as error:
         logger.warning(
             "launch config failed",
             extra={"sourceServerId": server_id, "error": str(error)},
         )
-        return {
-            "sourceServerId": server_id,
-            "status": FAILED,
-            "error": str(error),
-        }
+        outcome.update(status=FAILED, error=str(error))
+    return outcome
 
 
 def _rollback(drs: Any, ec2: Any, outcome: Dict[str, Any]) -> None:
-    """Best effort: restore what ``_apply_one`` changed on one server."""
+    """Best effort: restore what ``_apply_one`` changed on one server.
+
+    An applied server becomes ``ROLLED_BACK``; a failed one stays
+    ``FAILED`` with ``rolledBack`` set.
+    """
     server_id = outcome["sourceServerId"]
     try:
         if outcome.get("previousDefaultVersion"):
@@ -207,7 +220,10 @@ def _rollback(drs: Any, ec2: Any, outcome: Dict[str, Any]) -> None:
             drs.update_launch_configuration(
                 sourceServerID=server_id, **outcome["previousDrs"]
             )
-        outcome["status"] = "ROLLED_BACK"
+        if outcome["status"] == APPLIED:
+            outcome["status"] = "ROLLED_BACK"
+        else:
+            outcome["rolledBack"] = True
     except (ClientError, BotoCoreError) as error:
         logger.error(
             "launch config rollback failed",
@@ -248,7 +264,7 @@ def apply_launch_configs(
         )
     if result.failed and rollback_on_failure:
         for outcome in result.servers:
-            if outcome["status"] == APPLIED:
+            if outcome["status"] == APPLIED or _changed(outcome):
                 _rollback(drs, ec2, outcome)
         result.rolled_back = True
     for outcome in result.servers:
