@@ -6,6 +6,7 @@
 #   4 git: warn on uncommitted changes (push only on a full deploy)
 #   5 package + deploy: package_lambda.py, aws cloudformation package/deploy
 # Usage: ./scripts/deploy.sh <env> [--validate-only] [--lambda-only]
+#   --lambda-only: stages 1 and 3, then only the function code is updated.
 # Env: PROJECT_NAME, AWS_REGION, DEPLOY_BUCKET (artifact bucket; default
 # <project>-artifacts-<account>-<region>), ORCHESTRATION_IMPLEMENTATION,
 # ADMIN_EMAIL, GIT_PUSH=1 to push in stage 4.
@@ -204,6 +205,9 @@ deploy_stack() {
 }
 
 if [[ $LAMBDA_ONLY -eq 1 ]]; then
+  # New code still passes the blocking gates first: validation and tests.
+  stage_validation
+  stage_tests
   stage "5: package and update function code (--lambda-only)"
   require_aws
   build_zips
