@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import random
+from collections import Counter
 
 from ..scenario import FaultSpec
 from .errors import DrsError
+from .model import hex_id
+
+ID_DIGITS = 13
 
 
 class FaultInjector:
@@ -13,13 +16,16 @@ class FaultInjector:
 
     A fault with ``nth`` fires on the nth matching occurrence only, one
     with ``rate`` on that fraction of occurrences, one with neither on
-    every occurrence. Not thread-safe: the simulator holds its lock.
+    every occurrence. A ``rate`` draw depends on (seed, fault, account,
+    region, occurrence in that account/region) only, not on other
+    accounts' calls. Not thread-safe: the simulator holds its lock.
     """
 
     def __init__(self, faults: list[FaultSpec], seed: int = 0):
         self.faults = list(faults)
-        self._rng = random.Random(seed)
+        self.seed = seed
         self._seen = [0] * len(self.faults)
+        self._seen_in: Counter = Counter()
 
     def _fires(
         self,
@@ -45,12 +51,20 @@ class FaultInjector:
             if fault.nth is not None:
                 hit = self._seen[index] == fault.nth
             elif fault.rate is not None:
-                hit = self._rng.random() < fault.rate
+                hit = self._draw(index, account, region) < fault.rate
             else:
                 hit = True
             if hit:
                 fired.append(fault)
         return fired
+
+    def _draw(self, index: int, account: str, region: str) -> float:
+        """A uniform [0, 1) value for this fault's next occurrence in
+        ``account``/``region``."""
+        self._seen_in[(index, account, region)] += 1
+        n = self._seen_in[(index, account, region)]
+        digest = hex_id(self.seed, index, account, region, n, length=ID_DIGITS)
+        return int(digest, 16) / 16**ID_DIGITS
 
     def before_call(self, operation: str, account: str, region: str) -> float:
         """Raise an injected error for this call; return latency seconds."""

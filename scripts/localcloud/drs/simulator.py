@@ -103,6 +103,13 @@ def _source_instance(
     )
 
 
+def _job_rng(job: Job) -> random.Random:
+    """The job's own jitter: seeded from its id, itself derived from
+    (seed, account, region, job ordinal in that account/region), so a
+    job's timeline does not depend on other accounts' calls."""
+    return random.Random(job.job_id)  # nosec B311
+
+
 class DrsSimulator:
     """A stateful DRS: load a scenario, then ``handle`` operations.
 
@@ -128,18 +135,17 @@ class DrsSimulator:
             self.regions: dict[tuple[str, str], RegionState] = {}
             self.durations = dict(Scenario(accounts=[]).durations)
             self.faults = FaultInjector([], self.seed)
-            self.rng = random.Random(self.seed)
             self.events: list[dict[str, Any]] = []
             self._outbox: list[dict[str, Any]] = []
             self.calls: Counter = Counter()
-            self._job_counter = 0
+            # jobs created per (account, region): a job's ordinal
+            self._job_counts: Counter = Counter()
 
     def load(self, scenario: Scenario) -> None:
         """Create the scenario's servers, subnets and launch templates."""
         with self._lock:
             self.scenario = scenario
             self.seed = scenario.seed
-            self.rng = random.Random(scenario.seed)
             self.durations = dict(scenario.durations)
             self.faults = FaultInjector(scenario.faults, scenario.seed)
             now = self.clock.now()
@@ -328,9 +334,10 @@ class DrsSimulator:
         servers: dict[str, JobServer],
     ) -> Job:
         """Create and register a PENDING job."""
-        self._job_counter += 1
+        key = (state.account, state.region)
+        self._job_counts[key] += 1
         job_id = "drsjob-" + hex_id(
-            self.seed, state.account, state.region, self._job_counter
+            self.seed, state.account, state.region, self._job_counts[key]
         )
         job = Job(
             job_id=job_id,
@@ -358,11 +365,13 @@ class DrsSimulator:
                 failing.setdefault(
                     sid, "Launch failed (injected by scenario fault)"
                 )
-        progress.schedule_launch(job, state, self.rng, self.durations, failing)
+        progress.schedule_launch(
+            job, state, _job_rng(job), self.durations, failing
+        )
 
     def schedule_terminate(self, state: RegionState, job: Job) -> None:
         """Plan a TERMINATE job."""
-        progress.schedule_terminate(job, self.rng, self.durations)
+        progress.schedule_terminate(job, _job_rng(job), self.durations)
 
     def publish_launch_result(
         self,
