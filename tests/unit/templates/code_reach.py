@@ -251,19 +251,18 @@ class Bundle:
         return found
 
     def environ_read(self) -> Set[str]:
-        """Environment variable names read directly (``os.environ``)."""
+        """Variables read directly: ``os.environ["X"]``,
+        ``os.environ.get("X")``, ``os.getenv("X")``."""
         found: Set[str] = set()
         for _node, sub in self.walk():
-            text = ast.unparse(sub) if isinstance(sub, ast.Call) else ""
             if isinstance(sub, ast.Subscript):
-                text = ast.unparse(sub.value)
-                key = sub.slice
+                source, key = ast.unparse(sub.value), sub.slice
             elif isinstance(sub, ast.Call) and sub.args:
-                key = sub.args[0]
+                source, key = ast.unparse(sub.func), sub.args[0]
             else:
                 continue
-            if ("os.environ" in text or "os.getenv" in text) and isinstance(
-                key, ast.Constant
+            if source in ("os.environ", "os.environ.get", "os.getenv") and (
+                isinstance(key, ast.Constant)
             ):
                 found.add(key.value)
         return found
