@@ -19,7 +19,11 @@ from shared import clock
 from shared.api import Request
 from shared.aws_clients import resolve_region
 from shared.aws_errors import aws_errors
-from shared.errors import ValidationError, VersionConflictError
+from shared.errors import (
+    DomainError,
+    ValidationError,
+    VersionConflictError,
+)
 from shared.logging_setup import get_logger
 from shared.tables import tag_sync_config_table
 from shared.validation import (
@@ -159,8 +163,13 @@ def sync_region(
     dry_run: bool = False,
     drs: Any = None,
     ec2: Any = None,
+    changes: Optional[List[Dict[str, Any]]] = None,
 ) -> Dict[str, Any]:
-    """Copy instance tags to the matching source servers of one region."""
+    """Copy instance tags to the matching source servers of one region.
+
+    Each change is appended to ``changes`` as soon as DRS took it, so a
+    run failing midway still knows what it wrote.
+    """
     drs = drs or drs_lookup.drs_client(region, account_id)
     ec2 = ec2 or drs_lookup.ec2_client(region, account_id)
     with aws_errors("DRS", account_id, region):
@@ -169,7 +178,8 @@ def sync_region(
     ids = sorted({i for i in linked.values() if i})
     with aws_errors("EC2", account_id, region):
         tags = instance_tags(ec2, ids)
-    changes: List[Dict[str, Any]] = []
+    changes = [] if changes is None else changes
+    done = len(changes)
     for server in servers:
         instance = linked[server["sourceServerID"]]
         if not instance or instance not in tags:
@@ -193,9 +203,20 @@ def sync_region(
         "region": region,
         "serversChecked": len(servers),
         "serversMatched": sum(1 for i in linked.values() if i in tags),
-        "serversUpdated": len(changes),
-        "changes": changes,
+        "serversUpdated": len(changes) - done,
+        "changes": changes[done:],
     }
+
+
+def _error_of(error: Exception, region: Optional[str]) -> Dict[str, Any]:
+    """What ``lastRun`` says of the error that stopped a run."""
+    if isinstance(error, DomainError):
+        recorded = {"code": error.code, "message": error.message}
+    else:
+        recorded = {"code": "INTERNAL_ERROR", "message": type(error).__name__}
+    if region:
+        recorded["region"] = region
+    return recorded
 
 
 def run_tag_sync(
@@ -214,21 +235,36 @@ def run_tag_sync(
     if account_id:
         validate_account_id(account_id)
     dry_run = validate_bool(body.get("dryRun", False), "dryRun")
-    started = clock.epoch()
-    results = [sync_region(r, account_id, dry_run) for r in regions]
-    changes = [c for r in results for c in r["changes"]]
-    run = {
-        "startedAt": started,
-        "finishedAt": clock.epoch(),
+    run: Dict[str, Any] = {
+        "startedAt": clock.epoch(),
         "initiatedBy": caller,
         "dryRun": dry_run,
         "regions": regions,
-        "serversChecked": sum(r["serversChecked"] for r in results),
-        "serversUpdated": len(changes),
-        "changes": changes,
+        "status": "FAILED",
     }
-    if not dry_run:
-        _record_run(run, settings, table)
+    changes: List[Dict[str, Any]] = []
+    checked = 0
+    current: Optional[str] = None
+    try:
+        for current in regions:
+            result = sync_region(current, account_id, dry_run, changes=changes)
+            checked += result["serversChecked"]
+        run["status"] = "SUCCEEDED"
+    except Exception as error:  # recorded on lastRun, then re-raised
+        run["error"] = _error_of(error, current)
+        raise
+    finally:
+        # A run stopped midway is recorded too: what it changed is real.
+        run.update(
+            {
+                "finishedAt": clock.epoch(),
+                "serversChecked": checked,
+                "serversUpdated": len(changes),
+                "changes": changes,
+            }
+        )
+        if not dry_run:
+            _record_run(run, settings, table)
     logger.info(
         "tag sync run",
         extra={"regions": regions, "serversUpdated": len(changes)},

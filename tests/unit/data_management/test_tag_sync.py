@@ -1,11 +1,14 @@
 """Tag sync: EC2 instance tags copied to the DRS source servers that
 replicate them; settings; recorded runs."""
 
+import json
+
 import boto3
 import pytest
 
 from tests.helpers import REGION
 from tests.unit.data_management.conftest import HUB
+from tests.unit.templates.cfn_helpers import resources
 
 
 @pytest.fixture
@@ -110,3 +113,54 @@ def test_scheduled_run_skips_when_disabled_and_rbac(dm):
     assert status == 403
     status, _ = dm.rest("GET", "/config/tag-sync", groups=("DRSReadOnly",))
     assert status == 200
+
+
+def _schedule_event():
+    """The event the EventBridge schedule rule of the template sends."""
+    rules = resources("eventbridge-stack.yaml", "AWS::Events::Rule")
+    target = rules["TagSyncScheduleRule"]["Properties"]["Targets"][0]
+    return json.loads(target["Input"])
+
+
+def test_scheduled_run_follows_the_enabled_setting(dm, linked):
+    # Given the schedule rule's input and tag sync disabled (default)
+    event = _schedule_event()
+    # When the schedule fires
+    answer = dm.handler(dict(event), None)
+    # Then nothing runs and nothing is changed
+    assert answer == {"skipped": True, "reason": "tag sync is disabled"}
+    assert all("CostCenter" not in _tags(dm, s) for s in linked)
+    # When tag sync is enabled and the schedule fires again
+    dm.direct("update_tag_sync_settings", {"enabled": True})
+    answer = dm.handler(dict(event), None)
+    # Then the run happens and is recorded
+    assert answer["serversUpdated"] == 2, answer
+    assert answer["status"] == "SUCCEEDED"
+    last = dm.direct("get_tag_sync_settings")["lastRun"]
+    assert last["serversUpdated"] == 2 and last["status"] == "SUCCEEDED"
+    # And once disabled again the schedule skips
+    dm.direct("update_tag_sync_settings", {"enabled": False})
+    assert dm.handler(dict(event), None)["skipped"] is True
+
+
+def test_run_failing_midway_is_recorded_with_its_error(dm, linked):
+    # Given two regions, the second one without DRS
+    body = {"regions": [REGION, "us-west-2"]}
+    # When a run is started over REST
+    status, answer = dm.rest("POST", "/drs/tag-sync", body)
+    # Then the caller gets the mapped DRS error
+    assert status == 409 and answer["error"] == "INVALID_STATE", answer
+    # And lastRun shows the partial run: what was written, and why it
+    # stopped
+    last = dm.direct("get_tag_sync_settings")["lastRun"]
+    assert last["status"] == "FAILED"
+    assert last["error"]["code"] == "INVALID_STATE"
+    assert last["error"]["region"] == "us-west-2"
+    assert last["serversUpdated"] == 2
+    assert {c["sourceServerId"] for c in last["changes"]} == set(linked)
+    assert all(_tags(dm, s)["CostCenter"] == c for s, c in linked.items())
+    # And a direct invocation answers the same error, recorded again
+    direct = dm.direct("handle_drs_tag_sync", body)
+    assert (direct["statusCode"], direct["error"]) == (409, "INVALID_STATE")
+    last = dm.direct("get_tag_sync_settings")["lastRun"]
+    assert last["status"] == "FAILED" and last["serversUpdated"] == 0
