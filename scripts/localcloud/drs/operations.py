@@ -61,14 +61,16 @@ def describe_source_servers(
     ids = filters.get("sourceServerIDs")
     hardware = filters.get("hardwareId")
     staging = filters.get("stagingAccountIDs")
-    items = [
-        s.render(state.account)
+    matching = [
+        s
         for s in state.servers.values()
         if (not ids or s.server_id in ids)
         and (not hardware or s.hardware_id == hardware)
         and (not staging or state.account in staging)
     ]
-    return paginate(items, params)
+    page = paginate(matching, params)  # render the page only
+    page["items"] = [s.render(state.account) for s in page["items"]]
+    return page
 
 
 def start_recovery(

@@ -239,3 +239,28 @@ def test_recovery_snapshots_and_replication_configuration(drs_sim, drs):
     assert len(snaps["items"][0]["ebsSnapshots"]) == 2
     assert config["sourceServerID"] == sid
     assert config["replicatedDisks"][0]["isBootDisk"] is True
+
+
+def test_describe_source_servers_renders_only_the_page(
+    drs_sim, drs, monkeypatch
+):
+    # Given the sample scenario's 8 hub servers and a counted render
+    from localcloud.drs.model import SourceServer
+
+    rendered = []
+    original = SourceServer.render
+
+    def render(self, account):
+        rendered.append(self.server_id)
+        return original(self, account)
+
+    monkeypatch.setattr(SourceServer, "render", render)
+    # When a page of 3 is described, then the next one
+    first = drs.describe_source_servers(maxResults=3)
+    second = drs.describe_source_servers(
+        maxResults=3, nextToken=first["nextToken"]
+    )
+    # Then only the servers of each page were rendered, in order
+    pages = first["items"] + second["items"]
+    assert rendered == [s["sourceServerID"] for s in pages]
+    assert len(rendered) == 6
