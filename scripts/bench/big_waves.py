@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Dict, List
 
-from localcloud.drill.invoker import ApiError
+from localcloud.drill.invoker import ApiError, FunctionFailed
 from localcloud.drill.plan_setup import setup_plans
 
 from .cloud_run import BenchCloud, run_plan
@@ -78,6 +78,8 @@ def _refusal(bench: BenchCloud, servers: int, waves: int) -> Dict[str, Any]:
             "errorCode": error.code,
             "message": error.body.get("message"),
         }
+    except FunctionFailed as error:  # e.g. the function timed out
+        return {"accepted": None, "functionError": str(error)[:500]}
     return {"accepted": True, "planId": setup.plan_id}
 
 
@@ -138,7 +140,9 @@ def size_rows(result: Dict[str, Any]) -> List[tuple]:
     """Table rows of benchmark 5."""
     out = []
     for plan, entry in result.items():
-        if not entry.get("accepted"):
+        if entry.get("functionError"):
+            value = f"not measured: {entry['functionError'][:80]}"
+        elif not entry.get("accepted"):
             value = (
                 f"refused by {entry['operation']}: {entry['status']} "
                 f"{entry['errorCode']}"

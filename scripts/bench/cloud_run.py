@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from botocore.config import Config
 from localcloud.drill.invoker import Invoker
 from localcloud.drill.plan_setup import setup_plans
 from localcloud.scenario import scenario_from_dict
@@ -40,6 +41,9 @@ TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 HISTORY_TABLE = "hrp-drs-tech-adapter-execution-history-dev"
 EXECUTION_HANDLER = "hrp-drs-tech-adapter-execution-handler-dev"
 DESERIALIZE = TypeDeserializer()
+# Longer than any function's timeout (cfn: 300 s at most), one attempt: a
+# retried invocation would run the operation again and hide its outcome.
+INVOKE_CONFIG = Config(read_timeout=330, retries={"max_attempts": 1})
 
 
 @dataclass
@@ -118,8 +122,8 @@ class BenchCloud:
         return answer.get("Item") or {}
 
     def api(self) -> Invoker:
-        """Direct invocation of the deployed handlers."""
-        return Invoker(self.cloud.client("lambda"))
+        """Direct invocation of the deployed handlers (no retries)."""
+        return Invoker(self.cloud.client("lambda", INVOKE_CONFIG))
 
 
 def _wave_times(cloud: LocalCloud, since: float) -> List[Dict[str, Any]]:

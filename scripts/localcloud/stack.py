@@ -336,7 +336,9 @@ class LocalCloud:
         )
 
     # -- clients and environment --------------------------------------
-    def _client(self, service: str, credentials: Dict[str, str]) -> Any:
+    def _client(
+        self, service: str, credentials: Dict[str, str], config: Any = None
+    ) -> Any:
         endpoint = self.drs_url if service == "drs" else self.endpoint
         return boto3.client(
             service,
@@ -344,11 +346,13 @@ class LocalCloud:
             endpoint_url=endpoint,
             aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            config=config,
         )
 
-    def client(self, service: str) -> Any:
-        """A boto3 client with the hub account's credentials."""
-        return self._client(service, self.credentials)
+    def client(self, service: str, config: Any = None) -> Any:
+        """A boto3 client with the hub account's credentials
+        (``config``: an optional ``botocore.config.Config``)."""
+        return self._client(service, self.credentials, config)
 
     def env(self) -> Dict[str, str]:
         """The variables a client needs (``export`` lines)."""

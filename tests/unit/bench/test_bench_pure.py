@@ -290,3 +290,27 @@ def test_state_size_rows_label_servers_per_wave_and_total():
             "refused by create_recovery_plan: 400 WAVE_SIZE_LIMIT_EXCEEDED",
         ),
     ]
+
+
+def test_refusal_reports_a_function_failure_as_not_measured(monkeypatch):
+    # Given plan creation whose function fails (e.g. times out)
+    from bench import big_waves
+    from localcloud.drill.invoker import FunctionFailed
+
+    def failing(*args, **kwargs):
+        raise FunctionFailed("create_recovery_plan: function error: timed out")
+
+    monkeypatch.setattr(big_waves, "setup_plans", failing)
+    bench = SimpleNamespace(
+        load=lambda scenario: None,
+        api=lambda: None,
+        cloud=SimpleNamespace(scenario=None),
+    )
+    # When the refusal case runs
+    entry = big_waves._refusal(bench, 500, 10)
+    # Then it is reported as not measured, with the error, not raised
+    assert entry["accepted"] is None
+    assert "timed out" in entry["functionError"]
+    ((_, label, value),) = size_rows({"500x10": entry})
+    assert label == "500 srv/wave x 10 waves (5000 srv)"
+    assert value.startswith("not measured: create_recovery_plan")
