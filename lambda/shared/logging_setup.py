@@ -5,14 +5,23 @@ from typing import Optional
 
 from aws_lambda_powertools import Logger
 
-_loggers: dict = {}
+# One Logger per process: powertools keeps the appended keys (the
+# correlation id) per service, so loggers of different services would
+# each miss the id set by another module.
+_logger: Optional[Logger] = None
 
 
 def get_logger(service: Optional[str] = None) -> Logger:
-    """A structured JSON logger for ``service`` (default: the function)."""
-    name = service or os.environ.get("POWERTOOLS_SERVICE_NAME", "drs-orch")
-    logger = _loggers.get(name)
-    if logger is None:
-        logger = Logger(service=name)
-        _loggers[name] = logger
-    return logger
+    """The function's structured JSON logger.
+
+    Its service is ``POWERTOOLS_SERVICE_NAME`` (the function), else the
+    name given on the first call; every module shares it, so a
+    correlation id set once tags every module's lines.
+    """
+    global _logger
+    if _logger is None:
+        name = (
+            os.environ.get("POWERTOOLS_SERVICE_NAME") or service or "drs-orch"
+        )
+        _logger = Logger(service=name)
+    return _logger

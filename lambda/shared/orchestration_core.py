@@ -456,6 +456,11 @@ def handle(
 ) -> Dict[str, Any]:
     """Dispatch a state machine event to the core."""
     action = event.get("action")
+    # Every module's log lines of this invocation carry the execution id.
+    application = event.get("application") or {}
+    logger.set_correlation_id(
+        event.get("executionId") or application.get("execution_id")
+    )
     if action == "begin":
         return begin_wave_plan(event, port, table)
     if action == "poll_wave_status":
