@@ -75,22 +75,63 @@ def start_next_wave_via_lambda(
     state: Dict[str, Any], wave_number: int
 ) -> Dict[str, Any]:
     """Start a wave through the execution-handler (``seeds/000_*``)."""
+    return invoke_function(
+        get_settings().require("execution_handler_arn"),
+        {
+            "action": "start_wave_recovery",
+            "state": state,
+            "wave_number": wave_number,
+        },
+    )
+
+
+def _error_text(error: Exception) -> str:
+    """``<type>: <message>`` of the error raised by the wave start, the
+    same whether it was raised in-process or in an invoked function."""
+    if isinstance(error, InvocationError):
+        payload = error.payload if isinstance(error.payload, dict) else {}
+        message = payload.get("errorMessage", str(error.payload))
+        return f"{error.error_type or 'FunctionError'}: {message}"
+    return f"{type(error).__name__}: {error}"
+
+
+def start_next_wave(
+    state: Dict[str, Any],
+    wave_number: int,
+    start_wave: WaveStarter,
+    table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Start the next wave; the one path for both orchestration functions.
+
+    Any error of ``start_wave`` (an invocation error for the generic
+    function, the exception itself in-process for the legacy one) ends
+    the state ``failed`` on that wave, ``WAVE_START_INVOCATION_FAILED``,
+    and marks ``waves[wave_number]`` FAILED on the record.
+    """
     try:
-        return invoke_function(
-            get_settings().require("execution_handler_arn"),
-            {
-                "action": "start_wave_recovery",
-                "state": state,
-                "wave_number": wave_number,
-            },
-        )
-    except (InvocationError, ClientError, BotoCoreError) as error:
+        return start_wave(state, wave_number)
+    except Exception as error:  # noqa: BLE001 - recorded as the failure
+        logger.exception("starting the next wave failed")
         state["current_wave_number"] = wave_number
-        return mark_failed(
+        mark_failed(
             state,
             "WAVE_START_INVOCATION_FAILED",
-            f"starting {wave_name(state, wave_number)} failed: {error}",
+            f"starting {wave_name(state, wave_number)} failed: "
+            f"{_error_text(error)}",
         )
+        entry = wave_result(state, wave_number)
+        _save(
+            state,
+            wave_number,
+            {
+                "status": statuses.WAVE_FAILED,
+                "endTime": entry["endTime"],
+                "error": state["error"],
+                "errorCode": state["error_code"],
+            },
+            table,
+        )
+        return state
 
 
 def _phases(drs: Any, job_id: str) -> Dict[str, str]:
@@ -231,6 +272,7 @@ def _complete(
     state: Dict[str, Any],
     record: Optional[Dict[str, Any]],
     start_wave: WaveStarter,
+    table: Optional[Any],
 ) -> Dict[str, Any]:
     """The wave completed: pause, start the next wave, or finish."""
     index = state["current_wave_number"]
@@ -248,7 +290,7 @@ def _complete(
                 status_reason=f"paused before {wave_name(state, nxt)}",
             )
             return state
-        return start_wave(state, nxt)
+        return start_next_wave(state, nxt, start_wave, table)
     now = clock.iso_now()
     state.update(
         all_waves_completed=True,
@@ -357,7 +399,7 @@ def poll_wave_status(
         wave.update(status=statuses.WAVE_COMPLETED, endTime=now)
         entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
         _save(state, index, wave, history_table)
-        return _complete(state, record, start_wave)
+        return _complete(state, record, start_wave, history_table)
     if job.get("status") not in (None, *DRS_JOB_STATUS_WAIT_STATES):
         return _fail(
             state,
