@@ -21,6 +21,7 @@ from execution_drs import active_jobs, describe_jobs, drs_client_for
 from execution_routes import router
 from execution_store import update_execution
 from shared import clock
+from shared.account_context import get_account_context
 from shared.api import Request
 from shared.aws_clients import get_client
 from shared.config import get_settings
@@ -70,7 +71,7 @@ def unsettled_jobs(
     record: Dict[str, Any], drs_client: Optional[Any] = None
 ) -> List[str]:
     """Job ids of this execution still PENDING or STARTED in DRS."""
-    context = record.get("accountContext")
+    context = get_account_context(record)
     busy: List[str] = []
     for region, job_ids in execution_jobs(record).items():
         client = drs_client_for(region, context, drs_client)

@@ -1,18 +1,39 @@
 """Cross-account context carried in the orchestration state."""
 
+import re
 from typing import Any, Dict, Optional
+
+# STS RoleSessionName: 2-64 characters of [\w+=,.@-] (ASCII).
+SESSION_NAME_MAX = 64
+_SESSION_NAME_REFUSED = re.compile(r"[^\w+=,.@-]", re.ASCII)
+
+
+def execution_session_name(execution_id: str) -> str:
+    """The STS session name of an execution's cross-account calls, so
+    CloudTrail in the target account names the execution."""
+    name = _SESSION_NAME_REFUSED.sub("-", f"drs-{execution_id}")
+    return name[:SESSION_NAME_MAX]
 
 
 def get_account_context(state: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """The account context of a state object.
 
     The state machine's first input spells it ``accountContext``; after a
-    resume the state may carry ``account_context``. camelCase wins.
+    resume the state may carry ``account_context``. camelCase wins. A
+    context without ``sessionName`` gets the execution's (a copy: the
+    state is left as it is).
     """
     context = state.get("accountContext")
     if context is None:
         context = state.get("account_context")
-    return context or None
+    if not context:
+        return None
+    execution_id = state.get("execution_id") or state.get("executionId")
+    if execution_id and not context.get("sessionName"):
+        context = dict(
+            context, sessionName=execution_session_name(str(execution_id))
+        )
+    return context
 
 
 def account_context_from_target(
