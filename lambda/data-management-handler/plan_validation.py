@@ -140,12 +140,17 @@ def validate_plan_shape(body: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def check_groups_and_sizes(
-    plan: Dict[str, Any], lookup: GroupLookup
+    plan: Dict[str, Any],
+    lookup: GroupLookup,
+    members: Optional[Dict[str, List[str]]] = None,
 ) -> Dict[str, Any]:
     """Every wave's group exists, one account, at most 100 servers/wave.
 
     Sets ``accountId`` on the plan when its groups are in a spoke account.
+    ``members`` caches ``groupId -> server ids`` (read or filled here) so
+    checking several plans resolves each tag group once.
     """
+    members = {} if members is None else members
     groups: Dict[str, Dict[str, Any]] = {}
     for index, wave in enumerate(plan["waves"]):
         group = lookup(wave["protectionGroupId"])
@@ -163,10 +168,11 @@ def check_groups_and_sizes(
             + ", ".join(a or "current account" for a in accounts),
             field="waves",
         )
+    for group_id, group in groups.items():
+        if group_id not in members:
+            members[group_id] = drs_lookup.group_server_ids(group)
     counts = {
-        wave["waveNumber"]: len(
-            drs_lookup.group_server_ids(groups[wave["protectionGroupId"]])
-        )
+        wave["waveNumber"]: len(members[wave["protectionGroupId"]])
         for wave in plan["waves"]
     }
     validate_wave_sizes(counts)

@@ -23,9 +23,10 @@ from group_validation import (
     validate_against_ec2,
     validate_group_shape,
 )
+from plan_validation import check_groups_and_sizes
 from shared.api import Request
 from shared.aws_errors import aws_errors
-from shared.errors import ServerConflictError
+from shared.errors import DomainError, ServerConflictError
 from shared.tables import protection_groups_table, recovery_plans_table
 from shared.validation import (
     reject_unknown,
@@ -181,6 +182,7 @@ def update_group(
     group = validate_group_shape(merged_update(current, body))
     prepare_group(group, list_items(table), group_id, drs, ec2)
     item = {KEY: group_id, **group}
+    check_plans_still_valid(item, table, drs)
     if current.get("launchConfigStatus"):
         item["launchConfigStatus"] = current["launchConfigStatus"]
     stamp_update(item, current, caller)
@@ -188,19 +190,64 @@ def update_group(
     return public_group(item)
 
 
-def plans_using_group(
+def plans_on_group(
     group_id: str, plans_table: Optional[Any] = None
 ) -> List[Dict[str, Any]]:
-    """``{planId, planName}`` of every plan with a wave on the group."""
+    """Every stored plan with a wave on the group."""
     table = plans_table if plans_table is not None else recovery_plans_table()
     return [
-        {"planId": plan["planId"], "planName": plan.get("planName")}
+        plan
         for plan in list_items(table)
         if any(
             wave.get("protectionGroupId") == group_id
             for wave in plan.get("waves") or []
         )
     ]
+
+
+def plans_using_group(
+    group_id: str, plans_table: Optional[Any] = None
+) -> List[Dict[str, Any]]:
+    """``{planId, planName}`` of every plan with a wave on the group."""
+    return [
+        {"planId": plan["planId"], "planName": plan.get("planName")}
+        for plan in plans_on_group(group_id, plans_table)
+    ]
+
+
+def check_plans_still_valid(
+    group: Dict[str, Any],
+    table: Any,
+    drs: Any = None,
+    plans_table: Optional[Any] = None,
+) -> None:
+    """Every plan using ``group`` passes the plan validation with the
+    group as it would be stored (one account, wave sizes); otherwise the
+    plan validation's error, naming the plan (nothing is written)."""
+    group_id = group[KEY]
+
+    def lookup(wanted: str) -> Optional[Dict[str, Any]]:
+        if wanted == group_id:
+            return group
+        return table.get_item(Key={KEY: wanted}, ConsistentRead=True).get(
+            "Item"
+        )
+
+    members = {group_id: drs_lookup.group_server_ids(group, drs)}
+    for plan in plans_on_group(group_id, plans_table):
+        try:
+            check_groups_and_sizes(
+                {"waves": plan.get("waves") or []}, lookup, members
+            )
+        except DomainError as error:
+            error.message = (
+                f"protection group {group.get('groupName')!r} is used by "
+                f"recovery plan {plan.get('planName')!r}: {error.message}"
+            )
+            error.details.update(
+                planId=plan["planId"], planName=plan.get("planName")
+            )
+            raise
 
 
 def delete_group(
