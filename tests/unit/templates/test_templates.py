@@ -436,12 +436,13 @@ def test_tag_sync_schedule_invokes_data_management_directly():
     rules = resources("eventbridge-stack.yaml", "AWS::Events::Rule")
     target = rules["TagSyncScheduleRule"]["Properties"]["Targets"][0]
     patterns = [r["Properties"].get("EventPattern") for r in rules.values()]
-    # Then the schedule sends the direct-invocation shape (a body that may
-    # name the schedule as its trigger)
+    # Then the schedule sends the direct-invocation shape, naming the
+    # schedule as its trigger (so the enabled setting can stop it)
     sent = json.loads(target["Input"])
-    assert set(sent) == {"operation", "body"}
-    assert sent["operation"] == "handle_drs_tag_sync"
-    assert sent["body"] in ({}, {"trigger": "schedule"})
+    assert sent == {
+        "operation": "handle_drs_tag_sync",
+        "body": {"trigger": "schedule"},
+    }
     assert target["Arn"] == {"Ref": "DataManagementHandlerFunctionArn"}
     # And DRS launch results are routed
     assert any(
