@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_routes import router
-from shared import clock, statuses
+from shared import clock
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
 from shared.config import get_settings
@@ -28,7 +28,7 @@ from shared.tables import protection_groups_table
 from shared.target_accounts import account_context_for
 from shared.wave_state import (
     claim_wave,
-    mark_cancelled,
+    end_for_record,
     mark_failed,
     save_wave,
     wave_name,
@@ -356,16 +356,9 @@ def _not_claimed(
     job (the poll adopts the job once it is recorded).
     """
     record = get_execution(state["execution_id"], history_table)
-    status = record.get("status")
     name = wave_name(state, index)
-    if status in (statuses.CANCELLING, statuses.CANCELLED):
-        return mark_cancelled(state, f"execution cancelled before {name}")
-    if status in statuses.TERMINAL_STATUSES:
-        return mark_failed(
-            state,
-            "EXECUTION_NOT_RUNNING",
-            f"{name} not started: the execution is {status}",
-        )
+    if end_for_record(state, record.get("status"), f"before {name}"):
+        return state
     waves = record.get("waves") or []
     wave = waves[index] if index < len(waves) else {}
     entry = wave_result(state, index)

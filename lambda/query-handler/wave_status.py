@@ -40,7 +40,13 @@ from shared.errors import InvocationError, NotFoundError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
-from shared.wave_state import mark_failed, save_wave, wave_name, wave_result
+from shared.wave_state import (
+    end_for_record,
+    mark_failed,
+    save_wave,
+    wave_name,
+    wave_result,
+)
 
 logger = get_logger("query-handler")
 
@@ -120,17 +126,9 @@ def start_next_wave(
             f"{_error_text(error)}",
         )
         entry = wave_result(state, wave_number)
-        _save(
-            state,
-            wave_number,
-            {
-                "status": statuses.WAVE_FAILED,
-                "endTime": entry["endTime"],
-                "error": state["error"],
-                "errorCode": state["error_code"],
-            },
-            table,
-        )
+        failed = dict(status=statuses.WAVE_FAILED, endTime=entry["endTime"])
+        failed.update(error=state["error"], errorCode=state["error_code"])
+        _save(state, wave_number, failed, table)
         return state
 
 
@@ -239,6 +237,20 @@ def _ec2_instances(ec2: Any, instance_ids: List[str]) -> List[Dict]:
     ]
 
 
+def _adopt_recorded_job(
+    state: Dict[str, Any], wave: Dict[str, Any]
+) -> Optional[str]:
+    """The state's job id, else the one recorded by another start of
+    this wave (``wave_recovery._not_claimed`` returned none)."""
+    if not state.get("job_id") and wave.get("jobId"):
+        state.update(
+            job_id=wave["jobId"],
+            region=wave.get("region"),
+            server_ids=[s["sourceServerId"] for s in wave["servers"]],
+        )
+    return state.get("job_id")
+
+
 def _wave_record(
     record: Optional[Dict[str, Any]], state: Dict[str, Any], index: int
 ) -> Dict[str, Any]:
@@ -323,18 +335,15 @@ def poll_wave_status(
             record = get_execution(state["execution_id"], history_table)
         except NotFoundError:
             logger.warning("execution record missing")
-    cancelling = (record or {}).get("status") == statuses.CANCELLING
+    record_status = (record or {}).get("status")
+    if record_status in statuses.TERMINAL_STATUSES:
+        # Ended elsewhere (e.g. cancellation settled): nothing to write.
+        end_for_record(state, record_status, "while polling")
+        return state
+    cancelling = record_status == statuses.CANCELLING
     wave = _wave_record(record, state, index)
     entry = wave_result(state, index)
-    if not state.get("job_id") and wave.get("jobId"):
-        # Another start of this wave recorded the job after this state
-        # was returned without one (``wave_recovery._not_claimed``).
-        state.update(
-            job_id=wave["jobId"],
-            region=wave.get("region"),
-            server_ids=[s["sourceServerId"] for s in wave["servers"]],
-        )
-    job_id = state.get("job_id")
+    job_id = _adopt_recorded_job(state, wave)
     job: Dict[str, Any] = {}
     if job_id:
         context = state.get("job_account_context")

@@ -66,6 +66,27 @@ def mark_cancelled(state: Dict[str, Any], reason: str) -> Dict[str, Any]:
     return state
 
 
+def end_for_record(
+    state: Dict[str, Any], record_status: Optional[str], during: str
+) -> bool:
+    """End the state when the record says the execution stopped.
+
+    CANCELLING/CANCELLED -> ``cancelled``; another terminal status ->
+    ``failed`` with ``EXECUTION_NOT_RUNNING``. True when the state ended.
+    """
+    if record_status in (statuses.CANCELLING, statuses.CANCELLED):
+        mark_cancelled(state, f"execution cancelled {during}")
+        return True
+    if record_status in statuses.TERMINAL_STATUSES:
+        mark_failed(
+            state,
+            "EXECUTION_NOT_RUNNING",
+            f"the execution is {record_status} ({during})",
+        )
+        return True
+    return False
+
+
 def is_terminal(state: Dict[str, Any]) -> bool:
     """True when the state machine should stop (any end status)."""
     return state.get("status") in TERMINAL_STATE_STATUSES

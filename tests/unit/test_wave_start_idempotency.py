@@ -99,3 +99,30 @@ def test_a_state_without_a_job_adopts_the_recorded_job_on_poll(engine):
     assert result["job_id"] == started["job_id"]
     assert result["server_ids"] == started["server_ids"]
     assert result["status"] == "running"
+
+
+@pytest.mark.parametrize(
+    "status, ends", [("CANCELLED", "cancelled"), ("FAILED", "failed")]
+)
+def test_poll_of_an_execution_ended_elsewhere_ends_without_writing(
+    engine, status, ends
+):
+    # Given a started wave whose execution then ended outside the state
+    # machine (e.g. a cancellation settled by the lifecycle API)
+    engine.add_record("exec-1", total_waves=2)
+    state = wave_recovery.start_wave_recovery(base_state(WAVES), 0)
+    engine.history.update_item(
+        Key={"executionId": "exec-1"},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": status},
+    )
+    before = engine.record("exec-1")
+    # When the state is polled
+    import wave_status
+
+    result = wave_status.poll_wave_status(state)
+    # Then the state ends (no error escapes)
+    assert result["status"] == ends and result["wave_completed"]
+    # And the ended record was not written
+    assert engine.record("exec-1") == before
