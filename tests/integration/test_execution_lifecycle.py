@@ -204,7 +204,13 @@ def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
     # (the wave engine stores the zero-based wave index: 1 = 2nd wave)
     assert paused["pausedBeforeWave"] == 1
     # And a notification says how to resume, filterable by plan
-    subject, message, attributes = published("EXECUTION_PAUSED")[-1]
+    # (the record changes before the notification is sent: wait for it)
+    pauses = wait_until(
+        lambda: published("EXECUTION_PAUSED"),
+        timeout=15,
+        message="EXECUTION_PAUSED notification",
+    )
+    subject, message, attributes = pauses[-1]
     assert subject.startswith("DR execution paused - action required")
     assert f"POST /executions/{execution_id}/resume" in message
     assert attributes["planId"]["Value"] == plan_id
@@ -224,6 +230,11 @@ def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
             assert server["status"] == "LAUNCHED"
             assert server["instanceId"].startswith("i-")
     assert len(published("EXECUTION_STARTED")) == 1
+    wait_until(
+        lambda: published("EXECUTION_COMPLETED"),
+        timeout=15,
+        message="EXECUTION_COMPLETED notification",
+    )
     assert len(published("EXECUTION_COMPLETED")) == 1
     # And a second resume is INVALID_STATE
     again = api.call(EXEC, "resume_execution", {"executionId": execution_id})
