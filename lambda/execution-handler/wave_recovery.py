@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_routes import router
-from shared import clock
+from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
 from shared.config import get_settings
@@ -247,7 +247,11 @@ def start_wave_recovery(
         state["execution_id"], index, table=history_table
     ):
         return _not_claimed(
-            state, index, group_id, history_table, groups_table, accounts_table
+            state,
+            index,
+            group_id,
+            (history_table, groups_table, accounts_table),
+            sleep,
         )
     record = _wave_record(state, index, group_id)
     entry = wave_result(state, index)
@@ -344,20 +348,31 @@ def _not_claimed(
     state: Dict[str, Any],
     index: int,
     group_id: Optional[str],
-    history_table: Optional[Any],
-    groups_table: Optional[Any],
-    accounts_table: Optional[Any],
+    tables: tuple,
+    sleep: Callable[[float], None],
 ) -> Dict[str, Any]:
     """The wave could not be claimed: no DRS job is started here.
 
-    A cancelled or ended execution ends the state; a wave that already
+    ``tables`` are (history, groups, accounts). A cancelled or ended
+    execution ends the state (a CANCELLING record's wave is recorded
+    CANCELLED; an ended record is never written); a wave that already
     has a job (a retried start) returns the state of that job; a wave
     another invocation is starting keeps the state running without a
     job (the poll adopts the job once it is recorded).
     """
+    history_table, groups_table, accounts_table = tables
     record = get_execution(state["execution_id"], history_table)
     name = wave_name(state, index)
     if end_for_record(state, record.get("status"), f"before {name}"):
+        if record.get("status") == statuses.CANCELLING:
+            entry = wave_result(state, index)
+            cancelled = dict(
+                status=statuses.WAVE_CANCELLED, error=entry["error"]
+            )
+            cancelled.update(
+                endTime=entry["endTime"], errorCode=entry["errorCode"]
+            )
+            _record_wave(state, index, cancelled, history_table, sleep)
         return state
     waves = record.get("waves") or []
     wave = waves[index] if index < len(waves) else {}

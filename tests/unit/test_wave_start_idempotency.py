@@ -25,8 +25,13 @@ def engine(monkeypatch):
         yield eng
 
 
-@pytest.mark.parametrize("status", ["CANCELLED", "CANCELLING"])
-def test_start_on_a_cancelled_execution_starts_no_job(engine, status):
+@pytest.mark.parametrize(
+    "status, wave_status",
+    [("CANCELLED", "PENDING"), ("CANCELLING", "CANCELLED")],
+)
+def test_start_on_a_cancelled_execution_starts_no_job(
+    engine, status, wave_status
+):
     # Given the execution was cancelled before the wave started
     engine.add_record("exec-1", total_waves=2, status=status)
     # When the wave starts
@@ -38,8 +43,11 @@ def test_start_on_a_cancelled_execution_starts_no_job(engine, status):
     assert result["wave_completed"] and result["all_waves_completed"]
     assert result["error_code"] == "EXECUTION_CANCELLED"
     assert result["job_id"] is None
-    # And the record's wave was not claimed
-    assert engine.record("exec-1")["waves"][0]["status"] == "PENDING"
+    # And the record's wave was not claimed: recorded CANCELLED while
+    # cancelling, an ended (CANCELLED) record is not written
+    wave = engine.record("exec-1")["waves"][0]
+    assert wave["status"] == wave_status
+    assert "jobId" not in wave
 
 
 def test_start_on_a_finished_execution_fails_without_a_job(engine):
