@@ -3,7 +3,8 @@ values that differ run to run (wall-clock times, generated ids)."""
 
 from typing import Any, Iterable
 
-# Wall-clock times and the ids moto generates (EC2 instances, private IPs).
+# Wall-clock times, the ids moto generates (EC2 instances, private IPs)
+# and the STS session name derived from the execution id.
 VOLATILE = frozenset(
     {
         "startTime",
@@ -17,6 +18,7 @@ VOLATILE = frozenset(
         "instanceId",
         "recoveryInstanceId",
         "privateIp",
+        "sessionName",
     }
 )
 
