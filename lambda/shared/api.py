@@ -161,6 +161,10 @@ class Router:
         if "action" in event:
             return self._handle_action(event)
         if "operation" in event:
+            body = event.get("body")
+            self._correlate(
+                body.get("executionId") if isinstance(body, dict) else None
+            )
             return self._handle_direct(event)
         return direct_error(
             "VALIDATION_ERROR",
@@ -169,8 +173,11 @@ class Router:
         )
 
     def _correlate(self, correlation_id: Optional[str]) -> None:
-        if correlation_id:
-            self.logger.set_correlation_id(str(correlation_id))
+        # Always set, None included: a warm container must not tag this
+        # request's lines with the previous request's id.
+        self.logger.set_correlation_id(
+            str(correlation_id) if correlation_id else None
+        )
 
     def _handle_action(self, event: Dict[str, Any]) -> Any:
         name = event["action"]

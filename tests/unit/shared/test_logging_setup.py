@@ -121,3 +121,39 @@ def test_a_handler_action_correlates_every_module(
         handler(event, None)
     # Then the core's logger (another module) carries the id
     assert orchestration_core.logger.get_correlation_id() == "ex-8"
+
+
+def test_a_request_without_an_id_clears_the_previous_one(
+    ddb_tables, monkeypatch, log_lines
+):
+    # Given a warm execution-handler whose last request was execution ex-8
+    from tests.helpers import load_handler
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "execution-handler")
+    handler = load_handler("execution-handler").lambda_handler
+    logging_setup.get_logger().set_correlation_id("ex-8")
+    # When a direct operation that names no execution arrives
+    handler({"operation": "list_executions", "queryParams": {}}, None)
+    # Then its log lines carry no stale id
+    assert logging_setup.get_logger().get_correlation_id() is None
+
+
+def test_a_direct_operation_correlates_on_its_execution_id(
+    ddb_tables, monkeypatch, log_lines
+):
+    # Given the execution-handler function
+    from tests.helpers import load_handler
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "execution-handler")
+    handler = load_handler("execution-handler").lambda_handler
+    # When a direct operation names execution ex-9 (unknown: 404)
+    answer = handler(
+        {
+            "operation": "get_execution_details",
+            "body": {"executionId": "ex-9"},
+        },
+        None,
+    )
+    # Then it answered and its lines carried the id
+    assert answer["statusCode"] == 404
+    assert logging_setup.get_logger().get_correlation_id() == "ex-9"
