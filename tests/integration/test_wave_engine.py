@@ -195,6 +195,12 @@ def test_cancelling_during_a_wave_ends_cancelled_and_fails(cloud):
     cloud.group("pg-app", sourceServerIds=cloud.ids("erp-app"))
     execution_id, arn = cloud.start([wave(1, "pg-db"), wave(2, "pg-app")])
     cloud.record_status(execution_id, "RUNNING")
+    # (wave 1's DRS job is recorded: a cancel before that starts no job)
+    cloud.wait_until(
+        lambda: cloud.record(execution_id)["waves"][0].get("jobId"),
+        timeout=RUN_TIMEOUT,
+        message="wave 1 records its DRS job",
+    )
     # When the record is set to CANCELLING during wave 1
     cloud.set_status(execution_id, "CANCELLING")
     # Then the execution ends in Fail (never Succeed), the record CANCELLED
