@@ -1,11 +1,14 @@
 """DRS reads of the execution lifecycle, in the execution's account."""
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
 from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.aws_errors import aws_errors
+from shared.aws_pagination import all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
+from shared.tag_matching import matching_server_ids
 
 
 def drs_client_for(
@@ -48,6 +51,36 @@ def job_server_ids(job: Dict[str, Any]) -> List[str]:
         for s in job.get("participatingServers") or []
         if s.get("sourceServerID")
     ]
+
+
+class TagSelection:
+    """Servers that tags select now, by the one rule of
+    ``shared.tag_matching`` (the wave engine's): each (account, region)
+    is listed once with DescribeSourceServers, whatever the number of
+    groups asking."""
+
+    def __init__(self, client: Optional[Any] = None) -> None:
+        self._client = client
+        self._listings: Dict[Tuple[Optional[str], str], List[Dict]] = {}
+
+    def server_ids(
+        self,
+        region: str,
+        account_context: Optional[Dict[str, Any]],
+        tags: Dict[str, str],
+    ) -> List[str]:
+        """Ids (without repeats, in DRS order) of the servers of the
+        account and region carrying all ``tags``."""
+        account = (account_context or {}).get("accountId")
+        key = (account, region)
+        if key not in self._listings:
+            with aws_errors("DRS", account_id=account, region=region):
+                client = drs_client_for(region, account_context, self._client)
+                self._listings[key] = all_items(
+                    client, "describe_source_servers", filters={}
+                )
+        ids = matching_server_ids(self._listings[key], tags)
+        return list(dict.fromkeys(str(i) for i in ids if i))
 
 
 def describe_job_log_items(client: Any, job_id: str) -> List[Dict[str, Any]]:

@@ -10,8 +10,8 @@ import json
 import uuid
 from typing import Any, Dict, List, Optional
 
-from execution_drs import active_jobs, describe_jobs, drs_client_for
-from execution_drs import job_server_ids
+from execution_drs import TagSelection, active_jobs, describe_jobs
+from execution_drs import drs_client_for, job_server_ids
 from execution_routes import router
 from execution_store import (
     active_executions,
@@ -25,6 +25,7 @@ from execution_store import (
 from shared import clock, drs_limits
 from shared.api import Request
 from shared.aws_clients import get_client
+from shared.aws_errors import aws_errors
 from shared.config import get_settings
 from shared.errors import (
     ExecutionConflictError,
@@ -87,7 +88,11 @@ def execute_recovery_plan(
             f"recovery plan {plan_id} has no waves", field="waves"
         )
     groups = load_groups(plan, tables.get("groups"))
-    wave_servers = _wave_servers(waves, groups)
+    first_group = groups[waves[0]["protectionGroupId"]]
+    context = _account_context(first_group, None, tables.get("accounts"))
+    wave_servers = _wave_servers(
+        waves, groups, context, tables.get("accounts"), drs_client
+    )
     drs_limits.validate_wave_sizes(
         {
             int(w["waveNumber"]): len(wave_servers[i])
@@ -96,8 +101,6 @@ def execute_recovery_plan(
     )
     all_servers = {s for servers in wave_servers for s in servers}
     _check_active_executions(plan_id, all_servers, tables.get("executions"))
-    first_group = groups[waves[0]["protectionGroupId"]]
-    context = _account_context(first_group, tables.get("accounts"))
     _check_drs(waves, groups, wave_servers, context, drs_client)
 
     record = _new_record(
@@ -136,10 +139,15 @@ def execute_recovery_plan(
     }
 
 
-def _account_context(group: Dict[str, Any], table: Optional[Any]):
-    """The target account of the plan (its first wave's group)."""
+def _account_context(
+    group: Dict[str, Any], plan_context: Optional[Dict], table: Optional[Any]
+):
+    """The account of a group's servers, as the wave engine finds it from
+    the plan's context (None: the group is the first wave's, whose
+    account is the plan's)."""
+    state = {"accountContext": plan_context} if plan_context else {}
     try:
-        return group_account_context(group, {}, table)
+        return group_account_context(group, state, table)
     except WaveStartError as error:
         raise ValidationError(
             str(error), field="accountId", accountId=group.get("accountId")
@@ -147,13 +155,38 @@ def _account_context(group: Dict[str, Any], table: Optional[Any]):
 
 
 def _wave_servers(
-    waves: List[Dict[str, Any]], groups: Dict[str, Dict[str, Any]]
+    waves: List[Dict[str, Any]],
+    groups: Dict[str, Dict[str, Any]],
+    plan_context: Optional[Dict[str, Any]],
+    accounts: Optional[Any],
+    drs_client: Optional[Any],
 ) -> List[List[str]]:
-    """Explicit server lists per wave (tag-selected groups resolve later)."""
-    return [
-        list(groups[w["protectionGroupId"]].get("sourceServerIds") or [])
-        for w in waves
-    ]
+    """The servers of each wave: its group's ids, or what its
+    ``serverSelectionTags`` select now in the group's account and region
+    (tags win, as in the wave engine). A tag group selecting nothing is
+    refused: the wave engine would fail it (NO_SERVERS_RESOLVED)."""
+    selection = TagSelection(drs_client)
+    servers: List[List[str]] = []
+    for wave in waves:
+        group = groups[wave["protectionGroupId"]]
+        tags = dict(group.get("serverSelectionTags") or {})
+        if not tags:
+            servers.append(list(group.get("sourceServerIds") or []))
+            continue
+        context = _account_context(group, plan_context, accounts)
+        ids = selection.server_ids(group.get("region"), context, tags)
+        if not ids:
+            raise ValidationError(
+                f"wave {wave['waveNumber']} "
+                f"({wave.get('waveName') or 'unnamed'}): protection group "
+                f"{wave['protectionGroupId']} selects no DRS source server "
+                f"by tags {tags}",
+                field="waves",
+                waveNumber=int(wave["waveNumber"]),
+                protectionGroupId=wave["protectionGroupId"],
+            )
+        servers.append(ids)
+    return servers
 
 
 def _check_active_executions(
@@ -186,8 +219,10 @@ def _check_drs(waves, groups, wave_servers, context, drs_client) -> None:
         region = groups[wave["protectionGroupId"]].get("region")
         by_region.setdefault(region, []).append(index)
     for region, indexes in by_region.items():
-        client = drs_client_for(region, context, drs_client)
-        jobs = active_jobs(describe_jobs(client))
+        account = (context or {}).get("accountId")
+        with aws_errors("DRS", account_id=account, region=region):
+            client = drs_client_for(region, context, drs_client)
+            jobs = active_jobs(describe_jobs(client))
         servers = {s for i in indexes for s in wave_servers[i]}
         for job in jobs:
             busy = sorted(servers & set(job_server_ids(job)))
