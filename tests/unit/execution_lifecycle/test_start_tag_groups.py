@@ -80,16 +80,9 @@ def assert_nothing_written(lc, plan_id: str) -> None:
     assert lc.async_calls == []
 
 
-def count_calls(operation: str) -> List[Dict]:
-    """Record the parameters of every DRS ``operation`` call."""
-    from shared import aws_clients
-
-    calls: List[Dict] = []
-    aws_clients._base_session().events.register(
-        f"provide-client-params.drs.{operation}",
-        lambda params, **_: calls.append(params),
-    )
-    return calls
+def listings(lc) -> int:
+    """DescribeSourceServers calls the simulator answered in the hub."""
+    return lc.sim.calls[(HUB_ACCOUNT, REGION, "DescribeSourceServers")]
 
 
 @pytest.mark.parametrize("shape", ["direct", "rest"])
@@ -173,7 +166,7 @@ def test_tag_groups_start_with_their_servers_listed_once(lc):
     tag_servers(lc, servers[:2], TAGS)
     tag_servers(lc, servers[2:5], {"Tier": "app"})
     tag_plan(lc, "p1", TAGS, {"Tier": "app"})
-    listings = count_calls("DescribeSourceServers")
+    before = listings(lc)
     # When the plan starts
     body = lc.direct(START, {"planId": "p1"})
     # Then it is PENDING with each wave's selected servers recorded
@@ -184,4 +177,28 @@ def test_tag_groups_start_with_their_servers_listed_once(lc):
         servers[2:5],
     ]
     # And DRS was listed once for both groups
-    assert len(listings) == 1
+    assert listings(lc) - before == 1
+
+
+def test_drs_refusing_the_listing_is_mapped_and_writes_nothing(
+    lc, monkeypatch
+):
+    # Given a tag group and DRS denying DescribeSourceServers
+    from localcloud.drs.errors import DrsError
+
+    tag_servers(lc, lc.servers(1), TAGS)
+    tag_plan(lc, "p1", TAGS)
+
+    def deny(operation, account, region):
+        if operation == "DescribeSourceServers":
+            raise DrsError("AccessDeniedException", "not allowed")
+        return 0.0
+
+    monkeypatch.setattr(lc.sim.faults, "before_call", deny)
+    # When the plan starts
+    body = lc.direct(START, {"planId": "p1"})
+    # Then shared.aws_errors maps it: 403 FORBIDDEN naming the region
+    assert (body["statusCode"], body["error"]) == (403, "FORBIDDEN")
+    assert body["reason"] == "ACCESS_DENIED"
+    assert REGION in body["message"]
+    assert_nothing_written(lc, "p1")
