@@ -407,6 +407,11 @@ def poll_wave_status(
         now = clock.iso_now()
         wave.update(status=statuses.WAVE_COMPLETED, endTime=now)
         entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
+        # The state crosses every Step Functions transition (256 KB cap):
+        # a completed wave keeps its count; per-server detail stays on
+        # the execution record.
+        entry.pop("serverStatuses", None)
+        entry["launchedCount"] = len(launched)
         _save(state, index, wave, history_table)
         return _complete(state, record, start_wave, history_table)
     if job.get("status") not in (None, *DRS_JOB_STATUS_WAIT_STATES):

@@ -67,7 +67,9 @@ def test_all_servers_launched_completes_the_plan(engine):
     assert result["completed_waves"] == 1
     entry = result["wave_results"][0]
     assert entry["status"] == "COMPLETED" and entry["endTime"]
-    assert {s["launchStatus"] for s in entry["serverStatuses"]} == {"LAUNCHED"}
+    # (per-server statuses of a completed wave live on the record only,
+    # keeping the Step Functions state small)
+    assert entry["launchedCount"] == 2 and "serverStatuses" not in entry
     # And each server's recovery instance is on the record
     wave = engine.record("exec-1")["waves"][0]
     assert wave["status"] == "COMPLETED"
