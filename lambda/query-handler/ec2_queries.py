@@ -136,8 +136,14 @@ def list_instance_types(
         details: Dict[str, Dict[str, Any]] = {}
         for start in range(0, len(offered), INSTANCE_TYPES_PER_CALL):
             names = offered[start : start + INSTANCE_TYPES_PER_CALL]
-            answer = ec2.describe_instance_types(InstanceTypes=names)
-            for item in answer.get("InstanceTypes", []):
+            # EC2 may answer fewer items than asked, with a NextToken.
+            for item in all_items(
+                ec2,
+                "describe_instance_types",
+                "InstanceTypes",
+                page_size=INSTANCE_TYPES_PER_CALL,
+                InstanceTypes=names,
+            ):
                 details[item["InstanceType"]] = item
     return [_instance_type(name, details.get(name) or {}) for name in offered]
 

@@ -10,8 +10,8 @@ ExternalId), with 3 servers in us-east-1. us-west-2 is not initialized.
 
 import contextlib
 import json
-from dataclasses import dataclass
-from typing import Any, Dict
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
 
 import boto3
 import pytest
@@ -258,3 +258,83 @@ def bare_handler(ddb_tables):
     register_spoke(ddb_tables["TARGET_ACCOUNTS_TABLE"])
     handler = load_handler("query-handler").lambda_handler
     return World(None, ddb_tables, handler)
+
+
+# EC2 operations of the launch-settings pickers and their item keys.
+EC2_LISTINGS = {
+    "describe_subnets": "Subnets",
+    "describe_security_groups": "SecurityGroups",
+    "describe_instance_type_offerings": "InstanceTypeOfferings",
+    "describe_instance_types": "InstanceTypes",
+}
+
+
+@dataclass
+class Ec2Call:
+    operation: str
+    account: str
+    max_results: Optional[int]
+    next_token: Optional[str]
+
+
+@dataclass
+class Ec2Paging:
+    """What moto answered: ``calls`` in order, ``cap`` the most items
+    a page holds whatever MaxResults asked (EC2 may answer fewer items
+    than MaxResults, with a NextToken)."""
+
+    calls: List[Ec2Call] = field(default_factory=list)
+    cap: int = 1000
+    throttle: bool = False
+
+    def of(self, operation: str) -> List[Ec2Call]:
+        return [c for c in self.calls if c.operation == operation]
+
+
+@pytest.fixture
+def ec2_paging(monkeypatch):
+    """Make moto page EC2 listings as EC2 does (moto answers every item
+    at once): MaxResults items at most (1000 without it, ``cap`` at
+    most), an opaque NextToken; each call is recorded with the account
+    it ran in. ``throttle`` makes every listing answer
+    RequestLimitExceeded."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses import EC2Response
+
+    paging = Ec2Paging()
+
+    def paged(operation: str, key: str, original: Any) -> Any:
+        def method(self):
+            limit = self._get_param("MaxResults")
+            token = self._get_param("NextToken")
+            paging.calls.append(
+                Ec2Call(
+                    operation,
+                    self.current_account,
+                    None if limit is None else int(limit),
+                    token,
+                )
+            )
+            if paging.throttle:
+                raise EC2ClientError(
+                    "RequestLimitExceeded", "Request limit exceeded."
+                )
+            answer = original(self)
+            items = list(answer.result[key])
+            start = int(token or 0)
+            size = min(int(limit or 1000), paging.cap)
+            page = dict(answer.result, **{key: items[start : start + size]})
+            page.pop("NextToken", None)
+            if start + size < len(items):
+                page["NextToken"] = str(start + size)
+            return ActionResult(page)
+
+        return method
+
+    for operation, key in EC2_LISTINGS.items():
+        original = getattr(EC2Response, operation)
+        monkeypatch.setattr(
+            EC2Response, operation, paged(operation, key, original)
+        )
+    yield paging
