@@ -61,6 +61,18 @@ class DataManagement:
         )
         return response["statusCode"], json.loads(response["body"])
 
+    def register_spoke(self) -> Dict[str, Any]:
+        """The scenario's spoke registered as a target account."""
+        return self.direct(
+            "create_target_account",
+            {
+                "accountId": SPOKE,
+                "accountName": "portal",
+                "roleArn": SPOKE_ROLE,
+                "externalId": SPOKE_EXTERNAL_ID,
+            },
+        )
+
     def server_ids(self, hostname_prefix: str, account: str = HUB):
         """Simulated source server ids whose hostname starts with a prefix."""
         return [

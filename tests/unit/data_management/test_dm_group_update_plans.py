@@ -10,8 +10,6 @@ from tests.helpers import REGION, create_tables
 from tests.unit.data_management.conftest import (
     HUB,
     SPOKE,
-    SPOKE_EXTERNAL_ID,
-    SPOKE_ROLE,
     DataManagement,
     db_group,
 )
@@ -47,15 +45,7 @@ def test_moving_a_group_to_another_account_than_its_plan_is_refused(dm):
         },
     )
     assert "planId" in plan, plan
-    dm.direct(
-        "create_target_account",
-        {
-            "accountId": SPOKE,
-            "accountName": "portal",
-            "roleArn": SPOKE_ROLE,
-            "externalId": SPOKE_EXTERNAL_ID,
-        },
-    )
+    dm.register_spoke()
     move = {
         "accountId": SPOKE,
         "serverSelectionTags": {"Application": "Portal"},

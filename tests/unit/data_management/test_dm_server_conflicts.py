@@ -4,8 +4,6 @@ checked both ways (ids vs tags, tags vs ids, tags vs tags)."""
 from tests.helpers import REGION
 from tests.unit.data_management.conftest import (
     SPOKE,
-    SPOKE_EXTERNAL_ID,
-    SPOKE_ROLE,
     db_group,
 )
 
@@ -73,15 +71,7 @@ def test_tag_group_conflicts_with_overlapping_tag_group(dm):
 def test_same_tags_in_another_account_do_not_conflict(dm):
     # Given the hub's web tier selected by tags
     dm.direct("create_protection_group", _tag_group("Hub web", Tier="Web"))
-    dm.direct(
-        "create_target_account",
-        {
-            "accountId": SPOKE,
-            "accountName": "portal",
-            "roleArn": SPOKE_ROLE,
-            "externalId": SPOKE_EXTERNAL_ID,
-        },
-    )
+    dm.register_spoke()
     # When the same tags select the spoke's web servers
     body = dict(_tag_group("Spoke web", Tier="Web"), accountId=SPOKE)
     status, created = dm.rest("POST", "/protection-groups", body)

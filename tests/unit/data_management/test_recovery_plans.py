@@ -5,8 +5,6 @@ from localcloud.scenario import scenario_from_dict
 from tests.helpers import REGION
 from tests.unit.data_management.conftest import (
     SPOKE,
-    SPOKE_EXTERNAL_ID,
-    SPOKE_ROLE,
     db_group,
 )
 
@@ -241,15 +239,7 @@ def test_rbac_operator_cannot_delete_plan_readonly_cannot_create(dm):
 
 
 def test_one_account_per_plan(dm):
-    dm.direct(
-        "create_target_account",
-        {
-            "accountId": SPOKE,
-            "accountName": "portal",
-            "roleArn": SPOKE_ROLE,
-            "externalId": SPOKE_EXTERNAL_ID,
-        },
-    )
+    dm.register_spoke()
     spoke_group = dm.direct(
         "create_protection_group",
         {
