@@ -242,6 +242,121 @@ def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
     assert again["currentStatus"] == "COMPLETED"
 
 
+def test_pause_endpoint_pauses_before_the_next_wave(
+    local_cloud, api, wait_until
+):
+    # Given a three-wave plan pausing before no wave, running wave 1
+    plan_id = api.plan(
+        "pause-endpoint",
+        [
+            ("pe-db", api.servers("Database"), False),
+            ("pe-app", api.servers("Application"), False),
+            ("pe-web", api.servers("Web"), False),
+        ],
+    )
+    execution_id = api.start(plan_id)["executionId"]
+    running = _wait_status(api, wait_until, execution_id, ("RUNNING",))
+    assert running["waves"][0]["status"] in ("PENDING", "STARTED"), running
+    # When the pause operation is called
+    answer = api.call(EXEC, "pause_execution", {"executionId": execution_id})
+    # Then it is accepted for the next wave boundary
+    assert answer == {
+        "executionId": execution_id,
+        "status": "RUNNING",
+        "pauseRequested": True,
+        "message": "Execution will pause before its next wave",
+    }
+    # And the execution pauses before wave 2, wave 1 done, 2 and 3 not
+    paused = _wait_status(
+        api, wait_until, execution_id, ("PAUSED",) + TERMINAL
+    )
+    assert paused["status"] == "PAUSED", paused
+    assert paused["pausedBeforeWave"] == 1
+    assert paused["pausedBeforeWaveNumber"] == 2
+    assert paused["pauseRequested"] is False
+    assert [w["status"] for w in paused["waves"]] == [
+        "COMPLETED",
+        "PENDING",
+        "PENDING",
+    ]
+    assert [bool(w.get("jobId")) for w in paused["waves"]] == [
+        True,
+        False,
+        False,
+    ]
+    # And a second pause is INVALID_STATE naming PAUSED
+    again = api.call(EXEC, "pause_execution", {"executionId": execution_id})
+    assert again["error"] == "INVALID_STATE", again
+    assert again["currentStatus"] == "PAUSED"
+    # When it is resumed
+    resumed = api.call(EXEC, "resume_execution", {"executionId": execution_id})
+    assert resumed["status"] == "RUNNING", resumed
+    assert resumed["resumedWave"] == 1
+    # Then it completes without pausing again, every wave COMPLETED
+    done = _wait_status(api, wait_until, execution_id, ("PAUSED",) + TERMINAL)
+    assert done["status"] == "COMPLETED", done
+    assert [w["status"] for w in done["waves"]] == ["COMPLETED"] * 3
+    assert "pausedBeforeWave" not in done
+    assert len(published("EXECUTION_PAUSED")) == 1
+    # And a pause of the COMPLETED execution is INVALID_STATE naming it
+    late = api.call(EXEC, "pause_execution", {"executionId": execution_id})
+    assert late["error"] == "INVALID_STATE", late
+    assert late["currentStatus"] == "COMPLETED"
+    assert api.details(execution_id)["status"] == "COMPLETED"
+
+
+def _drill(api, wait_until, plan_id):
+    """Start a drill of the plan and wait until it COMPLETED: its id."""
+    execution_id = api.start(plan_id)["executionId"]
+    done = _wait_status(api, wait_until, execution_id, TERMINAL)
+    assert done["status"] == "COMPLETED", done
+    return execution_id
+
+
+def _recovery_instances(api, execution_id):
+    """{recoveryInstanceId: EC2 instance id} of the execution."""
+    found = api.call(
+        EXEC, "get_recovery_instances", {"executionId": execution_id}
+    )
+    return {
+        i["recoveryInstanceId"]: i["instanceId"] for i in found["instances"]
+    }
+
+
+def _terminate(local_cloud, api, wait_until, execution_id):
+    """terminate_recovery_instances, waited until its job COMPLETED."""
+    answer = api.call(
+        EXEC, "terminate_recovery_instances", {"executionId": execution_id}
+    )
+    drs = local_cloud.client("drs")
+    for job in answer.get("terminateJobs", []):
+
+        def completed(job_id=job["jobId"]):
+            found = drs.describe_jobs(filters={"jobIDs": [job_id]})
+            return found["items"][0]["status"] == "COMPLETED"
+
+        wait_until(completed, timeout=60, interval=0.5, message="terminate")
+    return answer
+
+
+def _listed_in_drs(local_cloud):
+    """{recoveryInstanceId: sourceServerId} DRS still lists."""
+    items = local_cloud.client("drs").describe_recovery_instances()["items"]
+    return {i["recoveryInstanceID"]: i["sourceServerID"] for i in items}
+
+
+def _ec2_states(local_cloud, instance_ids):
+    """{EC2 instance id: state name}."""
+    found = local_cloud.client("ec2").describe_instances(
+        InstanceIds=sorted(instance_ids)
+    )
+    return {
+        i["InstanceId"]: i["State"]["Name"]
+        for r in found["Reservations"]
+        for i in r["Instances"]
+    }
+
+
 def test_drill_then_terminate_leaves_other_instances(
     local_cloud, api, wait_until
 ):
@@ -250,33 +365,72 @@ def test_drill_then_terminate_leaves_other_instances(
     other = api.plan("other", [("o-web", api.servers("Web"), False)])
     # (one after the other: two state machine executions starting at
     # once can fail inside moto, see the report of issue 7)
-    finished = []
-    for plan_id in (mine, other):
-        execution_id = api.start(plan_id)["executionId"]
-        done = _wait_status(api, wait_until, execution_id, TERMINAL)
-        assert done["status"] == "COMPLETED", done
-        finished.append(execution_id)
-    first, second = finished
+    first = _drill(api, wait_until, mine)
+    second = _drill(api, wait_until, other)
     others = api.call(EXEC, "get_recovery_instances", {"executionId": second})
     assert others["count"] == len(api.servers("Web"))
     # When the first execution's instances are terminated
-    answer = api.call(
-        EXEC, "terminate_recovery_instances", {"executionId": first}
-    )
+    answer = _terminate(local_cloud, api, wait_until, first)
     assert answer["count"] == len(api.servers("Database")), answer
-    drs = local_cloud.client("drs")
-    (job,) = answer["terminateJobs"]
-
-    def terminated():
-        found = drs.describe_jobs(filters={"jobIDs": [job["jobId"]]})
-        return found["items"][0]["status"] == "COMPLETED"
-
-    wait_until(terminated, timeout=60, interval=0.5, message="terminate")
+    assert len(answer["terminateJobs"]) == 1, answer
     # Then none of its recovery instances remain, the other's all do
-    left = drs.describe_recovery_instances()["items"]
-    assert sorted(i["sourceServerID"] for i in left) == api.servers("Web")
+    left = _listed_in_drs(local_cloud)
+    assert sorted(left.values()) == api.servers("Web")
     mine_now = api.call(EXEC, "get_recovery_instances", {"executionId": first})
     assert mine_now["count"] == 0
+
+
+def test_terminate_leaves_no_instance_of_it_and_all_of_another(
+    local_cloud, api, wait_until
+):
+    # Given drill A of a DB plan then drill B of an APP plan, completed
+    db_plan = api.plan("term-db", [("t-db", api.servers("Database"), False)])
+    app_plan = api.plan(
+        "term-app", [("t-app", api.servers("Application"), False)]
+    )
+    first = _drill(api, wait_until, db_plan)
+    second = _drill(api, wait_until, app_plan)
+    mine = _recovery_instances(api, first)
+    others = _recovery_instances(api, second)
+    assert len(mine) == len(api.servers("Database"))
+    assert len(others) == len(api.servers("Application"))
+    # When A's recovery instances are terminated
+    answer = _terminate(local_cloud, api, wait_until, first)
+    # Then exactly A's instances were asked for
+    assert sorted(i["recoveryInstanceId"] for i in answer["instances"]) == (
+        sorted(mine)
+    )
+    # And DRS lists none of A's and all of B's, A's EC2 instances are
+    # terminated and B's still running
+    listed = _listed_in_drs(local_cloud)
+    assert not set(mine) & set(listed), listed
+    assert set(others) <= set(listed), listed
+    states = _ec2_states(local_cloud, mine.values())
+    assert states == dict.fromkeys(mine.values(), "terminated"), states
+    states = _ec2_states(local_cloud, others.values())
+    assert states == dict.fromkeys(others.values(), "running"), states
+    assert _recovery_instances(api, first) == {}
+    assert _recovery_instances(api, second) == others
+    # When the DB plan is drilled again (C) and A is terminated again
+    third = _drill(api, wait_until, db_plan)
+    newer = _recovery_instances(api, third)
+    assert len(newer) == len(api.servers("Database"))
+    assert not set(newer) & set(mine)
+    repeat = _terminate(local_cloud, api, wait_until, first)
+    # Then A has nothing left to terminate and C keeps its instances
+    assert (repeat["count"], repeat["terminateJobs"]) == (0, []), repeat
+    assert _recovery_instances(api, third) == newer
+    # When C's recovery instances are terminated
+    _terminate(local_cloud, api, wait_until, third)
+    # Then none of A's or C's remain and B's are all still running
+    listed = _listed_in_drs(local_cloud)
+    assert set(listed) == set(others), listed
+    states = _ec2_states(local_cloud, newer.values())
+    assert states == dict.fromkeys(newer.values(), "terminated"), states
+    states = _ec2_states(local_cloud, others.values())
+    assert states == dict.fromkeys(others.values(), "running"), states
+    assert _recovery_instances(api, first) == {}
+    assert _recovery_instances(api, third) == {}
 
 
 def test_notification_formatter_publishes_an_execution_event(local_cloud, api):
