@@ -12,7 +12,8 @@ record's status; the DRS work happens behind an :class:`OperationsPort`:
 
 No DRS code here. Any exception from the port (``InvocationError``,
 timeouts, an unexpected error in-process) ends the state ``failed`` with
-the error, and the record FAILED — the same for both ports.
+the error, and the record FAILED — the same for both ports (``seeds/000_*``
+"Handler Invocation Errors"; a wave start: :func:`start_wave_or_fail`).
 """
 
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ from shared.notifications import publish_execution_event
 from shared.responses import to_jsonable
 from shared.tables import execution_history_table
 from shared.wave_state import is_terminal, mark_cancelled, mark_failed
+from shared.wave_state import save_wave, wave_name, wave_result
 
 logger = get_logger("orchestration")
 
@@ -46,6 +48,7 @@ FINISH = {
     "timeout": (statuses.TIMEOUT, "EXECUTION_TIMEOUT"),
     "cancelled": (statuses.CANCELLED, "EXECUTION_CANCELLED"),
 }
+WAVE_START_FAILED = "WAVE_START_INVOCATION_FAILED"
 # CONTRACTS §4: a CANCELLING execution ends CANCELLED whatever the state
 # machine's own ending (the user's cancel wins; the ending is the reason).
 CANCELLED_FINISH = (statuses.CANCELLED, "EXECUTION_CANCELLED")
@@ -79,7 +82,7 @@ def _details(state: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
         "planName": state.get("plan_name"),
         "status": state.get("status"),
     }
-    details.update({k: v for k, v in extra.items() if v is not None})
+    details.update(extra)
     return {k: v for k, v in details.items() if v is not None}
 
 
@@ -105,8 +108,7 @@ def _iso(value: Any) -> Optional[str]:
     seconds = _epoch(value)
     if seconds is None:
         return None
-    moment = datetime.fromtimestamp(int(seconds), tz=timezone.utc)
-    return moment.isoformat()
+    return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat()
 
 
 def _seconds_between(start: Any, end: Any) -> Optional[int]:
@@ -117,22 +119,56 @@ def _seconds_between(start: Any, end: Any) -> Optional[int]:
     return max(0, int(finish - begin))
 
 
+def invocation_error_text(error: Exception) -> str:
+    """``<type>: <message>`` of a failed wave operation: the same for the
+    callee's error payload (generic port: ``FunctionError``, a timeout)
+    and for the exception raised in-process (legacy port)."""
+    if not isinstance(error, InvocationError):
+        return f"{type(error).__name__}: {error}"
+    payload = error.payload if isinstance(error.payload, dict) else {}
+    message = payload.get("errorMessage", str(error.payload))
+    return f"{error.error_type or 'FunctionError'}: {message}"
+
+
 def run_port(
     operation: Callable[..., Dict[str, Any]],
     state: Dict[str, Any],
     *args: Any,
 ) -> Dict[str, Any]:
-    """Call a port operation; any error ends the state ``failed``."""
+    """Call a port operation; any error ends the state ``failed`` with
+    ``HANDLER_INVOCATION_FAILED``, whichever port raised it."""
     try:
         return to_jsonable(operation(to_jsonable(state), *args))
     except Exception as error:  # noqa: BLE001 - recorded as the failure
-        code = (
-            "HANDLER_INVOCATION_FAILED"
-            if isinstance(error, InvocationError)
-            else "WAVE_OPERATION_FAILED"
-        )
-        logger.exception("wave operation failed", extra={"code": code})
-        return mark_failed(state, code, str(error) or type(error).__name__)
+        logger.exception("wave operation failed")
+        text = invocation_error_text(error)
+    return mark_failed(state, "HANDLER_INVOCATION_FAILED", text)
+
+
+def start_wave_or_fail(
+    state: Dict[str, Any],
+    wave_number: int,
+    start_wave: Callable[..., Dict[str, Any]],
+    table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Start wave ``wave_number`` (``begin``, ``resume_wave``). Any error,
+    whichever port raised it, fails the state on that wave and the record's
+    wave (``WAVE_START_INVOCATION_FAILED``, ``starting <wave> failed:
+    <type>: <message>``) as ``wave_status.start_next_wave`` does."""
+    try:
+        return to_jsonable(start_wave(to_jsonable(state), wave_number))
+    except Exception as error:  # noqa: BLE001 - recorded as the failure
+        logger.exception("starting a wave failed")
+        text = invocation_error_text(error)
+    state["current_wave_number"] = wave_number
+    name = wave_name(state, wave_number)
+    mark_failed(state, WAVE_START_FAILED, f"starting {name} failed: {text}")
+    entry = wave_result(state, wave_number)  # FAILED, endTime, error(Code)
+    if state.get("execution_id"):
+        wave = {k: entry[k] for k in ("status", "endTime", "error")}
+        wave["errorCode"] = WAVE_START_FAILED
+        save_wave(state["execution_id"], wave_number, wave, table=table)
+    return state
 
 
 def finish_execution(
@@ -145,9 +181,7 @@ def finish_execution(
     """
     if state.get("status") not in FINISH:
         return state
-    now = clock.iso_now()
-    state.setdefault("end_time", None)
-    state["end_time"] = state["end_time"] or now
+    state["end_time"] = state.get("end_time") or clock.iso_now()
     state["duration_seconds"] = _seconds_between(
         state.get("start_time"), state["end_time"]
     )
@@ -166,10 +200,9 @@ def finish_execution(
     }
     try:
         record = get_execution(execution_id, table)
-        duration = _seconds_between(
+        updates["durationSeconds"] = _seconds_between(
             record.get("startTime"), updates["endTime"]
         )
-        updates["durationSeconds"] = duration
         target, event = _write_finish(
             execution_id, record.get("status"), state, updates, table
         )
@@ -178,14 +211,9 @@ def finish_execution(
         return state
     if event is None:
         return state
+    extra = {"error": state.get("error"), "errorCode": state.get("error_code")}
     publish_execution_event(
-        event,
-        _details(
-            state,
-            status=target.lower(),
-            error=state.get("error"),
-            errorCode=state.get("error_code"),
-        ),
+        event, _details(state, status=target.lower(), **extra)
     )
     return state
 
@@ -322,10 +350,8 @@ def _mark_running(state: Dict[str, Any], table: Any) -> Optional[str]:
             ConditionExpression="attribute_not_exists(executionId)",
         )
     except ClientError as error:
-        if (
-            error.response["Error"]["Code"]
-            != "ConditionalCheckFailedException"
-        ):
+        code = error.response["Error"]["Code"]
+        if code != "ConditionalCheckFailedException":
             raise
     record = get_execution(state["execution_id"], table)
     if _iso(record.get("startTime")):
@@ -367,7 +393,7 @@ def begin_wave_plan(
             status_reason="the plan has no waves",
         )
         return finish_execution(state, table)
-    state = run_port(port.start_wave, state, 0)
+    state = start_wave_or_fail(state, 0, port.start_wave, table)
     return finish_execution(state, table)
 
 
@@ -423,11 +449,9 @@ def resume_wave(
         mark_cancelled(state, "cancelled while paused")
         return finish_execution(state, table)
     if record.get("status") == statuses.PAUSED:
+        cleared = {"pausedBeforeWave": None, "taskToken": None}
         transition_status(
-            state["execution_id"],
-            statuses.RUNNING,
-            {"pausedBeforeWave": None, "taskToken": None},
-            table=table,
+            state["execution_id"], statuses.RUNNING, cleared, table=table
         )
         publish_execution_event("EXECUTION_RESUMED", _details(state))
     if wave_number is None:
@@ -436,7 +460,7 @@ def resume_wave(
         )
         return finish_execution(state, table)
     state.update(status="running", paused_before_wave=None)
-    state = run_port(port.start_wave, state, int(wave_number))
+    state = start_wave_or_fail(state, int(wave_number), port.start_wave, table)
     return finish_execution(state, table)
 
 

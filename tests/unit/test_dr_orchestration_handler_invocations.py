@@ -106,15 +106,23 @@ def test_begin_invocation_failure_fails_state_and_record(engine):
     engine.fail_functions["execution-handler"] = "Task timed out after 300s"
     # When the state machine begins
     state = _call(plan_event(WAVES), None)
-    # Then the state failed with the invocation error, no exception
+    # Then the state failed on the first wave with the callee's error
+    # type and message (seeds/000_* "Handler Invocation Errors")
     assert state["status"] == "failed" and state["wave_completed"]
-    assert state["error_code"] == "HANDLER_INVOCATION_FAILED"
-    assert "Task timed out" in state["error"]
-    # And the record is FAILED with the error
+    assert state["error_code"] == "WAVE_START_INVOCATION_FAILED"
+    assert state["error"] == (
+        "starting Databases failed: Sandbox.Timedout: "
+        "Task timed out after 300s"
+    )
+    assert state["current_wave_number"] == 0
+    assert [w["status"] for w in state["wave_results"]] == ["FAILED"]
+    # And the record is FAILED with the error, its first wave FAILED
     record = engine.record("exec-1")
     assert record["status"] == "FAILED"
-    assert record["errorCode"] == "HANDLER_INVOCATION_FAILED"
-    assert "Task timed out" in record["error"] and record["endTime"]
+    assert record["errorCode"] == "WAVE_START_INVOCATION_FAILED"
+    assert record["error"] == state["error"] and record["endTime"]
+    assert [w["status"] for w in record["waves"]] == ["FAILED", "PENDING"]
+    assert record["waves"][0]["errorCode"] == "WAVE_START_INVOCATION_FAILED"
 
 
 def test_poll_invocation_failure_fails_state_and_record(engine):
@@ -126,6 +134,7 @@ def test_poll_invocation_failure_fails_state_and_record(engine):
     # Then the state and the record are failed with the error
     assert polled["status"] == "failed"
     assert polled["error_code"] == "HANDLER_INVOCATION_FAILED"
+    assert polled["error"] == "Sandbox.Timedout: Runtime.ExitError"
     assert engine.record("exec-1")["status"] == "FAILED"
 
 

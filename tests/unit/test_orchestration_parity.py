@@ -4,6 +4,7 @@ and execution records (ids and timestamps aside)."""
 from botocore.exceptions import ClientError
 
 import wave_recovery
+import wave_status
 from tests.helpers import REGION
 from tests.wave_parity import stable
 from tests.unit.wave_engine_support import HUB, drive, plan_event, wave_engine
@@ -60,13 +61,14 @@ def test_generic_and_legacy_produce_identical_states_and_records(
     assert l_calls == []
 
 
-def _claim_throttled_for_wave_1(monkeypatch):
-    """DynamoDB refuses the claim of wave 1: start_wave_recovery raises
-    (in the execution-handler for generic, in-process for legacy)."""
+def _claim_throttled_for_wave(monkeypatch, wave_index=1):
+    """DynamoDB refuses the claim of wave ``wave_index``:
+    start_wave_recovery raises (in the execution-handler for generic,
+    in-process for legacy)."""
     real = wave_recovery.claim_wave
 
     def claim(execution_id, index, table=None):
-        if index == 1:
+        if index == wave_index:
             raise ClientError(
                 {"Error": {"Code": "ProvisionedThroughputExceededException"}},
                 "UpdateItem",
@@ -76,11 +78,29 @@ def _claim_throttled_for_wave_1(monkeypatch):
     monkeypatch.setattr(wave_recovery, "claim_wave", claim)
 
 
+def _run_both(monkeypatch, waves=WAVES):
+    """(generic, legacy) runs of ``waves``: (states, record, jobs)."""
+    return tuple(
+        _run(monkeypatch, folder, waves)[:3]
+        for folder in (
+            "dr-orchestration-stepfunction",
+            "orchestration-stepfunctions",
+        )
+    )
+
+
+def _assert_same_runs(generic, legacy):
+    """Every state, the record and the DRS jobs match, volatile aside."""
+    assert [stable(s) for s in generic[0]] == [stable(s) for s in legacy[0]]
+    assert stable(generic[1]) == stable(legacy[1])
+    assert generic[2] == legacy[2]
+
+
 def test_a_failed_next_wave_start_ends_both_functions_the_same_way(
     monkeypatch,
 ):
     # Given a two-wave plan whose second wave cannot be started
-    _claim_throttled_for_wave_1(monkeypatch)
+    _claim_throttled_for_wave(monkeypatch, 1)
     # When run through the generic and then the legacy function
     g_states, g_record, g_jobs, _ = _run(
         monkeypatch, "dr-orchestration-stepfunction", WAVES[:2]
@@ -105,3 +125,98 @@ def test_a_failed_next_wave_start_ends_both_functions_the_same_way(
     assert [stable(s) for s in g_states] == [stable(s) for s in l_states]
     assert stable(g_record) == stable(l_record)
     assert g_jobs == l_jobs
+
+
+THROTTLED = (
+    "ClientError: An error occurred (ProvisionedThroughputExceededException)"
+    " when calling the UpdateItem operation: Unknown"
+)
+
+
+def test_a_failed_first_wave_start_ends_both_functions_the_same_way(
+    monkeypatch,
+):
+    # Given a plan whose first wave cannot be started (begin)
+    _claim_throttled_for_wave(monkeypatch, 0)
+    # When run through the generic and then the legacy function
+    generic, legacy = _run_both(monkeypatch)
+    # Then begin itself failed the generic run on wave 0, no DRS job
+    states, record, jobs = generic
+    assert len(states) == 1
+    final = states[-1]
+    assert final["status"] == "failed" and final["wave_completed"]
+    assert final["error_code"] == "WAVE_START_INVOCATION_FAILED"
+    assert final["error"] == f"starting Databases failed: {THROTTLED}"
+    assert final["current_wave_number"] == 0
+    assert [w["status"] for w in final["wave_results"]] == ["FAILED"]
+    assert record["status"] == "FAILED"
+    assert record["errorCode"] == "WAVE_START_INVOCATION_FAILED"
+    assert record["error"] == final["error"]
+    assert [w["status"] for w in record["waves"]] == [
+        "FAILED",
+        "PENDING",
+        "PENDING",
+    ]
+    assert record["waves"][0]["error"] == final["error"]
+    assert jobs == []
+    # And the legacy run produced the same states, record and jobs
+    _assert_same_runs(generic, legacy)
+
+
+def test_a_failed_resumed_wave_start_ends_both_functions_the_same_way(
+    monkeypatch,
+):
+    # Given the three-wave plan whose paused third wave cannot be started
+    _claim_throttled_for_wave(monkeypatch, 2)
+    # When run through the generic and then the legacy function
+    generic, legacy = _run_both(monkeypatch)
+    # Then resume_wave failed the generic run on wave 2 after two waves
+    states, record, jobs = generic
+    assert [s["status"] for s in states][-2:] == ["paused", "failed"]
+    final = states[-1]
+    assert final["error_code"] == "WAVE_START_INVOCATION_FAILED"
+    assert final["error"] == f"starting Web failed: {THROTTLED}"
+    assert final["current_wave_number"] == 2
+    assert final["paused_before_wave"] is None
+    assert [w["status"] for w in final["wave_results"]] == [
+        "COMPLETED",
+        "COMPLETED",
+        "FAILED",
+    ]
+    assert record["status"] == "FAILED"
+    assert record["errorCode"] == "WAVE_START_INVOCATION_FAILED"
+    assert [w["status"] for w in record["waves"]] == [
+        "COMPLETED",
+        "COMPLETED",
+        "FAILED",
+    ]
+    assert record["waves"][2]["errorCode"] == "WAVE_START_INVOCATION_FAILED"
+    assert len(jobs) == 2
+    # And the legacy run produced the same states, record and jobs
+    _assert_same_runs(generic, legacy)
+
+
+def test_a_failed_poll_ends_both_functions_the_same_way(monkeypatch):
+    # Given a plan whose execution record cannot be read by the poll
+    def get_execution(execution_id, table=None):
+        raise ClientError(
+            {"Error": {"Code": "InternalServerError"}}, "GetItem"
+        )
+
+    monkeypatch.setattr(wave_status, "get_execution", get_execution)
+    # When run through the generic and then the legacy function
+    generic, legacy = _run_both(monkeypatch)
+    # Then the generic run's first poll failed with the callee's error
+    # type and message
+    states, record, _ = generic
+    assert [s["status"] for s in states] == ["running", "failed"]
+    final = states[-1]
+    assert final["error_code"] == "HANDLER_INVOCATION_FAILED"
+    assert final["error"] == (
+        "ClientError: An error occurred (InternalServerError) when calling"
+        " the GetItem operation: Unknown"
+    )
+    assert record["status"] == "FAILED"
+    assert record["errorCode"] == "HANDLER_INVOCATION_FAILED"
+    # And the legacy run produced the same states, record and jobs
+    _assert_same_runs(generic, legacy)
