@@ -23,6 +23,7 @@ from shared.errors import InvocationError, NotFoundError, ValidationError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.launch_config import apply_launch_configs
+from shared.launch_config_status import recovery_source
 from shared.logging_setup import get_logger
 from shared.tables import protection_groups_table
 from shared.target_accounts import account_context_for
@@ -449,6 +450,8 @@ def _start(
         account_context=context,
         drs_client=drs,
         ec2_client=ec2_client,
+        source=recovery_source(state.get("execution_id")),
+        status_table=groups_table,
     )
     if not applied.ok:
         raise WaveStartError(

@@ -20,6 +20,11 @@ Servers run in parallel on a bounded thread pool. When any server fails,
 the servers already changed, and the changes a failed server made before
 failing, are rolled back (previous DRS settings and previous default
 template version restored), so a failed apply leaves DRS as it found it.
+
+Given a ``source``, the outcome of every server is recorded on the group
+(``shared.launch_config_status``) whatever it was; a failure to record is
+logged, never raised. :meth:`LaunchConfigResult.failure` is the domain
+error a caller raises for a failed apply (per-server results included).
 """
 
 import copy
@@ -30,7 +35,10 @@ from typing import Any, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.aws_errors import translate_client_error
 from shared.config_merge import get_effective_launch_config
+from shared.errors import DomainError, InvalidStateError, NotFoundError
+from shared.launch_config_status import record_launch_config_status
 from shared.logging_setup import get_logger
 
 logger = get_logger("launch-config")
@@ -62,6 +70,10 @@ class LaunchConfigResult:
 
     servers: List[Dict[str, Any]] = field(default_factory=list)
     rolled_back: bool = False
+    # The exception of each failed server (not part of ``to_dict``).
+    errors: Dict[str, Exception] = field(default_factory=dict)
+    # None when no ``source`` asked for the status to be recorded.
+    status_recorded: Optional[bool] = None
 
     @property
     def failed(self) -> List[Dict[str, Any]]:
@@ -84,6 +96,44 @@ class LaunchConfigResult:
             "rolledBack": self.rolled_back,
             "servers": copy.deepcopy(self.servers),
         }
+
+    def failure(
+        self,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+        **details: Any,
+    ) -> DomainError:
+        """The domain error of a failed apply, with per-server results.
+
+        The first failed server's AWS error is mapped by
+        ``shared.aws_errors`` (403 refused, 429 throttled, 409 busy);
+        anything else, including a resource named by the configuration
+        that EC2 or DRS does not find, is a 409 ``INVALID_STATE``: the
+        request was valid, the group's configuration cannot be applied.
+        """
+        undone = [
+            s["sourceServerId"] for s in self.servers if "rollbackError" in s
+        ]
+        message = "launch configuration failed for " + self.error_summary()
+        if undone:
+            message += "; rollback failed for " + ", ".join(undone)
+        elif self.rolled_back:
+            message += "; every change was rolled back"
+        body = dict(details, **self.to_dict())
+        body.update(rollbackFailed=undone)
+        error = (
+            self.errors.get(self.failed[0]["sourceServerId"])
+            if self.failed
+            else None
+        )
+        mapped = None
+        if isinstance(error, ClientError):
+            mapped = translate_client_error(error, "AWS", account_id, region)
+        if mapped is None or isinstance(mapped, NotFoundError):
+            return InvalidStateError(
+                message, reason="LAUNCH_CONFIG_FAILED", **body
+            )
+        return type(mapped)(message, **dict(mapped.details, **body))
 
 
 def drs_settings(config: Dict[str, Any]) -> Dict[str, Any]:
@@ -199,7 +249,7 @@ def _safe_apply(
             "launch config failed",
             extra={"sourceServerId": server_id, "error": str(error)},
         )
-        outcome.update(status=FAILED, error=str(error))
+        outcome.update(status=FAILED, error=str(error), exception=error)
     return outcome
 
 
@@ -242,6 +292,9 @@ def apply_launch_configs(
     ec2_client: Optional[Any] = None,
     max_workers: int = DEFAULT_MAX_WORKERS,
     rollback_on_failure: bool = True,
+    source: Optional[str] = None,
+    applied_by: Optional[str] = None,
+    status_table: Optional[Any] = None,
 ) -> LaunchConfigResult:
     """Apply ``group``'s effective launch config to ``server_ids``.
 
@@ -249,7 +302,9 @@ def apply_launch_configs(
     account of ``account_context`` unless injected. Never raises for a
     server's AWS error: the result lists each server's ``status``
     (``APPLIED``, ``FAILED``, or ``ROLLED_BACK`` after another server
-    failed) and ``error``.
+    failed) and ``error``. With ``source``, each server's outcome is
+    recorded on the group (``status_table`` or the protection groups
+    table); ``status_recorded`` says whether that worked.
     """
     region = region or group.get("region")
     drs = drs_client or create_drs_client(region, account_context)
@@ -269,4 +324,14 @@ def apply_launch_configs(
         result.rolled_back = True
     for outcome in result.servers:
         outcome.pop("previousDrs", None)
+        if "exception" in outcome:
+            result.errors[outcome["sourceServerId"]] = outcome.pop("exception")
+    if source:
+        result.status_recorded = record_launch_config_status(
+            group,
+            result.servers,
+            source,
+            applied_by=applied_by,
+            table=status_table,
+        )
     return result
