@@ -7,18 +7,15 @@ same code path the wave engine runs before every recovery.
 
 from typing import Any, Dict, List, Optional
 
-from botocore.exceptions import ClientError
-
 import drs_lookup
 from data_routes import router
 from protection_groups import get_group, update_group
-from shared import clock
 from shared.api import Request
 from shared.aws_errors import aws_errors
 from shared.config_merge import find_server_config, get_effective_launch_config
-from shared.errors import NotFoundError, VersionConflictError
+from shared.errors import NotFoundError
 from shared.launch_config import APPLIED, apply_launch_configs
-from shared.tables import protection_groups_table
+from shared.launch_config_status import SOURCE_API
 from shared.validation import reject_unknown, validate_source_server_id
 
 NOT_APPLIED = "NOT_APPLIED"
@@ -49,66 +46,6 @@ def _require_member(group: Dict[str, Any], server_id: str) -> None:
         )
 
 
-def _status_entry(
-    outcome: Dict[str, Any], group: Dict[str, Any], caller: str, now: int
-) -> Dict[str, Any]:
-    entry = {
-        "status": outcome["status"],
-        "appliedAt": now,
-        "appliedBy": caller,
-        "groupVersion": int(group.get("version", 1)),
-        "config": get_effective_launch_config(
-            group, outcome["sourceServerId"]
-        ),
-    }
-    for key in ("launchTemplateId", "launchTemplateVersion", "error"):
-        if outcome.get(key) is not None:
-            entry[key] = outcome[key]
-    return entry
-
-
-def record_status(
-    group: Dict[str, Any],
-    outcomes: List[Dict[str, Any]],
-    caller: str,
-    table: Optional[Any] = None,
-) -> Dict[str, Any]:
-    """Store per-server apply outcomes on the group record.
-
-    Status is bookkeeping, not configuration: the group's ``version`` is
-    unchanged, but the write is conditional on it so a status never
-    describes a configuration that was replaced meanwhile.
-    """
-    table = table if table is not None else protection_groups_table()
-    now = clock.epoch()
-    status = dict(group.get("launchConfigStatus") or {})
-    for outcome in outcomes:
-        status[outcome["sourceServerId"]] = _status_entry(
-            outcome, group, caller, now
-        )
-    try:
-        table.update_item(
-            Key={"groupId": group["groupId"]},
-            UpdateExpression="SET launchConfigStatus = :s",
-            ConditionExpression="#v = :v",
-            ExpressionAttributeNames={"#v": "version"},
-            ExpressionAttributeValues={
-                ":s": status,
-                ":v": int(group.get("version", 1)),
-            },
-        )
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "ConditionalCheckFailedException":
-            raise VersionConflictError(
-                "protection group changed while its launch configuration "
-                "was applied; apply again",
-                groupId=group["groupId"],
-            ) from None
-        raise
-    return status
-
-
 def apply_group_launch_configs(
     group_id: str,
     caller: str,
@@ -123,7 +60,7 @@ def apply_group_launch_configs(
     drs = drs or drs_lookup.drs_client(region, account)
     server_ids = drs_lookup.group_server_ids(group, drs)
     # Creating the EC2 client assumes the spoke's role (403 if refused);
-    # per-server failures are outcomes, not errors.
+    # per-server failures are outcomes, recorded, then one error.
     with aws_errors("EC2", account, region):
         result = apply_launch_configs(
             group,
@@ -132,20 +69,26 @@ def apply_group_launch_configs(
             account_context=context,
             drs_client=drs,
             ec2_client=ec2,
+            source=SOURCE_API,
+            applied_by=caller,
+            status_table=table,
         )
-    record_status(group, result.servers, caller, table)
-    answer = {"groupId": group_id, **result.to_dict()}
-    answer["status"] = APPLIED if result.ok else "FAILED"
-    return answer
+    if not result.ok:
+        raise result.failure(account, region, groupId=group_id)
+    return {"groupId": group_id, "status": APPLIED, **result.to_dict()}
 
 
 def launch_config_status(
     group_id: str, table: Optional[Any] = None
 ) -> Dict[str, Any]:
-    """Per server: what was applied, when, by whom (or NOT_APPLIED)."""
+    """Per server: what was applied, when, by whom (or NOT_APPLIED).
+
+    The servers are the group's members now (a tag group's resolved in
+    DRS), then any other server a past apply recorded.
+    """
     group = get_group(group_id, table)
     stored = group.get("launchConfigStatus") or {}
-    ids = list(group.get("sourceServerIds") or [])
+    ids = _member_ids(group)
     ids += [sid for sid in sorted(stored) if sid not in ids]
     servers = []
     for sid in ids:
