@@ -163,24 +163,26 @@ def _wave_servers(
 ) -> List[List[str]]:
     """The servers of each wave: its group's ids, or what its
     ``serverSelectionTags`` select now in the group's account and region
-    (tags win, as in the wave engine). A tag group selecting nothing is
-    refused: the wave engine would fail it (NO_SERVERS_RESOLVED)."""
+    (tags win, as in the wave engine). A group selecting nothing (tags
+    matching no server, or an empty ``sourceServerIds``) is refused: the
+    wave engine would fail it (NO_SERVERS_RESOLVED)."""
     selection = TagSelection(drs_client)
     servers: List[List[str]] = []
     for wave in waves:
         group = groups[wave["protectionGroupId"]]
         tags = dict(group.get("serverSelectionTags") or {})
-        if not tags:
-            servers.append(list(group.get("sourceServerIds") or []))
-            continue
-        context = _account_context(group, plan_context, accounts)
-        ids = selection.server_ids(group.get("region"), context, tags)
+        if tags:
+            context = _account_context(group, plan_context, accounts)
+            ids = selection.server_ids(group.get("region"), context, tags)
+            what = f"selects no DRS source server by tags {tags}"
+        else:
+            ids = list(group.get("sourceServerIds") or [])
+            what = "has no source servers (empty sourceServerIds, no tags)"
         if not ids:
             raise ValidationError(
                 f"wave {wave['waveNumber']} "
                 f"({wave.get('waveName') or 'unnamed'}): protection group "
-                f"{wave['protectionGroupId']} selects no DRS source server "
-                f"by tags {tags}",
+                f"{wave['protectionGroupId']} {what}",
                 field="waves",
                 waveNumber=int(wave["waveNumber"]),
                 protectionGroupId=wave["protectionGroupId"],
