@@ -36,10 +36,11 @@ from shared.drs_constants import (
     DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES,
     DRS_JOB_STATUS_WAIT_STATES,
 )
-from shared.errors import InvocationError, NotFoundError
+from shared.errors import NotFoundError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
+from shared.orchestration_core import start_wave_or_fail
 from shared.wave_state import (
     end_for_record,
     mark_failed,
@@ -91,45 +92,20 @@ def start_next_wave_via_lambda(
     )
 
 
-def _error_text(error: Exception) -> str:
-    """``<type>: <message>`` of the error raised by the wave start, the
-    same whether it was raised in-process or in an invoked function."""
-    if isinstance(error, InvocationError):
-        payload = error.payload if isinstance(error.payload, dict) else {}
-        message = payload.get("errorMessage", str(error.payload))
-        return f"{error.error_type or 'FunctionError'}: {message}"
-    return f"{type(error).__name__}: {error}"
-
-
 def start_next_wave(
     state: Dict[str, Any],
     wave_number: int,
     start_wave: WaveStarter,
     table: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Start the next wave; the one path for both orchestration functions.
-
-    Any error of ``start_wave`` (an invocation error for the generic
-    function, the exception itself in-process for the legacy one) ends
-    the state ``failed`` on that wave, ``WAVE_START_INVOCATION_FAILED``,
-    and marks ``waves[wave_number]`` FAILED on the record.
+    """Start the next wave; the one path for both orchestration functions
+    and the same as ``begin``/``resume_wave``
+    (``orchestration_core.start_wave_or_fail``): any error of
+    ``start_wave`` ends the state ``failed`` on that wave,
+    ``WAVE_START_INVOCATION_FAILED``, and marks ``waves[wave_number]``
+    FAILED on the record.
     """
-    try:
-        return start_wave(state, wave_number)
-    except Exception as error:  # noqa: BLE001 - recorded as the failure
-        logger.exception("starting the next wave failed")
-        state["current_wave_number"] = wave_number
-        mark_failed(
-            state,
-            "WAVE_START_INVOCATION_FAILED",
-            f"starting {wave_name(state, wave_number)} failed: "
-            f"{_error_text(error)}",
-        )
-        entry = wave_result(state, wave_number)
-        failed = dict(status=statuses.WAVE_FAILED, endTime=entry["endTime"])
-        failed.update(error=state["error"], errorCode=state["error_code"])
-        _save(state, wave_number, failed, table)
-        return state
+    return start_wave_or_fail(state, wave_number, start_wave, table)
 
 
 def _phases(drs: Any, job_id: str) -> Dict[str, str]:

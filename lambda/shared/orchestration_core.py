@@ -151,10 +151,11 @@ def start_wave_or_fail(
     start_wave: Callable[..., Dict[str, Any]],
     table: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Start wave ``wave_number`` (``begin``, ``resume_wave``). Any error,
-    whichever port raised it, fails the state on that wave and the record's
-    wave (``WAVE_START_INVOCATION_FAILED``, ``starting <wave> failed:
-    <type>: <message>``) as ``wave_status.start_next_wave`` does."""
+    """Start wave ``wave_number`` (``begin``, ``resume_wave``, the poll's
+    ``wave_status.start_next_wave``). Any error, whichever port raised
+    it, fails the state on that wave and the record's wave
+    (``WAVE_START_INVOCATION_FAILED``, ``starting <wave> failed:
+    <type>: <message>``)."""
     try:
         return to_jsonable(start_wave(to_jsonable(state), wave_number))
     except Exception as error:  # noqa: BLE001 - recorded as the failure
