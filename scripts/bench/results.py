@@ -41,6 +41,24 @@ def wave_gaps(
     }
 
 
+def wall_gaps(gaps: Dict[str, Any], speed: float) -> Dict[str, Any]:
+    """:func:`wave_gaps` figures (simulated s) as wall seconds.
+
+    The simulator's clock runs ``speed`` simulated seconds per wall second
+    from one anchor, so a simulated interval divided by ``speed`` is the
+    wall-clock time the local cloud took for it.
+    """
+
+    def wall(value: Optional[float]) -> Optional[float]:
+        return None if value is None else round(value / speed, 2)
+
+    return {
+        "betweenWaves": [wall(g) for g in gaps["betweenWaves"]],
+        "meanBetweenWaves": wall(gaps["meanBetweenWaves"]),
+        "toEnd": wall(gaps["toEnd"]),
+    }
+
+
 def _value_size(value: Dict[str, Any]) -> int:
     """Bytes of one DynamoDB attribute value (AWS's sizing rules)."""
     ((kind, data),) = value.items()
