@@ -1,12 +1,14 @@
-"""Benchmark 4: import time of each function in a fresh interpreter and
-the size of its zip (``package_lambda.build_zip``).
+"""Benchmark 4: import time of each function in a fresh interpreter, the
+size of its zip (``package_lambda.build_zip``) and, apart, its first vs
+second invocation through the local Lambda runtime (:mod:`.first_invoke`).
 
 Each measurement is a new ``python -I`` process whose ``sys.path`` starts
 with the extracted zip (the venv's site-packages provide boto3 and
 Powertools, as the Lambda runtime and layer do): it times ``import
 boto3`` alone, then ``import index`` on top of it (own code, Powertools
-and whatever else the function pulls in). Medians of the repeats; the
-two are measured in one process so machine load cannot make own code
+and whatever else the function pulls in). Only imports are timed: no
+handler runs and no runtime start-up is included. Medians of 7 repeats;
+the two are measured in one process so machine load cannot make own code
 negative.
 """
 
@@ -22,6 +24,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
+
+from . import first_invoke
 
 REPEAT = 7
 PROBE = """
@@ -96,7 +100,18 @@ def measure(repeat: int = REPEAT) -> Dict[str, Any]:
         "repeat": repeat,
         "functions": results,
         "method": __doc__.strip().split("\n\n")[1].replace("\n", " "),
+        "localRuntime": _local_runtime(list(results)),
     }
+
+
+def _local_runtime(folders: List[str]) -> Dict[str, Any]:
+    """First/second invoke figures, or the reason they are missing."""
+    try:
+        return first_invoke.measure(folders)
+    # Any failure of the local cloud is reported, not raised: the import
+    # figures above stay valid.
+    except Exception as error:  # pylint: disable=broad-except
+        return {"error": f"{type(error).__name__}: {error}"[:300]}
 
 
 def rows(result: Dict[str, Any]) -> List[tuple]:
@@ -111,7 +126,22 @@ def rows(result: Dict[str, Any]) -> List[tuple]:
                 f"zip {entry['zipBytes']} B"
             )
         out.append(("cold start", name, value))
-    return out
+    return out + runtime_rows(result.get("localRuntime") or {})
+
+
+def runtime_rows(runtime: Dict[str, Any]) -> List[tuple]:
+    """Rows of the local runtime's first vs second invocations."""
+    if "error" in runtime:
+        return [("cold start", "local runtime", f"ERROR {runtime['error']}")]
+    return [
+        (
+            "cold start",
+            f"{name} local runtime",
+            f"1st invoke {entry['firstMs']} ms, 2nd {entry['secondMs']} ms "
+            f"({entry['secondOutcome']})",
+        )
+        for name, entry in runtime.get("functions", {}).items()
+    ]
 
 
 if __name__ == "__main__":  # pragma: no cover
