@@ -109,6 +109,13 @@ def _is_conditional_failure(error: ClientError) -> bool:
     return code == "ConditionalCheckFailedException"
 
 
+def _changed_elsewhere(key: str, value: Any) -> VersionConflictError:
+    return VersionConflictError(
+        f"{key} {value} was changed by someone else; read it again",
+        **{key: value},
+    )
+
+
 def put_new(table: Any, item: Dict[str, Any], key: str) -> None:
     """Create ``item``; never overwrite an existing key."""
     try:
@@ -136,11 +143,74 @@ def put_versioned(
         )
     except ClientError as error:
         if _is_conditional_failure(error):
-            raise VersionConflictError(
-                f"{key} {item[key]} was changed by someone else; "
-                "read it again",
-                **{key: item[key]},
-            ) from None
+            raise _changed_elsewhere(key, item[key]) from None
+        raise
+
+
+def replace_update(
+    item: Dict[str, Any],
+    previous: Dict[str, Any],
+    key: str,
+    keep: Iterable[str] = (),
+) -> Dict[str, Any]:
+    """UpdateItem arguments turning ``previous`` into ``item`` field by
+    field: every field of ``item`` is set, every other field of
+    ``previous`` removed, and the ``keep`` fields are left as stored
+    (bookkeeping others write without a version, e.g. a group's
+    ``launchConfigStatus``)."""
+    skip = {key, *keep}
+    names: Dict[str, str] = {}
+    values: Dict[str, Any] = {}
+    sets, removes = [], []
+    for number, field in enumerate(sorted(set(item) - skip)):
+        names[f"#a{number}"] = field
+        values[f":a{number}"] = item[field]
+        sets.append(f"#a{number} = :a{number}")
+    for number, field in enumerate(sorted(set(previous) - skip - set(item))):
+        names[f"#r{number}"] = field
+        removes.append(f"#r{number}")
+    expression = "SET " + ", ".join(sets)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return {
+        "Key": {key: item[key]},
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def version_condition(
+    update: Dict[str, Any], key: str, expected_version: int
+) -> Dict[str, Any]:
+    """``update`` made conditional on the item existing at a version."""
+    update["ConditionExpression"] = "attribute_exists(#key) AND #ver = :ver"
+    update["ExpressionAttributeNames"].update({"#key": key, "#ver": "version"})
+    update["ExpressionAttributeValues"][":ver"] = expected_version
+    return update
+
+
+def update_versioned(
+    table: Any,
+    item: Dict[str, Any],
+    previous: Dict[str, Any],
+    key: str,
+    keep: Iterable[str] = (),
+) -> Dict[str, Any]:
+    """Replace ``previous`` by ``item`` (``keep`` fields untouched) only
+    if the stored version is still ``previous``'s; the stored result."""
+    update = version_condition(
+        replace_update(item, previous, key, keep),
+        key,
+        int(previous.get("version", 1)),
+    )
+    try:
+        return table.update_item(ReturnValues="ALL_NEW", **update)[
+            "Attributes"
+        ]
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            raise _changed_elsewhere(key, item[key]) from None
         raise
 
 

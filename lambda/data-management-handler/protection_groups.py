@@ -13,10 +13,10 @@ from dm_store import (
     list_items,
     new_id,
     put_new,
-    put_versioned,
     stamp_new,
     stamp_update,
     strip_fields,
+    update_versioned,
 )
 from group_validation import (
     GROUP_FIELDS,
@@ -37,6 +37,8 @@ from shared.validation import (
 
 KEY = "groupId"
 INTERNAL_FIELDS = ("groupNameLower",)
+# Written by launch-config applies without the version: never replaced.
+KEPT_FIELDS = ("launchConfigStatus",)
 
 
 def public_group(item: Dict[str, Any]) -> Dict[str, Any]:
@@ -178,16 +180,16 @@ def update_group(
     """Replace a group's fields, conditional on the version read."""
     table = table if table is not None else protection_groups_table()
     current = get_group(group_id, table)
-    version = check_version(body, current)
+    check_version(body, current)
     group = validate_group_shape(merged_update(current, body))
     prepare_group(group, list_items(table), group_id, drs, ec2)
     item = {KEY: group_id, **group}
     check_plans_still_valid(item, table, drs)
-    if current.get("launchConfigStatus"):
-        item["launchConfigStatus"] = current["launchConfigStatus"]
     stamp_update(item, current, caller)
-    put_versioned(table, item, KEY, version)
-    return public_group(item)
+    # Field-wise, so a launchConfigStatus recorded meanwhile (no version
+    # bump) is kept, not overwritten by the copy read above.
+    stored = update_versioned(table, item, current, KEY, KEPT_FIELDS)
+    return public_group(stored)
 
 
 def plans_on_group(
