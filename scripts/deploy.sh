@@ -4,9 +4,16 @@
 #   2 security (non-blocking): bandit -ll, checkov on cfn/
 #   3 tests (blocking): pytest tests/unit tests/integration
 #   4 git: warn on uncommitted changes (push only on a full deploy)
-#   5 package + deploy: package_lambda.py, aws cloudformation package/deploy
+#   5 package + deploy: package_lambda.py builds build/lambda/<folder>.zip,
+#     the local Code paths of the functions; aws cloudformation package
+#     uploads them, the nested templates and the ASL to the artifact bucket
+#     under content-hashed keys (so every deployment and rollback names its
+#     own code), then aws cloudformation deploy.
 # Usage: ./scripts/deploy.sh <env> [--validate-only] [--lambda-only]
-#   --lambda-only: stages 1 and 3, then only the function code is updated.
+#   --lambda-only: stages 1 and 3, then only the function code is updated
+#     (update-function-code with build/lambda/*.zip, outside CloudFormation;
+#     a full deploy sets the code again when the zip differs from the one the
+#     stack last recorded).
 # Env: PROJECT_NAME, AWS_REGION, DEPLOY_BUCKET (artifact bucket; default
 # <project>-artifacts-<account>-<region>), ORCHESTRATION_IMPLEMENTATION,
 # ADMIN_EMAIL, GIT_PUSH=1 to push in stage 4.
@@ -157,11 +164,6 @@ ensure_bucket() {
   fi
 }
 
-upload_zips() {
-  "${AWS[@]}" s3 sync "$BUILD_DIR/lambda" "s3://$BUCKET/lambda/" \
-    --exclude "*" --include "*.zip" || fail "upload of lambda zips"
-}
-
 function_name() {
   case "$1" in
     dr-orchestration-stepfunction) echo "${PROJECT_NAME}-dr-orch-sf-${ENVIRONMENT}" ;;
@@ -173,24 +175,26 @@ function_name() {
 update_function_code() {
   local zip folder
   for zip in "$BUILD_DIR"/lambda/*.zip; do
+    [[ -f $zip ]] || fail "no zip in $BUILD_DIR/lambda"
     folder=$(basename "$zip" .zip)
     echo "updating $(function_name "$folder")"
     "${AWS[@]}" lambda update-function-code \
       --function-name "$(function_name "$folder")" \
-      --s3-bucket "$BUCKET" --s3-key "lambda/$folder.zip" >/dev/null \
+      --zip-file "fileb://$zip" >/dev/null \
       || fail "update-function-code $folder"
   done
 }
 
 deploy_stack() {
   local packaged="$BUILD_DIR/packaged-master.yaml"
+  # The functions' Code paths name build/lambda/<folder>.zip: build first.
+  build_zips
   "${AWS[@]}" cloudformation package \
     --template-file cfn/master-template.yaml \
     --s3-bucket "$BUCKET" --s3-prefix "cfn/$ENVIRONMENT" \
     --output-template-file "$packaged" || fail "cloudformation package"
   local params=(
     "ProjectName=$PROJECT_NAME" "Environment=$ENVIRONMENT"
-    "SourceBucket=$BUCKET"
     "OrchestrationImplementation=${ORCHESTRATION_IMPLEMENTATION:-generic}"
   )
   [[ -n ${ADMIN_EMAIL:-} ]] && params+=("AdminEmail=$ADMIN_EMAIL")
@@ -199,9 +203,6 @@ deploy_stack() {
     --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
     --parameter-overrides "${params[@]}" --no-fail-on-empty-changeset \
     || fail "cloudformation deploy"
-  # Zips keep their S3 keys, so CloudFormation sees no change to the code:
-  # push the new code explicitly.
-  update_function_code
 }
 
 if [[ $LAMBDA_ONLY -eq 1 ]]; then
@@ -211,8 +212,6 @@ if [[ $LAMBDA_ONLY -eq 1 ]]; then
   stage "5: package and update function code (--lambda-only)"
   require_aws
   build_zips
-  ensure_bucket
-  upload_zips
   update_function_code
   echo "done: function code updated in $STACK_NAME"
   exit 0
@@ -229,8 +228,6 @@ if [[ $VALIDATE_ONLY -eq 1 ]]; then
 fi
 stage "5: package and deploy"
 require_aws
-build_zips
 ensure_bucket
-upload_zips
 deploy_stack
 echo "done: stack $STACK_NAME deployed"

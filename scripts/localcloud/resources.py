@@ -10,11 +10,12 @@ any other type is an error naming the resource.
 import json
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from .templates import TemplateError
+from .templates import REPO_ROOT, TemplateError
 
 LOG = logging.getLogger("localcloud.stack")
 
@@ -35,7 +36,7 @@ TABLE_KEYS = (
     "GlobalSecondaryIndexes",
     "BillingMode",
 )
-_LAMBDA_S3_KEY = re.compile(r"^(?:.*/)?lambda/([A-Za-z0-9_.-]+)\.zip$")
+_LAMBDA_ZIP_PATH = re.compile(r"^(?:.*/)?build/lambda/([A-Za-z0-9_.-]+)\.zip$")
 _UNRESOLVED = re.compile(r"\$\{([A-Za-z0-9_.:]+)\}")
 
 
@@ -186,25 +187,51 @@ def iam_role(ctx: DeployContext, logical: str, props: Dict) -> Deployed:
     )
 
 
+def _packaged_folders() -> Dict[str, Any]:
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.append(str(REPO_ROOT))
+    import package_lambda
+
+    return package_lambda.FUNCTIONS
+
+
+def code_folder(logical: str, code: Any) -> str:
+    """The function folder whose zip a function's ``Code`` names.
+
+    ``Code`` is the local path (relative to the template) of the zip
+    ``package_lambda.py`` builds, ``.../build/lambda/<folder>.zip``, which
+    ``aws cloudformation package`` uploads; ``<folder>`` must be one it
+    builds.
+    """
+    match = _LAMBDA_ZIP_PATH.match(code) if isinstance(code, str) else None
+    if not match:
+        raise TemplateError(
+            f"{logical}: Code must be the local path of a packaged zip, "
+            f"../build/lambda/<folder>.zip, got {code!r}"
+        )
+    folder = match.group(1)
+    known = _packaged_folders()
+    if folder not in known:
+        raise TemplateError(
+            f"{logical}: Code {code!r} names lambda/{folder}, which "
+            f"package_lambda.py does not build (it builds "
+            f"{', '.join(sorted(known))})"
+        )
+    return folder
+
+
 def lambda_function(ctx: DeployContext, logical: str, props: Dict):
     """AWS::Lambda::Function -> create_function with the packaged zip.
 
-    ``Code.S3Key`` ``lambda/<folder>.zip`` names the function folder,
-    built fresh by ``package_lambda.build_zip``. ``Layers`` are the
-    Powertools layer, which the runtime layer provides.
+    ``Code`` (``../build/lambda/<folder>.zip``, see :func:`code_folder`)
+    names the function folder, whose zip is built fresh by
+    ``package_lambda.build_zip``. ``Layers`` are the Powertools layer,
+    which the runtime layer provides.
     """
-    code = props.get("Code") or {}
-    if "ZipFile" in code:
-        raise TemplateError(f"{logical}: inline ZipFile code is not packaged")
-    match = _LAMBDA_S3_KEY.match(str(code.get("S3Key", "")))
-    if not match:
-        raise TemplateError(
-            f"{logical}: Code.S3Key must be lambda/<folder>.zip, got "
-            f"{code.get('S3Key')!r}"
-        )
+    folder = code_folder(logical, props.get("Code"))
     name = props.get("FunctionName") or _physical_name(ctx, logical, 64)
     arn = ctx.arn("lambda", f"function:{name}")
-    zip_bytes = ctx.build_zip(match.group(1))
+    zip_bytes = ctx.build_zip(folder)
     if zip_bytes is None:  # folder not written yet and explicitly allowed
         LOG.warning("%s: no code for %s; not registered", logical, name)
         return Deployed("AWS::Lambda::Function", name, {"Arn": arn}, False)

@@ -56,7 +56,7 @@ def moto_ctx(tmp_path):
 
 
 def deploy_master(ctx, **params):
-    base = {"SourceBucket": "local", "WavePollIntervalSeconds": 1}
+    base = {"WavePollIntervalSeconds": 1}
     base.update(params)
     return StackDeployer(ctx).deploy(CFN_DIR / "master-template.yaml", base)
 
@@ -162,6 +162,65 @@ def test_unsupported_intrinsic_is_an_error_naming_the_resource(tmp_path):
     )
 
     with pytest.raises(TemplateError, match=r"t.yaml:Topic.*Fn::ImportValue"):
+        StackDeployer(context()).deploy(path)
+
+
+def _function_template(tmp_path, code):
+    return write(
+        tmp_path,
+        f"""
+        Resources:
+          Fn:
+            Type: AWS::Lambda::Function
+            Properties:
+              Role: arn:aws:iam::123456789012:role/r
+              Handler: index.lambda_handler
+              Code: {code}
+        """,
+    )
+
+
+def test_function_code_path_names_the_folder_it_deploys(tmp_path):
+    # Given a function whose Code is the local path of a packaged zip
+    path = _function_template(tmp_path, "../build/lambda/query-handler.zip")
+    asked = []
+
+    def build_zip(folder):
+        asked.append(folder)
+        return None  # not registered: no AWS call needed
+
+    # When deployed
+    stack = StackDeployer(context(build_zip=build_zip)).deploy(path)
+
+    # Then the zip built is that folder's
+    assert asked == ["query-handler"]
+    assert stack.resources["Fn"].emulated is False
+
+
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        (
+            "../build/lambda/no-such-function.zip",
+            r"names lambda/no-such-function, which package_lambda.py does "
+            r"not build",
+        ),
+        (
+            "{S3Bucket: b, S3Key: lambda/query-handler.zip}",
+            r"Code must be the local path of a packaged zip",
+        ),
+        ("../lambda/query-handler", r"Code must be the local path"),
+    ],
+)
+def test_function_code_not_a_packaged_zip_path_is_an_error(
+    tmp_path, code, message
+):
+    # Given a function whose Code is not the path of a zip package_lambda
+    # builds
+    path = _function_template(tmp_path, code)
+
+    # When deployed, Then the error names the resource and the problem
+    with pytest.raises(TemplateError, match=rf"t.yaml:Fn: .*{message}"):
         StackDeployer(context()).deploy(path)
 
 

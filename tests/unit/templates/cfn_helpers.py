@@ -29,6 +29,25 @@ def resources(name: str, type_: str) -> Dict[str, Dict[str, Any]]:
     }
 
 
+def code_folder(props: Dict[str, Any]) -> str:
+    """The function folder a function's ``Code`` names.
+
+    ``Code`` must be the local path, relative to ``cfn/``, of the zip
+    ``package_lambda.py`` builds: ``../build/lambda/<folder>.zip``.
+    """
+    code = props["Code"]
+    assert isinstance(code, str), f"Code is not a local zip path: {code!r}"
+    path = Path(code)
+    assert path.suffix == ".zip" and not path.is_absolute(), code
+    expected = ROOT / "build" / "lambda" / path.name
+    assert (
+        CFN / path
+    ).resolve() == expected, (
+        f"{code} is not build/lambda/<folder>.zip relative to cfn/"
+    )
+    return path.stem
+
+
 def as_list(value: Any) -> List[Any]:
     """A scalar or list as a list."""
     return value if isinstance(value, list) else [value]

@@ -13,6 +13,7 @@ from shared.config import ENV_VARS
 from tests.unit.templates.cfn_helpers import (
     allows,
     as_list,
+    code_folder,
     load,
     role_statements,
 )
@@ -40,7 +41,7 @@ def _functions():
         if res["Type"] != "AWS::Lambda::Function":
             continue
         props = res["Properties"]
-        folder = props["Code"]["S3Key"][len("lambda/") : -len(".zip")]
+        folder = code_folder(props)
         found[folder] = (props, props["Role"]["Fn::GetAtt"][0])
     return found
 

@@ -70,3 +70,36 @@ def test_lambda_only_runs_validation_and_tests_before_aws(tmp_path):
     first_aws = tools.index("aws")
     assert "cfn-lint" in tools[:first_aws], tools
     assert "pytest" in tools[:first_aws], tools
+
+
+def test_lambda_only_updates_code_from_the_built_zips(tmp_path):
+    # Given gates that pass and a package_lambda.py that builds two zips
+    script, log = _project(tmp_path, failing=None)
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.write_text(
+        "#!/bin/sh\n"
+        f'echo "python $*" >> "{log}"\n'
+        'if [ "$1" = package_lambda.py ]; then\n'
+        '  mkdir -p "$3" && touch "$3/query-handler.zip" '
+        '"$3/dr-orchestration-stepfunction.zip"\n'
+        "fi\n"
+    )
+    # When the function code is deployed alone
+    result = subprocess.run(  # nosec B603 B607
+        ["bash", str(script), "dev", "--lambda-only"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    calls = log.read_text().splitlines()
+    # Then each function gets its zip directly, nothing goes through S3
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = [c for c in calls if "update-function-code" in c]
+    zips = tmp_path / "build" / "lambda"
+    assert len(updates) == 2, calls
+    assert any(
+        "hrp-drs-tech-adapter-dr-orch-sf-dev" in c
+        and f"fileb://{zips}/dr-orchestration-stepfunction.zip" in c
+        for c in updates
+    ), updates
+    assert not [c for c in calls if " s3 " in c or " s3api " in c], calls

@@ -21,6 +21,7 @@ from tests.unit.templates.cfn_helpers import (
     allows,
     as_list,
     asl,
+    code_folder,
     load,
     resources,
     role_statements,
@@ -131,8 +132,7 @@ def test_function_settings_and_environment(logical):
     # Then runtime, code, sizing and environment are those required
     assert props["Runtime"] == "python3.12"
     assert props["Handler"] == "index.lambda_handler"
-    assert props["Code"]["S3Key"] == f"lambda/{folder}.zip"
-    assert props["Code"]["S3Bucket"] == {"Ref": "SourceBucket"}
+    assert props["Code"] == f"../build/lambda/{folder}.zip"
     assert (props["MemorySize"], props["Timeout"]) == (memory, timeout)
     missing = (COMMON | env) - set(variables)
     assert not missing, f"{logical} lacks {sorted(missing)}"
@@ -327,27 +327,50 @@ def test_asl_statuses_route_to_the_right_end():
     assert routes.get("completed") is None
 
 
-def test_packaged_functions_match_the_templates(tmp_path):
-    # Given the zips the lambda stack references
-    keys = {
-        p["Properties"]["Code"]["S3Key"]
-        for p in resources(LAMBDA, "AWS::Lambda::Function").values()
-    }
-    folders = {k[len("lambda/") : -len(".zip")] for k in keys}
-    # Then package_lambda builds exactly those functions
-    assert folders == set(package_lambda.FUNCTIONS)
+def _template_code_folders():
+    """Folder of every function of every template (Code paths)."""
+    return sorted(
+        code_folder(res["Properties"])
+        for path in sorted(CFN.glob("*.yaml"))
+        for res in resources(path.name, "AWS::Lambda::Function").values()
+    )
 
 
-@pytest.mark.parametrize("folder", sorted(package_lambda.FUNCTIONS))
+def test_packaged_functions_match_the_templates():
+    # Given the zip paths the functions' Code names (package uploads them)
+    folders = _template_code_folders()
+    # Then each is package_lambda's output zip of a distinct folder
+    assert len(folders) == len(set(folders))
+    assert all(
+        (CFN / f"../build/lambda/{f}.zip").resolve()
+        == package_lambda.DEFAULT_OUTPUT / f"{f}.zip"
+        for f in folders
+    )
+    # And package_lambda builds exactly those functions
+    assert set(folders) == set(package_lambda.FUNCTIONS)
+
+
+def test_function_code_is_packaged_not_fixed_s3_keys():
+    # Given every template
+    for path in sorted(CFN.glob("*.yaml")):
+        text = path.read_text()
+        # Then no function code is read from a fixed bucket key
+        assert "S3Key" not in text, path.name
+    # And the lambda stack no longer takes a code bucket
+    assert "SourceBucket" not in load(LAMBDA)["Parameters"]
+
+
+@pytest.mark.parametrize("folder", _template_code_folders())
 def test_referenced_function_zip_builds(folder, tmp_path):
-    # Given a function folder referenced by the templates
+    # Given a function folder named by a template's Code path
     handler = ROOT / "lambda" / folder / "index.py"
     assert handler.is_file(), f"lambda/{folder}/index.py is missing"
     # When its zip is built
     target = package_lambda.build_zip(folder, tmp_path)
-    # Then it exists and holds the handler
+    # Then it exists, under the name the Code path gives, with the handler
     import zipfile
 
+    assert target.name == f"{folder}.zip"
     with zipfile.ZipFile(target) as archive:
         assert "index.py" in archive.namelist()
 
