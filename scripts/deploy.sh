@@ -16,7 +16,9 @@
 #     stack last recorded).
 # Env: PROJECT_NAME, AWS_REGION, DEPLOY_BUCKET (artifact bucket; default
 # <project>-artifacts-<account>-<region>), ORCHESTRATION_IMPLEMENTATION,
-# ADMIN_EMAIL, GIT_PUSH=1 to push in stage 4.
+# ADMIN_EMAIL, NOTIFICATION_PLAN_ID_FILTER (the admin e-mail subscription then
+# only receives that plan's execution notifications), GIT_PUSH=1 to push in
+# stage 4.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -198,6 +200,8 @@ deploy_stack() {
     "OrchestrationImplementation=${ORCHESTRATION_IMPLEMENTATION:-generic}"
   )
   [[ -n ${ADMIN_EMAIL:-} ]] && params+=("AdminEmail=$ADMIN_EMAIL")
+  [[ -n ${NOTIFICATION_PLAN_ID_FILTER:-} ]] \
+    && params+=("NotificationPlanIdFilter=$NOTIFICATION_PLAN_ID_FILTER")
   "${AWS[@]}" cloudformation deploy --template-file "$packaged" \
     --stack-name "$STACK_NAME" \
     --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \

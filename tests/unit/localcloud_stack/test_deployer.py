@@ -112,6 +112,27 @@ def test_legacy_orchestration_is_selectable(moto_ctx):
     assert f"function:{PREFIX}-dr-orch-sf-dev" not in definition
 
 
+def test_notification_plan_filter_reaches_the_admin_subscription(moto_ctx):
+    # When deployed with an admin e-mail and a plan filter
+    stack = deploy_master(
+        moto_ctx,
+        AdminEmail="admin@example.com",
+        NotificationPlanIdFilter="plan-1",
+    )
+
+    # Then the admin subscription to executions only takes that plan
+    sns = boto3.client("sns", region_name=REGION)
+    subscriptions = sns.list_subscriptions_by_topic(
+        TopicArn=stack.outputs["ExecutionNotificationsTopicArn"]
+    )["Subscriptions"]
+    assert [s["Endpoint"] for s in subscriptions] == ["admin@example.com"]
+    attributes = sns.get_subscription_attributes(
+        SubscriptionArn=subscriptions[0]["SubscriptionArn"]
+    )["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"planId": ["plan-1"]}
+    assert attributes["FilterPolicyScope"] == "MessageAttributes"
+
+
 def test_cross_account_role_trusts_hub_with_external_id(moto_ctx):
     # When the spoke role template is deployed
     StackDeployer(moto_ctx).deploy(

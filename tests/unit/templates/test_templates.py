@@ -375,6 +375,25 @@ def test_referenced_function_zip_builds(folder, tmp_path):
         assert "index.py" in archive.namelist()
 
 
+def test_notification_plan_filter_is_a_master_parameter():
+    # Given the master template and the notifications stack
+    master = load("master-template.yaml")
+    stack = master["Resources"]["NotificationsStack"]["Properties"]
+    subscription = load("notifications-stack.yaml")["Resources"][
+        "AdminExecutionSubscription"
+    ]["Properties"]
+    # Then the plan filter defaults to every plan and is passed through
+    assert master["Parameters"]["NotificationPlanIdFilter"]["Default"] == ""
+    assert stack["Parameters"]["NotificationPlanIdFilter"] == {
+        "Ref": "NotificationPlanIdFilter"
+    }
+    # And it filters the admin subscription on the planId attribute
+    assert subscription["FilterPolicyScope"] == "MessageAttributes"
+    assert subscription["FilterPolicy"]["Fn::If"][1] == {
+        "planId": [{"Ref": "NotificationPlanIdFilter"}]
+    }
+
+
 def _api_body():
     api = load("api-gateway-stack.yaml")["Resources"]["RestApi"]
     return api["Properties"]["Body"]
