@@ -4,7 +4,9 @@ Everything is validated first, with the same rules as create/update (names,
 server conflicts, DRS, EC2, waves); a ``dryRun`` stops there and reports
 ``create`` / ``update`` / ``skip`` per item. A real import is all-or-nothing:
 DynamoDB transactions of up to 100 conditional puts; if a later chunk
-fails, the chunks already written are rolled back.
+fails, the chunks already written are rolled back, each undo conditional
+on the version the import wrote (a change made since is kept and
+reported), a failed undo not stopping the others.
 
 Matching: a manifest group (plan) updates the stored one with the same id,
 else the one with the same name (case-insensitive); otherwise it is
@@ -14,13 +16,20 @@ group it matched or created.
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from data_routes import router
-from dm_store import list_items, new_id, stamp_new, stamp_update
+from dm_store import (
+    list_items,
+    new_id,
+    replace_update,
+    stamp_new,
+    stamp_update,
+    version_condition,
+)
 from group_validation import validate_group_shape
 from plan_validation import validate_plan_shape
-from protection_groups import prepare_group
+from protection_groups import KEPT_FIELDS, prepare_group
 from recovery_plans import group_lookup, prepare_plan, refuse_if_running
 from shared.api import Request
 from shared.config_manifest import export_group, export_plan, validate_manifest
@@ -180,10 +189,58 @@ def _put(table_name: str, change: Change, key: str) -> Dict[str, Any]:
 
 
 def _undo(table: Any, change: Change, key: str) -> None:
+    """Undo one written change, only if the item is still as the import
+    wrote it (its version); a ConditionalCheckFailed otherwise."""
+    item = change["item"]
     if change["action"] == CREATE:
-        table.delete_item(Key={key: change["item"][key]})
-    else:
-        table.put_item(Item=change["previous"])
+        # Gone already is as good as undone.
+        table.delete_item(
+            Key={key: item[key]},
+            ConditionExpression="attribute_not_exists(#k) OR #v = :v",
+            ExpressionAttributeNames={"#k": key, "#v": "version"},
+            ExpressionAttributeValues={":v": item["version"]},
+        )
+        return
+    restore = replace_update(change["previous"], item, key, KEPT_FIELDS)
+    table.update_item(**version_condition(restore, key, item["version"]))
+
+
+def _roll_back(written: List[Tuple[Any, Change, str]]) -> List[Dict]:
+    """Undo every written change, newest first; the ones not undone.
+
+    One failed undo does not stop the others. An item changed by someone
+    else since the import wrote it keeps their change (``CHANGED_SINCE``).
+    """
+    failures: List[Dict[str, Any]] = []
+    for table, change, key in reversed(written):
+        try:
+            _undo(table, change, key)
+        except (ClientError, BotoCoreError) as error:
+            changed = isinstance(error, ClientError) and (
+                error.response.get("Error", {}).get("Code")
+                == "ConditionalCheckFailedException"
+            )
+            failures.append(
+                {
+                    key: change["item"][key],
+                    "item": change["where"],
+                    "action": change["action"],
+                    "reason": "CHANGED_SINCE" if changed else "UNDO_FAILED",
+                    "detail": str(error),
+                }
+            )
+    if failures:
+        logger.error("import rollback incomplete", extra={"left": failures})
+    return failures
+
+
+def _rollback_note(failures: List[Dict[str, Any]]) -> str:
+    if not failures:
+        return "nothing was imported"
+    return (
+        f"the rollback left {len(failures)} item(s) as imported or as "
+        "changed since (see rollbackFailures)"
+    )
 
 
 def write_changes(
@@ -208,14 +265,20 @@ def write_changes(
                 "import chunk failed; rolling back",
                 extra={"written": len(written), "error": str(error)},
             )
-            for table, change, key in reversed(written):
-                _undo(table, change, key)
+            failures = _roll_back(written)
+            extra = {"rollbackFailures": failures} if failures else {}
             code = error.response.get("Error", {}).get("Code")
             if code == "TransactionCanceledException":
                 raise VersionConflictError(
-                    "configuration changed during the import; nothing was "
-                    "imported, try again"
+                    "configuration changed during the import; "
+                    f"{_rollback_note(failures)}, try again",
+                    **extra,
                 ) from None
+            if failures:
+                raise DomainError(
+                    f"import failed ({code}); {_rollback_note(failures)}",
+                    **extra,
+                ) from error
             raise
         written.extend(chunk)
 

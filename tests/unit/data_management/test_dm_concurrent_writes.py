@@ -4,13 +4,18 @@ Each race is made deterministic by a table wrapper that runs the other
 writer's change right before the write under test reaches DynamoDB.
 """
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
+from botocore.exceptions import ClientError
+
+import config_import
 from protection_groups import update_group
 from shared.launch_config_status import record_launch_config_status
 from tests.unit.data_management.conftest import db_group
+from tests.unit.data_management.test_config_import import _manifest
 
 PG_TABLE = "PROTECTION_GROUPS_TABLE"
+RP_TABLE = "RECOVERY_PLANS_TABLE"
 WRITES = ("put_item", "update_item", "delete_item")
 
 
@@ -77,3 +82,100 @@ def test_group_update_removes_fields_the_update_drops(dm):
     stored = dm.item(PG_TABLE, "groupId", group["groupId"])
     assert "sourceServerIds" not in stored
     assert stored["serverSelectionTags"] == {"Tier": "Database"}
+
+
+def _import_failing_at_the_plan(dm, monkeypatch, meanwhile=None):
+    """Import ``_manifest`` one item per transaction, a racer holding the
+    plan's id so the last chunk fails; ``meanwhile`` runs before the
+    rollback's first write to the groups table. The import's answer."""
+    monkeypatch.setattr(config_import, "TRANSACTION_LIMIT", 1)
+    groups = dm.tables[PG_TABLE]
+    if meanwhile is not None:
+        raced = RacedTable(groups, meanwhile)
+        monkeypatch.setattr(
+            config_import, "protection_groups_table", lambda: raced
+        )
+    original = config_import.write_changes
+
+    def racing(group_changes, plan_changes):
+        plan_id = plan_changes[0]["item"]["planId"]
+        dm.tables[RP_TABLE].put_item(
+            Item={"planId": plan_id, "planName": "racer"}
+        )
+        return original(group_changes, plan_changes)
+
+    monkeypatch.setattr(config_import, "write_changes", racing)
+    return dm.direct("import_configuration", {"manifest": _manifest(dm)})
+
+
+def _stored_group(dm, name: str) -> Optional[dict]:
+    items = dm.tables[PG_TABLE].scan()["Items"]
+    return next((g for g in items if g["groupName"] == name), None)
+
+
+def test_a_failed_undo_does_not_stop_the_rest_of_the_rollback(dm, monkeypatch):
+    # Given an import whose last chunk fails, and the rollback's first
+    # undo (the second group's delete) failing
+    def throttled():
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "slow"}},
+            "DeleteItem",
+        )
+
+    # When imported
+    answer = _import_failing_at_the_plan(dm, monkeypatch, throttled)
+    # Then the first group is still rolled back and the one left is named
+    assert answer["error"] == "VERSION_CONFLICT", answer
+    assert _stored_group(dm, "DB") is None
+    left = _stored_group(dm, "Web")
+    assert left is not None
+    assert answer["rollbackFailures"] == [
+        {
+            "groupId": left["groupId"],
+            "item": "protectionGroups[1]",
+            "action": "create",
+            "reason": "UNDO_FAILED",
+            "detail": answer["rollbackFailures"][0]["detail"],
+        }
+    ]
+    assert "rollback left 1 item" in answer["message"]
+
+
+def test_rollback_keeps_a_change_made_after_the_import_wrote(dm, monkeypatch):
+    # Given a stored group the import updates, changed by someone else
+    # after the import wrote it and before the rollback
+    stored = db_group(dm, "DB", description="old")
+    table = dm.tables[PG_TABLE]
+
+    def someone_edits():
+        table.update_item(
+            Key={"groupId": stored["groupId"]},
+            UpdateExpression="SET description = :d, version = :v",
+            ExpressionAttributeValues={":d": "theirs", ":v": 3},
+        )
+
+    # When the import fails at the plan and rolls back
+    answer = _import_failing_at_the_plan(dm, monkeypatch, someone_edits)
+    # Then their change is kept and reported; the created group is gone
+    assert answer["error"] == "VERSION_CONFLICT", answer
+    kept = dm.item(PG_TABLE, "groupId", stored["groupId"])
+    assert kept["description"] == "theirs" and kept["version"] == 3
+    assert _stored_group(dm, "Web") is None
+    [failure] = answer["rollbackFailures"]
+    assert failure["groupId"] == stored["groupId"]
+    assert failure["reason"] == "CHANGED_SINCE"
+    assert failure["action"] == "update"
+
+
+def test_rollback_restores_an_untouched_update(dm, monkeypatch):
+    # Given a stored group the import updates (tags instead of ids)
+    stored = db_group(dm, "DB", description="mine")
+    # When the import fails at the plan and rolls back
+    answer = _import_failing_at_the_plan(dm, monkeypatch)
+    # Then the group is as before, with nothing to report
+    assert answer["error"] == "VERSION_CONFLICT", answer
+    assert "rollbackFailures" not in answer
+    restored = dm.item(PG_TABLE, "groupId", stored["groupId"])
+    assert restored["version"] == 1 and restored["description"] == "mine"
+    assert restored["sourceServerIds"] == stored["sourceServerIds"]
+    assert _stored_group(dm, "Web") is None
