@@ -265,7 +265,6 @@ class LocalCloud:
             "Environment": "dev",
             "OrchestrationImplementation": self.orchestration,
             "WavePollIntervalSeconds": self.poll_interval,
-            "SourceBucket": "local-cloud-artifacts",
         }
 
     def _build_zip(self, folder: str) -> Optional[bytes]:
