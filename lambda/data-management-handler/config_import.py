@@ -121,7 +121,7 @@ def _change(
         }
     if _same(existing, item, export):
         return {"where": where, "action": SKIP, "item": existing}
-    for kept in ("launchConfigStatus",):
+    for kept in KEPT_FIELDS:
         if kept in existing:
             item[kept] = existing[kept]
     expected = int(existing.get("version", 1))
@@ -178,14 +178,18 @@ def _plan_plans(
 
 
 def _put(table_name: str, change: Change, key: str) -> Dict[str, Any]:
-    put: Dict[str, Any] = {"TableName": table_name, "Item": change["item"]}
+    item = change["item"]
     if change["action"] == CREATE:
-        put["ConditionExpression"] = f"attribute_not_exists({key})"
-    else:
-        put["ConditionExpression"] = "#v = :v"
-        put["ExpressionAttributeNames"] = {"#v": "version"}
-        put["ExpressionAttributeValues"] = {":v": change["expectedVersion"]}
-    return {"Put": put}
+        put = {
+            "TableName": table_name,
+            "Item": item,
+            "ConditionExpression": f"attribute_not_exists({key})",
+        }
+        return {"Put": put}
+    # Field-wise: a launchConfigStatus recorded since the read is kept.
+    update = replace_update(item, change["previous"], key, KEPT_FIELDS)
+    version_condition(update, key, change["expectedVersion"])
+    return {"Update": dict(update, TableName=table_name)}
 
 
 def _undo(table: Any, change: Change, key: str) -> None:

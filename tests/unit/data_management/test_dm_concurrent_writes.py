@@ -4,7 +4,7 @@ Each race is made deterministic by a table wrapper that runs the other
 writer's change right before the write under test reaches DynamoDB.
 """
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -20,16 +20,23 @@ WRITES = ("put_item", "update_item", "delete_item")
 
 
 class RacedTable:
-    """A table whose first write is preceded by ``meanwhile()``."""
+    """A table (or client) whose first write is preceded by
+    ``meanwhile()``."""
 
-    def __init__(self, table: Any, meanwhile: Callable[[], None]):
+    def __init__(
+        self,
+        table: Any,
+        meanwhile: Callable[[], None],
+        writes: Tuple[str, ...] = WRITES,
+    ):
         self._table = table
         self._meanwhile = meanwhile
+        self._writes = writes
         self.raced = False
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._table, name)
-        if name not in WRITES or self.raced:
+        if name not in self._writes or self.raced:
             return attribute
 
         def write(*args, **kwargs):
@@ -179,3 +186,41 @@ def test_rollback_restores_an_untouched_update(dm, monkeypatch):
     assert restored["version"] == 1 and restored["description"] == "mine"
     assert restored["sourceServerIds"] == stored["sourceServerIds"]
     assert _stored_group(dm, "Web") is None
+
+
+def test_import_update_keeps_a_status_recorded_after_its_read(dm, monkeypatch):
+    # Given a stored group the import updates, and a recovery recording
+    # a server's status between the import's read and its transaction
+    stored = db_group(dm, "DB", description="mine")
+    server_id = stored["sourceServerIds"][0]
+    table = dm.tables[PG_TABLE]
+    outcome = {"sourceServerId": server_id, "status": "APPLIED"}
+
+    def recovery_records():
+        assert record_launch_config_status(
+            stored, [outcome], "recovery:exec-2", table=table
+        )
+
+    client = RacedTable(
+        table.meta.client, recovery_records, ("transact_write_items",)
+    )
+
+    class Table:
+        name = table.name
+        meta = type("Meta", (), {"client": client})
+
+        def __getattr__(self, attribute):
+            return getattr(table, attribute)
+
+    monkeypatch.setattr(config_import, "protection_groups_table", Table)
+    manifest = _manifest(dm)
+    manifest["recoveryPlans"] = []
+    # When imported
+    answer = dm.direct("import_configuration", {"manifest": manifest})
+    # Then the update landed and the recorded status is still stored
+    assert client.raced and answer["summary"]["update"] == 1, answer
+    item = dm.item(PG_TABLE, "groupId", stored["groupId"])
+    assert "description" not in item and item["version"] == 2
+    assert item["launchConfigStatus"][server_id]["source"] == (
+        "recovery:exec-2"
+    )
