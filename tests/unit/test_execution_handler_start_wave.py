@@ -11,11 +11,7 @@ from tests.unit.wave_engine_support import (
     base_state,
     wave_engine,
 )
-
-WAVES = [
-    {"waveNumber": 1, "waveName": "Databases", "protectionGroupId": "pg-db"},
-    {"waveNumber": 2, "waveName": "Apps", "protectionGroupId": "pg-app"},
-]
+from tests.unit.wave_engine_support import TWO_WAVES as WAVES
 
 
 @pytest.fixture

@@ -10,12 +10,8 @@ from botocore.exceptions import ClientError
 import wave_recovery
 from shared.wave_state import save_wave
 from tests.helpers import REGION
-from tests.unit.wave_engine_support import HUB, base_state, wave_engine
-
-WAVES = [
-    {"waveNumber": 1, "waveName": "Databases", "protectionGroupId": "pg-db"},
-    {"waveNumber": 2, "waveName": "Apps", "protectionGroupId": "pg-app"},
-]
+from tests.unit.wave_engine_support import HUB, TWO_WAVES as WAVES
+from tests.unit.wave_engine_support import base_state, wave_engine
 
 
 @pytest.fixture

@@ -29,6 +29,11 @@ FUNCTIONS = {
 }
 # Generous enough for the sample scenario's slowest server.
 LAUNCH_SECONDS = 1200
+# A two-wave plan on the scenario's database and application groups.
+TWO_WAVES = [
+    {"waveNumber": 1, "waveName": "Databases", "protectionGroupId": "pg-db"},
+    {"waveNumber": 2, "waveName": "Apps", "protectionGroupId": "pg-app"},
+]
 
 
 @dataclass

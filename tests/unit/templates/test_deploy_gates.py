@@ -36,17 +36,22 @@ def _project(tmp_path, failing):
     return tmp_path / "scripts" / "deploy.sh", log
 
 
-@pytest.mark.parametrize("failing", ["cfn-lint", "flake8", "pytest"])
-def test_lambda_only_stops_at_a_failing_gate(tmp_path, failing):
-    # Given a project whose validation or tests fail
-    script, log = _project(tmp_path, failing)
-    # When the function code is deployed alone
-    result = subprocess.run(  # nosec B603 B607
+def _deploy_lambda_only(script):
+    """``deploy.sh dev --lambda-only`` on the copied project."""
+    return subprocess.run(  # nosec B603 B607
         ["bash", str(script), "dev", "--lambda-only"],
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.mark.parametrize("failing", ["cfn-lint", "flake8", "pytest"])
+def test_lambda_only_stops_at_a_failing_gate(tmp_path, failing):
+    # Given a project whose validation or tests fail
+    script, log = _project(tmp_path, failing)
+    # When the function code is deployed alone
+    result = _deploy_lambda_only(script)
     calls = log.read_text().splitlines()
     # Then the run fails at that gate and AWS is never called
     assert result.returncode == 1, result.stdout + result.stderr
@@ -58,12 +63,7 @@ def test_lambda_only_runs_validation_and_tests_before_aws(tmp_path):
     # Given a project whose gates pass (AWS calls are stubbed)
     script, log = _project(tmp_path, failing=None)
     # When the function code is deployed alone
-    subprocess.run(  # nosec B603 B607
-        ["bash", str(script), "dev", "--lambda-only"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    _deploy_lambda_only(script)
     tools = [c.split()[0] for c in log.read_text().splitlines()]
     # Then cfn-lint and pytest ran, both before the first AWS call
     assert "aws" in tools, tools
@@ -85,12 +85,7 @@ def test_lambda_only_updates_code_from_the_built_zips(tmp_path):
         "fi\n"
     )
     # When the function code is deployed alone
-    result = subprocess.run(  # nosec B603 B607
-        ["bash", str(script), "dev", "--lambda-only"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _deploy_lambda_only(script)
     calls = log.read_text().splitlines()
     # Then each function gets its zip directly, nothing goes through S3
     assert result.returncode == 0, result.stdout + result.stderr
