@@ -6,7 +6,9 @@ server conflicts, DRS, EC2, waves); a ``dryRun`` stops there and reports
 DynamoDB transactions of up to 100 conditional puts; if a later chunk
 fails, the chunks already written are rolled back, each undo conditional
 on the version the import wrote (a change made since is kept and
-reported), a failed undo not stopping the others.
+reported), a failed undo not stopping the others. Each change carries its
+name claim (``shared.name_claims``) in its transaction; the rollback
+releases the claims it took and re-takes a renamed item's old name.
 
 Matching: a manifest group (plan) updates the stored one with the same id,
 else the one with the same name (case-insensitive); otherwise it is
@@ -20,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from data_routes import router
 from dm_store import (
+    claim_ops,
     list_items,
     new_id,
     replace_update,
@@ -29,12 +32,15 @@ from dm_store import (
 )
 from group_validation import validate_group_shape
 from plan_validation import validate_plan_shape
+from protection_groups import CLAIM as GROUP_CLAIM
 from protection_groups import KEPT_FIELDS, prepare_group
+from recovery_plans import CLAIM as PLAN_CLAIM
 from recovery_plans import group_lookup, prepare_plan, refuse_if_running
 from shared.api import Request
 from shared.config_manifest import export_group, export_plan, validate_manifest
 from shared.errors import DomainError, VersionConflictError
 from shared.logging_setup import get_logger
+from shared.name_claims import claim_delete, claim_key, claim_put
 from shared.responses import to_jsonable
 from shared.tables import protection_groups_table, recovery_plans_table
 from shared.validation import reject_unknown, validate_bool
@@ -43,6 +49,8 @@ logger = get_logger("config-import")
 
 TRANSACTION_LIMIT = 100
 CREATE, UPDATE, SKIP = "create", "update", "skip"
+# Name claims (shared.name_claims) per table key: kind, name field.
+CLAIMS = {"groupId": GROUP_CLAIM, "planId": PLAN_CLAIM}
 
 Change = Dict[str, Any]
 
@@ -177,19 +185,62 @@ def _plan_plans(
     return changes
 
 
-def _put(table_name: str, change: Change, key: str) -> Dict[str, Any]:
+def _ops(table: Any, change: Change, key: str) -> List[Dict[str, Any]]:
+    """The transaction items of a change: its name claim (and the old
+    name's release on a rename), then the item's conditional write."""
     item = change["item"]
+    previous = change.get("previous")
+    ops = claim_ops(table, item, previous, key, *CLAIMS[key])
     if change["action"] == CREATE:
         put = {
-            "TableName": table_name,
+            "TableName": table.name,
             "Item": item,
             "ConditionExpression": f"attribute_not_exists({key})",
         }
-        return {"Put": put}
+        return ops + [{"Put": put}]
     # Field-wise: a launchConfigStatus recorded since the read is kept.
-    update = replace_update(item, change["previous"], key, KEPT_FIELDS)
+    update = replace_update(item, previous, key, KEPT_FIELDS)
     version_condition(update, key, change["expectedVersion"])
-    return {"Update": dict(update, TableName=table_name)}
+    return ops + [{"Update": dict(update, TableName=table.name)}]
+
+
+def _chunks(
+    ops: List[Tuple[Any, Change, str]],
+) -> List[List[Tuple[Any, Change, str, List[Dict[str, Any]]]]]:
+    """The changes in transactions of at most ``TRANSACTION_LIMIT``
+    items, a change's items never split."""
+    chunks: List[List[Tuple[Any, Change, str, List[Dict]]]] = [[]]
+    size = 0
+    for table, change, key in ops:
+        items = _ops(table, change, key)
+        if chunks[-1] and size + len(items) > TRANSACTION_LIMIT:
+            chunks.append([])
+            size = 0
+        chunks[-1].append((table, change, key, items))
+        size += len(items)
+    return [chunk for chunk in chunks if chunk]
+
+
+def _plain(op: Dict[str, Any]) -> Dict[str, Any]:
+    """A transaction item's arguments for the single-item call."""
+    (body,) = op.values()
+    return {k: v for k, v in body.items() if k != "TableName"}
+
+
+def _undo_claims(table: Any, change: Change, key: str) -> None:
+    """Release the claim the change took; on a rename take the old name
+    back (fails when someone took it since)."""
+    kind, field = CLAIMS[key]
+    item = change["item"]
+    previous = change.get("previous") or {}
+    new, old = item[field], previous.get(field)
+    if old is not None and claim_key(kind, old) == claim_key(kind, new):
+        return
+    release = claim_delete(table.name, key, kind, new, item[key])
+    table.delete_item(**_plain(release))
+    if old is not None:
+        take = claim_put(table.name, key, kind, old, item[key])
+        table.put_item(**_plain(take))
 
 
 def _undo(table: Any, change: Change, key: str) -> None:
@@ -204,9 +255,10 @@ def _undo(table: Any, change: Change, key: str) -> None:
             ExpressionAttributeNames={"#k": key, "#v": "version"},
             ExpressionAttributeValues={":v": item["version"]},
         )
-        return
-    restore = replace_update(change["previous"], item, key, KEPT_FIELDS)
-    table.update_item(**version_condition(restore, key, item["version"]))
+    else:
+        restore = replace_update(change["previous"], item, key, KEPT_FIELDS)
+        table.update_item(**version_condition(restore, key, item["version"]))
+    _undo_claims(table, change, key)
 
 
 def _roll_back(written: List[Tuple[Any, Change, str]]) -> List[Dict]:
@@ -258,11 +310,10 @@ def write_changes(
     ops = [op for op in ops if op[1]["action"] != SKIP]
     client = groups.meta.client
     written: List[Tuple[Any, Change, str]] = []
-    for start in range(0, len(ops), TRANSACTION_LIMIT):
-        chunk = ops[start : start + TRANSACTION_LIMIT]  # noqa: E203
+    for chunk in _chunks(ops):
         try:
             client.transact_write_items(
-                TransactItems=[_put(t.name, c, k) for t, c, k in chunk]
+                TransactItems=[op for *_, items in chunk for op in items]
             )
         except ClientError as error:
             logger.warning(
@@ -284,7 +335,7 @@ def write_changes(
                     **extra,
                 ) from error
             raise
-        written.extend(chunk)
+        written.extend((t, c, k) for t, c, k, _ in chunk)
 
 
 def _report(changes: List[Change], key: str, name: str) -> List[Dict]:

@@ -2,11 +2,13 @@
 
 Conditional writes make every change all-or-nothing: a create never
 overwrites (``attribute_not_exists``), an update only lands on the version
-it read (``VERSION_CONFLICT`` otherwise).
+it read (``VERSION_CONFLICT`` otherwise). Groups and plans also write
+their name claim (``shared.name_claims``) in the same transaction, so
+names stay unique under concurrent writes (``NAME_CONFLICT``).
 """
 
 import uuid
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +19,14 @@ from shared.errors import (
     NotFoundError,
     ValidationError,
     VersionConflictError,
+)
+from shared.name_claims import (
+    claim_delete,
+    claim_key,
+    claim_owner,
+    claim_put,
+    is_name_claim,
+    without_claims,
 )
 from shared.tables import scan_all
 
@@ -29,14 +39,14 @@ def new_id() -> str:
 def get_item(table: Any, key: str, value: str, kind: str) -> Dict[str, Any]:
     """The item of ``key=value``; 404 naming the ``kind`` otherwise."""
     item = table.get_item(Key={key: value}, ConsistentRead=True).get("Item")
-    if not item:
+    if not item or is_name_claim(item):
         raise NotFoundError(f"{kind} {value} not found", **{key: value})
     return item
 
 
 def list_items(table: Any) -> List[Dict[str, Any]]:
-    """Every item of a table."""
-    return scan_all(table, ConsistentRead=True)
+    """Every item of a table (name claims skipped)."""
+    return without_claims(scan_all(table, ConsistentRead=True))
 
 
 def check_unique_name(
@@ -249,14 +259,134 @@ def delete_unless_used(
     users: List[Dict[str, Any]],
     users_field: str,
     what: str,
+    claim: Optional[Tuple[str, str]] = None,
 ) -> Dict[str, Any]:
     """Delete ``current`` unless something uses it (409 INVALID_STATE
-    naming the users, e.g. the plans that use a group)."""
+    naming the users, e.g. the plans that use a group); with ``claim``
+    (kind, name field) its name claim goes in the same transaction."""
     item_id = current[key]
     if users:
         names = ", ".join(str(u.get(users_field)) for u in users)
         raise InvalidStateError(
             f"{what} is used by: {names}", **{key: item_id, "usedBy": users}
         )
-    delete_versioned(table, key, item_id, int(current.get("version", 1)))
+    if claim is None:
+        delete_versioned(table, key, item_id, int(current.get("version", 1)))
+    else:
+        delete_claimed(table, current, key, *claim)
     return {key: item_id, "deleted": True}
+
+
+def _transact(
+    table: Any,
+    ops: List[Dict[str, Any]],
+    item: Dict[str, Any],
+    key: str,
+    claim: Optional[Tuple[str, str]] = None,
+) -> None:
+    """Write ``ops`` in one transaction. With ``claim`` (kind, name
+    field) ``ops[0]`` is the claim Put: its failure is NAME_CONFLICT
+    naming the holder; any other failure VERSION_CONFLICT."""
+    try:
+        table.meta.client.transact_write_items(TransactItems=ops)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or [{}]
+        if claim and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise _name_taken(table, key, item, *claim) from None
+        raise _changed_elsewhere(key, item[key]) from None
+
+
+def _name_taken(
+    table: Any, key: str, item: Dict[str, Any], kind: str, field: str
+) -> NameConflictError:
+    owner = claim_owner(table, key, kind, item[field])
+    details: Dict[str, Any] = {"field": field}
+    if owner:
+        details[key] = owner
+    return NameConflictError(
+        f"{field} {item[field]!r} is already used", **details
+    )
+
+
+def claim_ops(
+    table: Any,
+    item: Dict[str, Any],
+    previous: Optional[Dict[str, Any]],
+    key: str,
+    kind: str,
+    field: str,
+) -> List[Dict[str, Any]]:
+    """Transaction items claiming ``item``'s name (first) and, on a
+    rename, releasing the old name's claim when ``item`` holds it (an
+    item stored before claims existed holds none: it gets one here)."""
+    ops = [claim_put(table.name, key, kind, item[field], item[key])]
+    old = (previous or {}).get(field)
+    if (
+        old is not None
+        and claim_key(kind, old) != claim_key(kind, item[field])
+        and claim_owner(table, key, kind, old) == item[key]
+    ):
+        ops.append(claim_delete(table.name, key, kind, old, item[key]))
+    return ops
+
+
+def create_claimed(
+    table: Any, item: Dict[str, Any], key: str, kind: str, field: str
+) -> None:
+    """Create ``item`` and the claim on its name, atomically (409
+    NAME_CONFLICT when another item holds the name)."""
+    put = {
+        "TableName": table.name,
+        "Item": item,
+        "ConditionExpression": f"attribute_not_exists({key})",
+    }
+    ops = claim_ops(table, item, None, key, kind, field) + [{"Put": put}]
+    _transact(table, ops, item, key, (kind, field))
+
+
+def update_claimed(
+    table: Any,
+    item: Dict[str, Any],
+    previous: Dict[str, Any],
+    key: str,
+    claim: Tuple[str, str],
+    keep: Iterable[str] = (),
+) -> Dict[str, Any]:
+    """``update_versioned`` moving the name claim (kind, name field) in
+    the same transaction; the stored result."""
+    update = version_condition(
+        replace_update(item, previous, key, keep),
+        key,
+        int(previous.get("version", 1)),
+    )
+    ops = claim_ops(table, item, previous, key, *claim)
+    ops.append({"Update": dict(update, TableName=table.name)})
+    _transact(table, ops, item, key, claim)
+    return get_item(table, key, item[key], claim[0])
+
+
+def delete_claimed(
+    table: Any, current: Dict[str, Any], key: str, kind: str, field: str
+) -> None:
+    """Delete ``current`` (at its version) and release its name claim."""
+    item_id = current[key]
+    ops: List[Dict[str, Any]] = [
+        {
+            "Delete": {
+                "TableName": table.name,
+                "Key": {key: item_id},
+                "ConditionExpression": "#v = :v",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": {
+                    ":v": int(current.get("version", 1))
+                },
+            }
+        }
+    ]
+    name = current.get(field)
+    if name is not None and claim_owner(table, key, kind, name) == item_id:
+        ops.append(claim_delete(table.name, key, kind, name, item_id))
+    _transact(table, ops, current, key)

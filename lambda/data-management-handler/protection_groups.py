@@ -8,15 +8,15 @@ from data_routes import router
 from dm_store import (
     check_unique_name,
     check_version,
+    create_claimed,
     delete_unless_used,
     get_item,
     list_items,
     new_id,
-    put_new,
     stamp_new,
     stamp_update,
     strip_fields,
-    update_versioned,
+    update_claimed,
 )
 from group_validation import (
     GROUP_FIELDS,
@@ -27,6 +27,7 @@ from plan_validation import check_groups_and_sizes
 from shared.api import Request
 from shared.aws_errors import aws_errors
 from shared.errors import DomainError, ServerConflictError
+from shared.name_claims import is_name_claim
 from shared.tables import protection_groups_table, recovery_plans_table
 from shared.validation import (
     reject_unknown,
@@ -36,6 +37,8 @@ from shared.validation import (
 )
 
 KEY = "groupId"
+# Name claims (shared.name_claims): kind and name field.
+CLAIM = ("group", "groupName")
 INTERNAL_FIELDS = ("groupNameLower",)
 # Written by launch-config applies without the version: never replaced.
 KEPT_FIELDS = ("launchConfigStatus",)
@@ -150,7 +153,7 @@ def create_group(
     group_id = new_id()
     prepare_group(group, list_items(table), group_id, drs, ec2)
     item = stamp_new({KEY: group_id, **group}, caller)
-    put_new(table, item, KEY)
+    create_claimed(table, item, KEY, *CLAIM)
     return public_group(item)
 
 
@@ -188,7 +191,7 @@ def update_group(
     stamp_update(item, current, caller)
     # Field-wise, so a launchConfigStatus recorded meanwhile (no version
     # bump) is kept, not overwritten by the copy read above.
-    stored = update_versioned(table, item, current, KEY, KEPT_FIELDS)
+    stored = update_claimed(table, item, current, KEY, CLAIM, KEPT_FIELDS)
     return public_group(stored)
 
 
@@ -231,9 +234,9 @@ def check_plans_still_valid(
     def lookup(wanted: str) -> Optional[Dict[str, Any]]:
         if wanted == group_id:
             return group
-        return table.get_item(Key={KEY: wanted}, ConsistentRead=True).get(
-            "Item"
-        )
+        found = table.get_item(Key={KEY: wanted}, ConsistentRead=True)
+        item = found.get("Item")
+        return None if item is None or is_name_claim(item) else item
 
     members = {group_id: drs_lookup.group_server_ids(group, drs)}
     for plan in plans_on_group(group_id, plans_table):
@@ -262,7 +265,7 @@ def delete_group(
     current = get_group(group_id, table)
     plans = plans_using_group(group_id, plans_table)
     return delete_unless_used(
-        table, KEY, current, plans, "planName", "protection group"
+        table, KEY, current, plans, "planName", "protection group", CLAIM
     )
 
 

@@ -8,15 +8,15 @@ from crud_routes import register_crud, sorted_by
 from dm_store import (
     check_unique_name,
     check_version,
-    delete_versioned,
+    create_claimed,
+    delete_claimed,
     get_item,
     list_items,
     new_id,
-    put_new,
-    put_versioned,
     stamp_new,
     stamp_update,
     strip_fields,
+    update_claimed,
 )
 from plan_validation import (
     PLAN_FIELDS,
@@ -24,6 +24,7 @@ from plan_validation import (
     validate_plan_shape,
 )
 from shared.errors import ExecutionConflictError
+from shared.name_claims import is_name_claim
 from shared.statuses import ACTIVE_STATUSES
 from shared.tables import (
     execution_history_table,
@@ -34,6 +35,8 @@ from shared.tables import (
 from shared.validation import reject_unknown
 
 KEY = "planId"
+# Name claims (shared.name_claims): kind and name field.
+CLAIM = ("plan", "planName")
 INTERNAL_FIELDS = ("planNameLower",)
 
 
@@ -57,9 +60,10 @@ def group_lookup(groups_table: Optional[Any] = None):
     )
 
     def lookup(group_id: str) -> Optional[Dict[str, Any]]:
-        return table.get_item(
+        item = table.get_item(
             Key={"groupId": group_id}, ConsistentRead=True
         ).get("Item")
+        return None if item is None or is_name_claim(item) else item
 
     return lookup
 
@@ -122,7 +126,7 @@ def create_plan(
     plan_id = new_id()
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
     item = stamp_new({KEY: plan_id, **plan}, caller)
-    put_new(table, item, KEY)
+    create_claimed(table, item, KEY, *CLAIM)
     return public_plan(item)
 
 
@@ -138,15 +142,14 @@ def update_plan(
     table = table if table is not None else recovery_plans_table()
     reject_unknown(body, PLAN_FIELDS + ("version", KEY))
     current = get_plan(plan_id, table)
-    version = check_version(body, current)
+    check_version(body, current)
     refuse_if_running(plan_id, executions_table)
     merged = {k: current[k] for k in PLAN_FIELDS if k in current}
     merged.update({k: v for k, v in body.items() if k in PLAN_FIELDS})
     plan = validate_plan_shape(merged)
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
     item = stamp_update({KEY: plan_id, **plan}, current, caller)
-    put_versioned(table, item, KEY, version)
-    return public_plan(item)
+    return public_plan(update_claimed(table, item, current, KEY, CLAIM))
 
 
 def delete_plan(
@@ -158,7 +161,7 @@ def delete_plan(
     table = table if table is not None else recovery_plans_table()
     current = get_plan(plan_id, table)
     refuse_if_running(plan_id, executions_table)
-    delete_versioned(table, KEY, plan_id, int(current.get("version", 1)))
+    delete_claimed(table, current, KEY, *CLAIM)
     return {"planId": plan_id, "deleted": True}
 
 

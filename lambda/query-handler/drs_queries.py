@@ -15,6 +15,7 @@ from shared.aws_errors import aws_errors
 from shared.aws_pagination import all_items
 from shared.drs_constants import HEALTHY_REPLICATION_STATES
 from shared.errors import ValidationError
+from shared.name_claims import without_claims
 from shared.tables import protection_groups_table, scan_all
 from shared.tag_matching import filter_servers_by_tags
 from shared.validation import parse_json_param, validate_tags
@@ -88,13 +89,15 @@ def group_membership(
     """
     table = table if table is not None else protection_groups_table()
     groups = sorted(
-        scan_all(
-            table,
-            ProjectionExpression=(
-                "groupId, groupName, sourceServerIds, "
-                "serverSelectionTags, #r, accountId"
-            ),
-            ExpressionAttributeNames={"#r": "region"},
+        without_claims(
+            scan_all(
+                table,
+                ProjectionExpression=(
+                    "groupId, groupName, sourceServerIds, "
+                    "serverSelectionTags, #r, accountId"
+                ),
+                ExpressionAttributeNames={"#r": "region"},
+            )
         ),
         key=lambda g: str(g.get("groupName", "")),
     )

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from localcloud.drs.testing import simulated_drs
+from shared.name_claims import is_name_claim
 from tests.helpers import REGION, api_event, create_tables, load_handler
 
 HUB = "123456789012"
@@ -88,6 +89,20 @@ class DataManagement:
     def item(self, env: str, key: str, value: str) -> Optional[dict]:
         """A stored item, read straight from the table."""
         return self.tables[env].get_item(Key={key: value}).get("Item")
+
+    def scan(self, env: str) -> list:
+        """The stored items of a table, name claims left out."""
+        items = self.tables[env].scan()["Items"]
+        return [i for i in items if not is_name_claim(i)]
+
+    def claims(self, env: str) -> Dict[str, str]:
+        """The name claims of a table: claim key -> owner id."""
+        items = self.tables[env].scan()["Items"]
+        return {
+            str(i.get("groupId") or i.get("planId")): i["claimOwner"]
+            for i in items
+            if is_name_claim(i)
+        }
 
 
 @pytest.fixture

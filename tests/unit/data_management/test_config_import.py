@@ -50,7 +50,7 @@ def _manifest(dm):
 
 
 def _count(dm, env):
-    return len(dm.tables[env].scan()["Items"])
+    return len(dm.scan(env))
 
 
 def test_dry_run_reports_and_writes_nothing_then_import_writes(dm):
@@ -67,8 +67,8 @@ def test_dry_run_reports_and_writes_nothing_then_import_writes(dm):
     done = dm.direct("import_configuration", {"manifest": manifest})
     assert done["imported"] is True, done
     # Then groups and the plan exist, waves point at the new group ids
-    groups = {g["groupName"]: g for g in dm.tables[PG_TABLE].scan()["Items"]}
-    plan = dm.tables[RP_TABLE].scan()["Items"][0]
+    groups = {g["groupName"]: g for g in dm.scan(PG_TABLE)}
+    plan = dm.scan(RP_TABLE)[0]
     assert [w["protectionGroupId"] for w in plan["waves"]] == [
         groups["DB"]["groupId"],
         groups["Web"]["groupId"],
@@ -82,19 +82,15 @@ def test_dry_run_reports_and_writes_nothing_then_import_writes(dm):
 def test_export_round_trip_updates_changed_items_only(dm):
     # Given stored config exported with build_manifest
     dm.direct("import_configuration", {"manifest": _manifest(dm)})
-    groups = dm.tables[PG_TABLE].scan()["Items"]
-    plans = dm.tables[RP_TABLE].scan()["Items"]
+    groups = dm.scan(PG_TABLE)
+    plans = dm.scan(RP_TABLE)
     exported = to_jsonable(build_manifest(groups, plans))
     exported["protectionGroups"][0]["description"] = "changed"
     # When re-imported
     result = dm.direct("import_configuration", {"manifest": exported})
     # Then only the changed group is updated (version bumped)
     assert result["summary"] == {"create": 0, "update": 1, "skip": 2}, result
-    db = [
-        g
-        for g in dm.tables[PG_TABLE].scan()["Items"]
-        if g["groupName"] == "DB"
-    ]
+    db = [g for g in dm.scan(PG_TABLE) if g["groupName"] == "DB"]
     assert db[0]["description"] == "changed" and db[0]["version"] == 2
 
 

@@ -100,7 +100,7 @@ def test_group_in_uninitialized_region_is_409_not_500(dm):
             assert answer["reason"] == "DRS_NOT_INITIALIZED"
             assert UNINITIALIZED in answer["message"]
     # And nothing was stored
-    assert dm.tables[PG_TABLE].scan()["Items"] == []
+    assert dm.scan(PG_TABLE) == []
 
 
 def test_resolve_tags_and_tag_sync_in_uninitialized_region_are_409(dm):
@@ -160,7 +160,7 @@ def test_unassumable_spoke_role_is_403(dm, refusing_sts):
         assert answer["accountId"] == SPOKE
     # And no DRS call reached the spoke; nothing was stored
     assert dm.sim.call_count(account=SPOKE) == 0
-    assert dm.tables[PG_TABLE].scan()["Items"] == []
+    assert dm.scan(PG_TABLE) == []
 
 
 def test_persistent_throttling_is_429(dm, fast_retries):
@@ -192,7 +192,7 @@ def test_persistent_throttling_is_429(dm, fast_retries):
         assert status == 429, answer
         assert answer["error"] == "DRS_LIMIT_EXCEEDED"
         assert "throttled" in answer["message"]
-    assert dm.tables[PG_TABLE].scan()["Items"] == []
+    assert dm.scan(PG_TABLE) == []
 
 
 def test_transient_throttling_is_retried(dm, fast_retries):

@@ -4,6 +4,7 @@ Each race is made deterministic by a table wrapper that runs the other
 writer's change right before the write under test reaches DynamoDB.
 """
 
+from types import SimpleNamespace
 from typing import Any, Callable, Optional, Tuple
 
 from botocore.exceptions import ClientError
@@ -17,6 +18,7 @@ from tests.unit.data_management.test_config_import import _manifest
 PG_TABLE = "PROTECTION_GROUPS_TABLE"
 RP_TABLE = "RECOVERY_PLANS_TABLE"
 WRITES = ("put_item", "update_item", "delete_item")
+TRANSACT = "transact_write_items"
 
 
 class RacedTable:
@@ -34,14 +36,22 @@ class RacedTable:
         self._writes = writes
         self.raced = False
 
+    def _race(self) -> None:
+        if not self.raced:
+            self.raced = True
+            self._meanwhile()
+
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._table, name)
+        if name == "meta" and TRANSACT in self._writes:
+            # Transactions go through the table's client.
+            client = RacedTable(attribute.client, self._race, (TRANSACT,))
+            return SimpleNamespace(client=client)
         if name not in self._writes or self.raced:
             return attribute
 
         def write(*args, **kwargs):
-            self.raced = True
-            self._meanwhile()
+            self._race()
             return attribute(*args, **kwargs)
 
         return write
@@ -60,7 +70,7 @@ def test_group_update_keeps_a_status_recorded_after_its_read(dm):
             group, [outcome], "recovery:exec-1", table=table
         )
 
-    raced = RacedTable(table, recovery_records)
+    raced = RacedTable(table, recovery_records, WRITES + (TRANSACT,))
     # When the group's description is updated
     updated = update_group(
         group["groupId"], {"description": "moved"}, "tester", table=raced
@@ -116,7 +126,7 @@ def _import_failing_at_the_plan(dm, monkeypatch, meanwhile=None):
 
 
 def _stored_group(dm, name: str) -> Optional[dict]:
-    items = dm.tables[PG_TABLE].scan()["Items"]
+    items = dm.scan(PG_TABLE)
     return next((g for g in items if g["groupName"] == name), None)
 
 

@@ -40,7 +40,7 @@ def test_id_group_conflicts_with_existing_tag_group(dm):
     answer = _refused_both_ways(dm, body, tags)
     # Then the conflict names the server; only the tag group is stored
     assert answer["serverIds"] == [db_id]
-    assert len(dm.tables[PG_TABLE].scan()["Items"]) == 1
+    assert len(dm.scan(PG_TABLE)) == 1
 
 
 def test_tag_group_conflicts_with_existing_id_group(dm):

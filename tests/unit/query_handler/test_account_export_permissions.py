@@ -1,11 +1,13 @@
 """/accounts/current, /config/export and /user/permissions."""
 
 import json
+import os
 
 import boto3
 import pytest
 
 from shared import rbac
+from shared.name_claims import is_name_claim
 from shared.config_manifest import validate_manifest
 from tests.helpers import HUB_ACCOUNT, REGION, api_event, load_handler
 
@@ -123,6 +125,22 @@ def test_export_is_a_valid_manifest_of_everything(small_world):
     [exported_plan] = body["recoveryPlans"]
     assert exported_plan["planName"] == "Main"
     assert exported_plan["waves"][0]["protectionGroupId"] == group["groupId"]
+
+
+def test_export_leaves_name_claims_out(small_world):
+    # Given a group and a plan, whose names are claimed by claim items
+    group, plan = create_group_and_plan(small_world)
+    table = boto3.resource("dynamodb").Table(
+        os.environ["PROTECTION_GROUPS_TABLE"]
+    )
+    assert any(is_name_claim(i) for i in table.scan()["Items"])
+    # When the configuration is exported
+    body = small_world.direct("export_configuration")
+    # Then only the group and the plan appear
+    assert [g["groupId"] for g in body["protectionGroups"]] == [
+        group["groupId"]
+    ]
+    assert [p["planId"] for p in body["recoveryPlans"]] == [plan["planId"]]
 
 
 def test_export_of_an_empty_configuration(bare_handler):
