@@ -2,6 +2,7 @@
 
 import importlib.util
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 
@@ -39,17 +40,28 @@ def add_code_paths() -> None:
             sys.path.insert(0, str(path))
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 def load_handler(folder: str) -> ModuleType:
-    """Load ``lambda/<folder>/index.py`` under a unique module name."""
+    """Load ``lambda/<folder>/index.py`` under a unique module name.
+
+    Thread-safe: concurrent tests' first calls would otherwise see the
+    module in ``sys.modules`` before it finished executing."""
     name = folder.replace("-", "_") + "_index"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = LAMBDA_DIR / folder / "index.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    with _LOAD_LOCK:
+        if name in sys.modules:
+            return sys.modules[name]
+        path = LAMBDA_DIR / folder / "index.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
 
 
 def reset_shared_caches() -> None:

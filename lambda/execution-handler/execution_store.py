@@ -15,6 +15,7 @@ from shared.errors import (
 )
 from shared.execution_lock import get_plan_lock, is_lock_item, lock_put
 from shared.execution_records import get_execution
+from shared.name_claims import is_name_claim
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
 from shared.tables import (
@@ -33,7 +34,8 @@ def load_plan(plan_id: str, table: Optional[Any] = None) -> Dict[str, Any]:
     """The recovery plan, or NotFoundError."""
     table = table or recovery_plans_table()
     item = table.get_item(Key={"planId": plan_id}).get("Item")
-    if not item:
+    # A plan name's claim item shares the table: it is not a plan.
+    if not item or is_name_claim(item):
         raise NotFoundError(
             f"recovery plan {plan_id} not found", planId=plan_id
         )
@@ -56,7 +58,7 @@ def load_groups(
         if group_id in groups:
             continue
         item = table.get_item(Key={"groupId": group_id}).get("Item")
-        if not item:
+        if not item or is_name_claim(item):
             raise ValidationError(
                 f"wave {wave['waveNumber']} uses protection group "
                 f"{group_id}, which does not exist",

@@ -6,6 +6,7 @@ import threading
 import boto3
 import pytest
 
+from shared.name_claims import claim_key
 from tests.helpers import REGION
 
 START = "execute_recovery_plan"
@@ -76,6 +77,21 @@ def test_unknown_plan_is_not_found_both_shapes(lc):
     assert (body["error"], body["statusCode"]) == ("NOT_FOUND", 404)
     status, body = lc.rest("POST", "/executions", {"planId": "nope"})
     assert (status, body["error"]) == (404, "NOT_FOUND")
+
+
+def test_a_plan_name_claim_is_not_a_plan(lc):
+    # Given a plan whose name is claimed (the claim item shares the table)
+    lc.plan("p1", ("g1", lc.servers(1)))
+    claim = claim_key("plan", "Plan p1")
+    lc.tables["RECOVERY_PLANS_TABLE"].put_item(
+        Item={"planId": claim, "claimOwner": "p1"}
+    )
+    # When the claim's key is started as a plan
+    body = lc.direct(START, {"planId": claim})
+    # Then it is not found and nothing is recorded
+    assert (body["error"], body["statusCode"]) == ("NOT_FOUND", 404)
+    history = lc.tables["EXECUTION_HISTORY_TABLE"].scan()["Items"]
+    assert history == []
 
 
 @pytest.mark.parametrize(
