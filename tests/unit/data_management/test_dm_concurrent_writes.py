@@ -101,17 +101,10 @@ def test_group_update_removes_fields_the_update_drops(dm):
     assert stored["serverSelectionTags"] == {"Tier": "Database"}
 
 
-def _import_failing_at_the_plan(dm, monkeypatch, meanwhile=None):
-    """Import ``_manifest`` one item per transaction, a racer holding the
-    plan's id so the last chunk fails; ``meanwhile`` runs before the
-    rollback's first write to the groups table. The import's answer."""
+def fail_the_plan_write(dm, monkeypatch):
+    """Import one item per transaction, a racer taking the plan's id just
+    before it is written, so the plan's transaction (the last) fails."""
     monkeypatch.setattr(config_import, "TRANSACTION_LIMIT", 1)
-    groups = dm.tables[PG_TABLE]
-    if meanwhile is not None:
-        raced = RacedTable(groups, meanwhile)
-        monkeypatch.setattr(
-            config_import, "protection_groups_table", lambda: raced
-        )
     original = config_import.write_changes
 
     def racing(group_changes, plan_changes):
@@ -122,6 +115,19 @@ def _import_failing_at_the_plan(dm, monkeypatch, meanwhile=None):
         return original(group_changes, plan_changes)
 
     monkeypatch.setattr(config_import, "write_changes", racing)
+
+
+def _import_failing_at_the_plan(dm, monkeypatch, meanwhile=None):
+    """Import ``_manifest`` one item per transaction, a racer holding the
+    plan's id so the last chunk fails; ``meanwhile`` runs before the
+    rollback's first write to the groups table. The import's answer."""
+    groups = dm.tables[PG_TABLE]
+    if meanwhile is not None:
+        raced = RacedTable(groups, meanwhile)
+        monkeypatch.setattr(
+            config_import, "protection_groups_table", lambda: raced
+        )
+    fail_the_plan_write(dm, monkeypatch)
     return dm.direct("import_configuration", {"manifest": _manifest(dm)})
 
 

@@ -5,12 +5,14 @@ the second one is made to see an empty table, so only the claim written
 in the transaction can stop it.
 """
 
-import config_import
 import protection_groups
 import recovery_plans
 from tests.helpers import REGION
 from tests.unit.data_management.conftest import db_group
 from tests.unit.data_management.test_config_import import _manifest
+from tests.unit.data_management.test_dm_concurrent_writes import (
+    fail_the_plan_write,
+)
 
 PG_TABLE = "PROTECTION_GROUPS_TABLE"
 RP_TABLE = "RECOVERY_PLANS_TABLE"
@@ -160,17 +162,7 @@ def test_import_rollback_gives_the_claims_back(dm, monkeypatch):
     manifest["recoveryPlans"][0]["waves"][0]["protectionGroupId"] = stored[
         "groupId"
     ]
-    monkeypatch.setattr(config_import, "TRANSACTION_LIMIT", 1)
-    original = config_import.write_changes
-
-    def racing(group_changes, plan_changes):
-        plan_id = plan_changes[0]["item"]["planId"]
-        dm.tables[RP_TABLE].put_item(
-            Item={"planId": plan_id, "planName": "racer"}
-        )
-        return original(group_changes, plan_changes)
-
-    monkeypatch.setattr(config_import, "write_changes", racing)
+    fail_the_plan_write(dm, monkeypatch)
     # When imported
     answer = dm.direct("import_configuration", {"manifest": manifest})
     # Then it is rolled back: the old name is claimed again, no other
