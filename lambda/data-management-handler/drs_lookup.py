@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import aws_errors
+from shared.aws_pagination import all_items
 from shared.errors import NotFoundError, ValidationError
 from shared.tag_matching import filter_servers_by_tags
 from shared.target_accounts import account_context_for
@@ -60,16 +61,15 @@ def describe_servers(
         ]
     servers: List[Dict[str, Any]] = []
     for chunk in chunks:
-        params: Dict[str, Any] = {"maxResults": DESCRIBE_PAGE}
-        if chunk is not None:
-            params["filters"] = {"sourceServerIDs": chunk}
-        while True:
-            page = drs.describe_source_servers(**params)
-            servers.extend(page.get("items", []))
-            token = page.get("nextToken")
-            if not token:
-                break
-            params["nextToken"] = token
+        filters = {} if chunk is None else {"sourceServerIDs": chunk}
+        servers.extend(
+            all_items(
+                drs,
+                "describe_source_servers",
+                page_size=DESCRIBE_PAGE,
+                filters=filters,
+            )
+        )
     return servers
 
 
