@@ -10,6 +10,10 @@ the copy shares the backend and starts with no executions.
 
 Also, without a ``name`` moto names every execution ``None`` (the second
 run of a machine is ``ExecutionAlreadyExists``); AWS generates a UUID.
+
+``install`` also applies :mod:`localcloud.sts_trust` (AssumeRole checks
+the role's trust policy) and :mod:`localcloud.ddb_serial` (DynamoDB
+requests, transactions included, are atomic under concurrency).
 """
 
 import copy
@@ -18,6 +22,8 @@ from typing import Any, Dict
 
 from moto.stepfunctions.models import StateMachineInstance
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from . import ddb_serial, sts_trust
 
 _ORIGINAL = getattr(StateMachineInstance, "__deepcopy__", None)
 _ORIGINAL_START = StepFunctionsParserBackend.start_execution
@@ -50,10 +56,14 @@ def install() -> None:
     """Apply the fixes (idempotent)."""
     StateMachineInstance.__deepcopy__ = _deepcopy
     StepFunctionsParserBackend.start_execution = _start_execution
+    sts_trust.install()
+    ddb_serial.install()
 
 
 def uninstall() -> None:
     """Restore moto's behaviour."""
+    ddb_serial.uninstall()
+    sts_trust.uninstall()
     StepFunctionsParserBackend.start_execution = _ORIGINAL_START
     if _ORIGINAL is None:
         if "__deepcopy__" in StateMachineInstance.__dict__:
