@@ -137,6 +137,23 @@ def build_event(
     }
 
 
+def _content_length(value: str | None) -> int | None:
+    """The request's body length; None when the header is not a
+    non-negative integer."""
+    if value is None or not value.strip():
+        return 0
+    try:
+        length = int(value)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _invalid(field: str, message: str) -> dict[str, str]:
+    """The API's VALIDATION_ERROR body (shared.errors.ValidationError)."""
+    return {"error": "VALIDATION_ERROR", "message": message, "field": field}
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
@@ -172,8 +189,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         url = urlsplit(self.path)
         method = self.command
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else None
+        length = _content_length(self.headers.get("Content-Length"))
+        if length is None:
+            # The body's end is unknown: answer, then drop the connection.
+            self.close_connection = True
+            return self._send(
+                400,
+                _invalid(
+                    "Content-Length",
+                    "Content-Length must be a non-negative integer",
+                ),
+            )
+        raw = self.rfile.read(length) if length else None
         if method == "OPTIONS":
             return self._send(200, "")
         if url.path == "/health" and method == "GET":
@@ -195,6 +222,10 @@ class _Handler(BaseHTTPRequestHandler):
         identity = self._identity()
         if identity is None:
             return self._send(401, {"message": "Unauthorized"})
+        try:
+            body = raw.decode("utf-8") if raw is not None else None
+        except UnicodeDecodeError:
+            return self._send(400, _invalid("body", "body must be UTF-8 text"))
         event = build_event(
             endpoint,
             method,
