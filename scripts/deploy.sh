@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Deploy pipeline (seeds/001 section 6): five stages.
-#   1 validation (blocking): cfn-lint, flake8, black --check
-#   2 security (non-blocking): bandit -ll, checkov on cfn/
-#   3 tests (blocking): pytest tests/unit tests/integration
+#   1 validation (blocking): cfn-lint, flake8, black --check, the frontend
+#     type check
+#   2 security (non-blocking): bandit -ll, checkov on cfn/ (standing in for
+#     cfn_nag, a Ruby gem: RubyGems is not reachable from these machines),
+#     detect-secrets against .secrets.baseline, shellcheck on every shell
+#     script, npm audit --audit-level=critical
+#   3 tests (blocking): pytest tests/unit tests/integration, the frontend
+#     tests
+#   The frontend gates run once frontend/package.json exists and say
+#   SKIPPED until then; the rules live in scripts/lib/security_gates.sh.
 #   4 git: warn on uncommitted changes (push only on a full deploy)
 #   5 package + deploy: package_lambda.py builds build/lambda/<folder>.zip,
 #     the local Code paths of the functions; aws cloudformation package
@@ -18,10 +25,13 @@
 # <project>-artifacts-<account>-<region>), ORCHESTRATION_IMPLEMENTATION,
 # ADMIN_EMAIL, NOTIFICATION_PLAN_ID_FILTER (the admin e-mail subscription then
 # only receives that plan's execution notifications), GIT_PUSH=1 to push in
-# stage 4.
+# stage 4. DEPLOY_SKIP_TESTS=1 (with --validate-only only) skips pytest,
+# saying so, to check the other stages quickly.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 1
+# shellcheck source=scripts/lib/security_gates.sh
+source scripts/lib/security_gates.sh
 
 usage() {
   echo "usage: $0 <env> [--validate-only] [--lambda-only]" >&2
@@ -47,17 +57,7 @@ CHECKOV_VERSION="3.3.30"
 PY_PATHS=(lambda tests scripts package_lambda.py cfn/api_stack_generator.py)
 
 # Prefer the project's venv tools; fall back to PATH with a warning.
-tool() {
-  if [[ -x "$ROOT/.venv/bin/$1" ]]; then
-    echo "$ROOT/.venv/bin/$1"
-  elif command -v "$1" >/dev/null 2>&1; then
-    echo "warning: .venv/bin/$1 not found, using $(command -v "$1")" >&2
-    command -v "$1"
-  else
-    echo "error: $1 is not installed (pip install -r requirements-dev.txt)" >&2
-    return 1
-  fi
-}
+tool() { gate_tool "$1"; }
 stage() { echo; echo "==> Stage $1"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
@@ -89,6 +89,7 @@ stage_validation() {
   "$(tool black)" --check --quiet --line-length 79 "${existing[@]}" \
     || fail "black (run: black -l 79 ${existing[*]})"
   echo "black: ok"
+  frontend_typecheck || fail "frontend type check"
 }
 
 run_checkov() {
@@ -121,6 +122,16 @@ stage_security() {
     echo "WARNING: bandit reported findings (non-blocking)"
   fi
   run_checkov
+  echo "cfn_nag: SKIPPED (a Ruby gem; RubyGems is not reachable from these" \
+    "machines: checkov above covers cfn/)"
+  secrets_gate \
+    || echo "WARNING: detect-secrets found secrets not in .secrets.baseline" \
+      "(non-blocking)"
+  shellcheck_gate \
+    || echo "WARNING: shellcheck reported findings (non-blocking)"
+  frontend_audit \
+    || echo "WARNING: npm audit reported critical findings or could not" \
+      "reach the registry (non-blocking)"
 }
 
 stage_tests() {
@@ -128,8 +139,17 @@ stage_tests() {
   local dirs=()
   [[ -d tests/unit ]] && dirs+=(tests/unit)
   [[ -d tests/integration ]] && dirs+=(tests/integration)
-  "$(tool pytest)" "${dirs[@]}" -q --tb=short -p no:cacheprovider \
-    || fail "pytest"
+  if [[ ${DEPLOY_SKIP_TESTS:-0} == 1 ]]; then
+    # Only to check the other stages quickly: nothing is deployed then.
+    [[ $VALIDATE_ONLY -eq 1 && $LAMBDA_ONLY -eq 0 ]] \
+      || fail "DEPLOY_SKIP_TESTS=1 is allowed with --validate-only only"
+    echo "!!! pytest: SKIPPED (DEPLOY_SKIP_TESTS=1): this run does not" \
+      "validate the code !!!"
+  else
+    "$(tool pytest)" "${dirs[@]}" -q --tb=short -p no:cacheprovider \
+      || fail "pytest"
+  fi
+  frontend_tests || fail "frontend tests"
 }
 
 stage_git() {

@@ -13,7 +13,7 @@
 # logs go to stderr, worker logs to build/local-cloud/logs/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/venv.sh
+# shellcheck source=scripts/lib/venv.sh
 source "$ROOT/scripts/lib/venv.sh"
 ensure_venv "$ROOT" >&2
 cd "$ROOT"
