@@ -11,7 +11,9 @@ Usage: ``python package_lambda.py [--function NAME] [--output-dir DIR]
 """
 
 import argparse
+import os
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
@@ -116,13 +118,29 @@ def build_zip(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     target = output_dir / f"{folder}.zip"
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, path in entries:
-            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-            info.external_attr = FILE_MODE
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # unix, so the mode bits are honoured
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    # Written beside the target and renamed into place, so a concurrent
+    # builder (parallel test workers, a drill beside the suite) never
+    # reads a half-written zip.
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{folder}.", suffix=".zip", dir=output_dir
+    )
+    tmp = Path(tmp_name)
+    try:
+        with (
+            os.fdopen(fd, "wb") as raw,
+            zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for name, path in entries:
+                info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+                info.external_attr = FILE_MODE
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # unix: the mode bits are honoured
+                archive.writestr(info, path.read_bytes(), compresslevel=9)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -147,7 +147,7 @@ stage_tests() {
       "validate the code !!!"
   else
     "$(tool pytest)" "${dirs[@]}" -q --tb=short -p no:cacheprovider \
-      || fail "pytest"
+      -n "${PYTEST_WORKERS:-auto}" --dist worksteal || fail "pytest"
   fi
   frontend_tests || fail "frontend tests"
 }

@@ -45,9 +45,13 @@ else
   failed=1
 fi
 
-echo "==> pytest tests/unit tests/integration"
+# In parallel: one pytest-xdist worker per core (PYTEST_WORKERS overrides),
+# each with its own local cloud; worksteal evens out the slow tail.
+WORKERS="${PYTEST_WORKERS:-auto}"
+echo "==> pytest tests/unit tests/integration (-n $WORKERS)"
 pytest_log=$(mktemp)
-"$BIN/pytest" tests/unit tests/integration -q -p no:cacheprovider "$@" \
+"$BIN/pytest" tests/unit tests/integration -q -p no:cacheprovider \
+  -n "$WORKERS" --dist worksteal "$@" \
   2>&1 | tee "$pytest_log" | grep -vE '^(\.|s|F|E|x)+ *(\[ *[0-9]+%\])?$'
 rc=${PIPESTATUS[0]}
 summary=$(grep -E '(passed|failed|error|no tests ran)' "$pytest_log" | tail -1)

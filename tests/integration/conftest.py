@@ -1,4 +1,5 @@
-"""The ``local_cloud`` fixture: one local cloud per session, reset per test.
+"""The ``local_cloud`` fixture: one local cloud per session (per xdist
+worker), reset per test.
 
 Every test collected under ``tests/integration`` is marked
 ``integration``; ``pytest tests/unit`` never imports this file, so it
@@ -6,6 +7,7 @@ never starts the local cloud. The cloud runs fast (DRS speed 600, wave
 poll interval 1 s); tests wait with deadlines (``wait_until``).
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -26,9 +28,16 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def local_cloud_session():
     """The running local cloud (started once)."""
-    from localcloud.stack import LocalCloud
+    from localcloud.stack import BUILD_DIR, LocalCloud
 
-    cloud = LocalCloud(speed=SPEED, poll_interval=POLL_INTERVAL_SECONDS)
+    # One cloud per pytest-xdist worker (each its own ports and moto
+    # state); its logs and zips in the worker's own folder.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    cloud = LocalCloud(
+        speed=SPEED,
+        poll_interval=POLL_INTERVAL_SECONDS,
+        build_dir=BUILD_DIR / f"pytest-{worker}",
+    )
     cloud.start()
     try:
         yield cloud
