@@ -15,6 +15,8 @@ role is assumed) in :func:`aws_errors`::
 * ``ConflictException`` (resource busy in an active job) -> 409
   ``INVALID_STATE``
 * ``*NotFound`` / ``ResourceNotFoundException`` -> 404 ``NOT_FOUND``
+* no endpoint of the service in the region (a region where AWS does not
+  offer it) -> 400 ``VALIDATION_ERROR`` on ``region``
 
 Anything else propagates (500 ``INTERNAL_ERROR``; no AWS internals leak).
 """
@@ -22,14 +24,16 @@ Anything else propagates (500 ``INTERNAL_ERROR``; no AWS internals leak).
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
+from shared.aws_regions import service_unavailable_in
 from shared.errors import (
     DomainError,
     DrsLimitExceededError,
     ForbiddenError,
     InvalidStateError,
     NotFoundError,
+    ValidationError,
 )
 
 THROTTLING_CODES = frozenset(
@@ -144,3 +148,13 @@ def aws_errors(
         if mapped is None:
             raise
         raise mapped from error
+    except EndpointConnectionError as error:
+        # No such host: AWS has no endpoint of the service in that region
+        # (a network failure elsewhere stays a 500).
+        if not service_unavailable_in(service, region):
+            raise
+        raise ValidationError(
+            f"{service} is not available in region {region}",
+            field="region",
+            reason="SERVICE_NOT_IN_REGION",
+        ) from error

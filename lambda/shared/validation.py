@@ -5,6 +5,7 @@ import re
 import uuid
 from typing import Any, Dict, Iterable, List, Optional
 
+from shared.aws_regions import is_known_region
 from shared.errors import ValidationError
 
 SOURCE_SERVER_ID = re.compile(r"^s-[0-9a-f]{17}$")
@@ -58,10 +59,15 @@ def validate_account_id(value: Any, field: str = "accountId") -> str:
 
 
 def validate_region(value: Any, field: str = "region") -> str:
-    """An AWS region name such as us-east-1."""
-    if not isinstance(value, str) or not REGION.match(value):
+    """An AWS region name such as us-east-1, one that exists."""
+    if not isinstance(value, str) or not REGION.fullmatch(value):
         raise ValidationError(
             f"{field} must be an AWS region (e.g. us-east-1)", field=field
+        )
+    if not is_known_region(value):
+        # Well-formed but unknown: the SDK would fail to reach it (500).
+        raise ValidationError(
+            f"{field} {value} is not an AWS region", field=field
         )
     return value
 
