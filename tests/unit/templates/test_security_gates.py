@@ -97,10 +97,10 @@ def test_clean_tree_passes_both_gates(project):
 
 def test_planted_secret_fails_the_secrets_gate(project):
     # Given a new file with an AWS access key and a high-entropy secret
-    secret = "wJalrXUtnFEMI/K7MDENG" + "/bPxRfiCYzq9Xk2LmP3wQ"
+    high_entropy = "/".join(["wJalrXUtnFEMI", "K7MDENG", "bPxRfiCYzq9X"])
     (project / "lambda").mkdir()
     (project / "lambda" / "settings.py").write_text(
-        f'KEY_ID = "{_fake_aws_key()}"\nSECRET_KEY = "{secret}"\n'
+        f'KEY_ID = "{_fake_aws_key()}"\nSECRET_KEY = "{high_entropy}"\n'
     )
     # When the secrets gate runs
     result = _gate(project, "secrets_gate")
