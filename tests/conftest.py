@@ -30,6 +30,8 @@ _AWS_ENV = {
     "ENVIRONMENT": "dev",
     "POWERTOOLS_SERVICE_NAME": "tests",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # No X-Ray daemon in tests (tracing is on only in Lambda anyway).
+    "POWERTOOLS_TRACE_DISABLED": "true",
     # moto's EC2 would load thousands of public AMIs per backend: slow, and
     # no test uses them (the DRS simulator brings its own image).
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",

@@ -7,6 +7,7 @@ Adapter only: every operation and action registers itself on the router of
 from typing import Any, Dict
 
 from data_routes import router
+from shared.observability import instrument_handler
 
 # Registration imports (one line per module that registers operations).
 import protection_groups  # noqa: F401,E402
@@ -17,6 +18,7 @@ import tag_sync  # noqa: F401,E402
 import config_import  # noqa: F401,E402
 
 
+@instrument_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
     """API Gateway, direct operation or orchestration action."""
     return router.handle(event, context)

@@ -8,8 +8,10 @@ from typing import Any, Dict
 
 from lambda_operations_port import LambdaOperationsPort
 from shared import orchestration_core
+from shared.observability import instrument_handler
 
 
+@instrument_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
     """State machine action -> the updated state."""
     return orchestration_core.handle(event, LambdaOperationsPort())

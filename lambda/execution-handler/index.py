@@ -7,6 +7,7 @@ Adapter only: every operation and action registers itself on the router of
 from typing import Any, Dict
 
 from execution_routes import router
+from shared.observability import instrument_handler
 
 # Registration imports (one line per module that registers operations).
 import execution_start  # noqa: F401,E402
@@ -16,6 +17,7 @@ import recovery_instances  # noqa: F401,E402
 import wave_recovery  # noqa: F401,E402
 
 
+@instrument_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
     """API Gateway, direct operation or orchestration action."""
     return router.handle(event, context)

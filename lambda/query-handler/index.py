@@ -7,6 +7,7 @@ Adapter only: every operation and action registers itself on the router of
 from typing import Any, Dict
 
 from query_routes import router
+from shared.observability import instrument_handler
 
 # Registration imports (one line per module that registers operations).
 import account_info  # noqa: F401,E402
@@ -19,6 +20,7 @@ import server_discovery  # noqa: F401,E402
 import wave_status  # noqa: F401,E402
 
 
+@instrument_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
     """API Gateway, direct operation or orchestration action."""
     return router.handle(event, context)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from query_routes import router
-from shared import clock, statuses
+from shared import clock, metrics, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.config import get_settings
@@ -382,6 +382,7 @@ def poll_wave_status(
     if servers and len(launched) == len(servers):
         now = clock.iso_now()
         wave.update(status=statuses.WAVE_COMPLETED, endTime=now)
+        metrics.wave_ended(wave)
         entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
         # The state crosses every Step Functions transition (256 KB cap):
         # a completed wave keeps its count; per-server detail stays on
@@ -436,6 +437,7 @@ def _fail(state, wave, table, code, message, status="failed"):
         error=message,
         errorCode=code,
     )
+    metrics.wave_ended(wave)
     _save(state, state["current_wave_number"], wave, table)
     return state
 

@@ -28,6 +28,7 @@ ENV_VARS = {
     "function_name": "AWS_LAMBDA_FUNCTION_NAME",
     "wave_poll_interval_seconds": "WAVE_POLL_INTERVAL_SECONDS",
     "wave_max_wait_seconds": "WAVE_MAX_WAIT_SECONDS",
+    "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
 }
 
 DEFAULTS = {
@@ -36,6 +37,7 @@ DEFAULTS = {
     "cross_account_role_name": "DRSOrchestrationCrossAccountRole",
     "wave_poll_interval_seconds": "30",
     "wave_max_wait_seconds": "14400",
+    "metrics_namespace": "DRSOrchestration",
 }
 
 
@@ -61,6 +63,7 @@ class Settings:
     function_name: Optional[str] = None
     wave_poll_interval_seconds: int = 30
     wave_max_wait_seconds: int = 14400
+    metrics_namespace: str = "DRSOrchestration"
 
     def require(self, attribute: str) -> str:
         """Return a setting or fail naming the missing environment variable."""

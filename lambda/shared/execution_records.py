@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional
 
 from botocore.exceptions import ClientError
 
-from shared import clock
+from shared import clock, metrics
 from shared.errors import InvalidStateError, NotFoundError
 from shared.execution_lock import release_plan_lock
 from shared.statuses import LEGAL_PREDECESSORS, TERMINAL_STATUSES
@@ -97,4 +97,6 @@ def transition_status(
     if new_status in TERMINAL_STATUSES:
         # A finished execution frees its plan for the next start.
         release_plan_lock(record.get("planId"), execution_id, table)
+        # Counted here, where the conditional write lets one caller win.
+        metrics.execution_ended(record)
     return record

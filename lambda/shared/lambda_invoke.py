@@ -20,6 +20,7 @@ from shared.aws_clients import (
     session_for_account,
 )
 from shared.errors import InvocationError
+from shared.observability import traced
 from shared.responses import dumps
 
 # The longest callee timeout (execution-handler: 300 s) plus a margin.
@@ -64,12 +65,19 @@ def invoke_function(
     carrying the Lambda error payload.
     """
     client = client or sync_lambda_client(read_timeout)
-    response = client.invoke(
-        FunctionName=function,
-        InvocationType="RequestResponse",
-        Payload=dumps(payload).encode("utf-8"),
-    )
-    raw = response["Payload"].read()
+    # The traced boto3 call propagates the trace header, so the callee's
+    # segment joins this trace under this subsegment.
+    with traced(
+        f"invoke {_short_name(function)}",
+        function=_short_name(function),
+        action=payload.get("action") or payload.get("operation"),
+    ):
+        response = client.invoke(
+            FunctionName=function,
+            InvocationType="RequestResponse",
+            Payload=dumps(payload).encode("utf-8"),
+        )
+        raw = response["Payload"].read()
     result = json.loads(raw) if raw else None
     if response.get("FunctionError"):
         raise InvocationError(function, result)
@@ -81,8 +89,18 @@ def invoke_async(
 ) -> None:
     """Queue an asynchronous invocation (InvocationType Event)."""
     client = client or get_client("lambda")
-    client.invoke(
-        FunctionName=function,
-        InvocationType="Event",
-        Payload=dumps(payload).encode("utf-8"),
-    )
+    with traced(
+        f"invoke async {_short_name(function)}",
+        function=_short_name(function),
+        action=payload.get("action") or payload.get("operation"),
+    ):
+        client.invoke(
+            FunctionName=function,
+            InvocationType="Event",
+            Payload=dumps(payload).encode("utf-8"),
+        )
+
+
+def _short_name(function: str) -> str:
+    """The function name of a name or ARN (``arn:...:function:NAME``)."""
+    return function.split(":function:", 1)[-1].split(":", 1)[0]

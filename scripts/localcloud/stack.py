@@ -229,6 +229,9 @@ class LocalCloud:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ENDPOINT_URL_DRS": self.drs_url or "",
+            # No X-Ray daemon listens here (the runtime sets
+            # LAMBDA_TASK_ROOT, so powertools would otherwise trace).
+            "POWERTOOLS_TRACE_DISABLED": "true",
         }
 
     def stop(self) -> None:
