@@ -2,7 +2,7 @@
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import aws_errors
@@ -147,3 +147,14 @@ def _describe_instances(ec2: Any, ids: List[str]) -> Dict[str, Dict]:
                     "launchTime": launch.isoformat() if launch else None,
                 }
     return details
+
+
+def servers_in_active_jobs(client: Any, server_ids: List[str]) -> List[str]:
+    """Those of ``server_ids`` in a PENDING/STARTED DRS job (all of them
+    when DRS cannot say): who a refused StartRecovery collided with."""
+    try:
+        jobs = active_jobs(describe_jobs(client))
+    except (ClientError, BotoCoreError):
+        return list(server_ids)
+    busy = {sid for job in jobs for sid in job_server_ids(job)}
+    return [sid for sid in server_ids if sid in busy] or list(server_ids)

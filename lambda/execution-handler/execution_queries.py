@@ -16,7 +16,6 @@ from execution_store import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     list_page,
-    record_server_ids,
 )
 from shared.api import Request
 from shared.errors import ValidationError
@@ -24,6 +23,7 @@ from shared.execution_records import get_execution
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
 from shared.validation import validate_choice
+from shared.wave_servers import execution_server_ids
 
 ALL_STATUSES = sorted(ACTIVE_STATUSES | TERMINAL_STATUSES)
 SERVER_FIELDS = (
@@ -236,7 +236,7 @@ def execution_recovery_instances(
     job_ids = {j for ids in execution_jobs(record).values() for j in ids}
     by_region: Dict[str, List[Dict[str, Any]]] = {}
     for wave in record.get("waves") or []:
-        servers = record_server_ids({"waves": [wave]})
+        servers = execution_server_ids({"waves": [wave]})
         if not servers or not wave.get("jobId"):
             continue
         client = drs_client_for(wave.get("region"), context, drs_client)

@@ -18,7 +18,6 @@ from execution_store import (
     create_execution,
     load_groups,
     load_plan,
-    record_server_ids,
     sorted_waves,
     update_execution,
 )
@@ -46,7 +45,12 @@ from shared.statuses import (
     WAVE_PENDING,
 )
 from shared.validation import reject_unknown, require, validate_choice
-from wave_recovery import WaveStartError, group_account_context
+from shared.wave_servers import (
+    ServerResolutionError,
+    WaveServers,
+    execution_server_ids,
+    resolve_group_servers,
+)
 
 logger = get_logger("execution-handler")
 
@@ -88,11 +92,11 @@ def execute_recovery_plan(
             f"recovery plan {plan_id} has no waves", field="waves"
         )
     groups = load_groups(plan, tables.get("groups"))
-    first_group = groups[waves[0]["protectionGroupId"]]
-    context = _account_context(first_group, None, tables.get("accounts"))
-    wave_servers = _wave_servers(
-        waves, groups, context, tables.get("accounts"), drs_client
-    )
+    # Resolved once, here: the record keeps them and the wave engine
+    # recovers exactly these (shared.wave_servers).
+    resolved = _wave_servers(waves, groups, tables.get("accounts"), drs_client)
+    context = resolved[0].account_context
+    wave_servers = [r.server_ids for r in resolved]
     drs_limits.validate_wave_sizes(
         {
             int(w["waveNumber"]): len(wave_servers[i])
@@ -103,9 +107,7 @@ def execute_recovery_plan(
     _check_active_executions(plan_id, all_servers, tables.get("executions"))
     _check_drs(waves, groups, wave_servers, context, drs_client)
 
-    record = _new_record(
-        plan, waves, groups, wave_servers, execution_type, initiated_by
-    )
+    record = _new_record(plan, waves, resolved, execution_type, initiated_by)
     record["accountContext"] = context
     create_execution(to_jsonable(record), tables.get("executions"))
     payload = {
@@ -139,56 +141,59 @@ def execute_recovery_plan(
     }
 
 
-def _account_context(
-    group: Dict[str, Any], plan_context: Optional[Dict], table: Optional[Any]
-):
-    """The account of a group's servers, as the wave engine finds it from
-    the plan's context (None: the group is the first wave's, whose
-    account is the plan's)."""
-    state = {"accountContext": plan_context} if plan_context else {}
-    try:
-        return group_account_context(group, state, table)
-    except WaveStartError as error:
-        raise ValidationError(
-            str(error), field="accountId", accountId=group.get("accountId")
-        ) from None
-
-
 def _wave_servers(
     waves: List[Dict[str, Any]],
     groups: Dict[str, Dict[str, Any]],
-    plan_context: Optional[Dict[str, Any]],
     accounts: Optional[Any],
     drs_client: Optional[Any],
-) -> List[List[str]]:
-    """The servers of each wave: its group's ids, or what its
-    ``serverSelectionTags`` select now in the group's account and region
-    (tags win, as in the wave engine). A group selecting nothing (tags
-    matching no server, or an empty ``sourceServerIds``) is refused: the
-    wave engine would fail it (NO_SERVERS_RESOLVED)."""
+) -> List[WaveServers]:
+    """The servers of each wave by the one resolver
+    (``shared.wave_servers``); tag groups select in their account and
+    region now (each listed once). The first wave's account is the
+    plan's. A group selecting nothing is refused: the wave engine would
+    fail it (NO_SERVERS_RESOLVED)."""
     selection = TagSelection(drs_client)
-    servers: List[List[str]] = []
+
+    def by_tags(region, tags, context):
+        return selection.server_ids(region, context, tags)
+
+    resolved: List[WaveServers] = []
     for wave in waves:
         group = groups[wave["protectionGroupId"]]
-        tags = dict(group.get("serverSelectionTags") or {})
-        if tags:
-            context = _account_context(group, plan_context, accounts)
-            ids = selection.server_ids(group.get("region"), context, tags)
-            what = f"selects no DRS source server by tags {tags}"
-        else:
-            ids = list(group.get("sourceServerIds") or [])
-            what = "has no source servers (empty sourceServerIds, no tags)"
-        if not ids:
-            raise ValidationError(
-                f"wave {wave['waveNumber']} "
-                f"({wave.get('waveName') or 'unnamed'}): protection group "
-                f"{wave['protectionGroupId']} {what}",
-                field="waves",
-                waveNumber=int(wave["waveNumber"]),
-                protectionGroupId=wave["protectionGroupId"],
+        plan_context = resolved[0].account_context if resolved else None
+        try:
+            resolved.append(
+                resolve_group_servers(group, plan_context, by_tags, accounts)
             )
-        servers.append(ids)
-    return servers
+        except ServerResolutionError as error:
+            raise _refused(wave, group, error) from None
+    return resolved
+
+
+def _refused(
+    wave: Dict[str, Any], group: Dict[str, Any], error: ServerResolutionError
+) -> ValidationError:
+    """The 400 of a wave whose servers cannot be resolved."""
+    if error.code == "TARGET_ACCOUNT_NOT_FOUND":
+        return ValidationError(
+            str(error), field="accountId", accountId=group.get("accountId")
+        )
+    tags = dict(group.get("serverSelectionTags") or {})
+    what = (
+        f"selects no DRS source server by tags {tags}"
+        if tags
+        else "has no source servers (empty sourceServerIds, no tags)"
+    )
+    if error.code != "NO_SERVERS_RESOLVED":
+        what = f"could not be resolved ({error})"
+    return ValidationError(
+        f"wave {wave['waveNumber']} "
+        f"({wave.get('waveName') or 'unnamed'}): protection group "
+        f"{wave['protectionGroupId']} {what}",
+        field="waves",
+        waveNumber=int(wave["waveNumber"]),
+        protectionGroupId=wave["protectionGroupId"],
+    )
 
 
 def _check_active_executions(
@@ -202,7 +207,7 @@ def _check_active_executions(
                 planId=plan_id,
                 activeExecutionId=execution["executionId"],
             )
-        shared = sorted(servers & record_server_ids(execution))
+        shared = sorted(servers & execution_server_ids(execution))
         if shared:
             raise ServerConflictError(
                 f"server(s) {', '.join(shared)} are in active execution "
@@ -242,7 +247,7 @@ def _check_drs(waves, groups, wave_servers, context, drs_client) -> None:
         )
 
 
-def _new_record(plan, waves, groups, wave_servers, execution_type, by):
+def _new_record(plan, waves, resolved, execution_type, by):
     now = clock.epoch()
     return {
         "executionId": str(uuid.uuid4()),
@@ -263,10 +268,9 @@ def _new_record(plan, waves, groups, wave_servers, execution_type, by):
                 "waveNumber": int(wave["waveNumber"]),
                 "waveName": wave.get("waveName", ""),
                 "protectionGroupId": wave["protectionGroupId"],
-                "region": groups[wave["protectionGroupId"]].get("region"),
                 "status": WAVE_PENDING,
-                "serverIds": wave_servers[index],
                 "servers": [],
+                **resolved[index].as_record(),
             }
             for index, wave in enumerate(waves)
         ],

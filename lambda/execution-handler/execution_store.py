@@ -2,7 +2,7 @@
 
 import base64
 import json
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional
 
 from botocore.exceptions import ClientError
 
@@ -67,17 +67,6 @@ def load_groups(
             )
         groups[group_id] = item
     return groups
-
-
-def record_server_ids(record: Dict[str, Any]) -> Set[str]:
-    """Source servers an execution uses: planned and launched ones."""
-    servers: Set[str] = set()
-    for wave in record.get("waves") or []:
-        servers.update(wave.get("serverIds") or [])
-        for server in wave.get("servers") or []:
-            if server.get("sourceServerId"):
-                servers.add(server["sourceServerId"])
-    return servers
 
 
 def active_executions(table: Optional[Any] = None) -> List[Dict[str, Any]]:

@@ -1,9 +1,12 @@
 """Start the DRS recovery of one wave (action ``start_wave_recovery``).
 
 Moved from the orchestration Lambda (``seeds/000_*`` §1): read the wave's
-protection group, resolve its servers (explicit ids, or tags through the
-query-handler), apply the launch configuration, ``start_recovery`` in the
-target account, then record the wave in the state and the execution record.
+protection group, take the servers recorded for the wave when the
+execution started (``shared.wave_servers``; resolved now only when the
+record has none), apply the group's launch configuration,
+``start_recovery`` in the target account, then record the wave in the
+state and the execution record. A refused ``start_recovery`` is recorded
+in our words (``shared.aws_errors.recovery_start_error``).
 Any failure ends the wave and the state ``failed`` with an ``error_code``;
 nothing is left half done (no job when launch config or resolution fails).
 """
@@ -13,20 +16,29 @@ from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from execution_drs import servers_in_active_jobs
 from execution_routes import router
 from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
-from shared.config import get_settings
+from shared.aws_errors import recovery_start_error
 from shared.drs_limits import MAX_SERVERS_PER_JOB
-from shared.errors import InvocationError, NotFoundError, ValidationError
 from shared.execution_records import get_execution
-from shared.lambda_invoke import invoke_function
 from shared.launch_config import apply_launch_configs
 from shared.launch_config_status import recovery_source
 from shared.logging_setup import get_logger
 from shared.tables import protection_groups_table
-from shared.target_accounts import account_context_for
+from shared.wave_servers import (
+    ServerResolutionError,
+    TagLister,
+    WaveServers,
+    recorded_wave_servers,
+)
+from wave_members import (
+    execution_context,
+    resolve_by_tags_via_lambda,
+    wave_servers,
+)
 from shared.wave_state import (
     claim_wave,
     end_for_record,
@@ -42,98 +54,13 @@ TAG_EXECUTION = "DRSOrchExecutionId"
 TAG_WAVE = "DRSOrchWave"
 TAG_PLAN = "DRSOrchPlanId"
 
-ServerResolver = Callable[[str, Dict[str, str], Optional[Dict]], List[str]]
 # Recording a started job is retried: a lost write would orphan the job.
 RECORD_ATTEMPTS = 3
 RECORD_BACKOFF_SECONDS = 0.5
 
 
-class WaveStartError(Exception):
+class WaveStartError(ServerResolutionError):
     """A wave cannot start; ``code`` is the state's ``error_code``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def resolve_by_tags_via_lambda(
-    region: str, tags: Dict[str, str], account_context: Optional[Dict]
-) -> List[str]:
-    """Server ids from query-handler's ``query_servers_by_tags`` action."""
-    result = invoke_function(
-        get_settings().require("query_handler_arn"),
-        {
-            "action": "query_servers_by_tags",
-            "region": region,
-            "tags": tags,
-            "account_context": account_context,
-        },
-    )
-    return list((result or {}).get("server_ids") or [])
-
-
-def group_account_context(
-    group: Dict[str, Any],
-    state: Dict[str, Any],
-    accounts_table: Optional[Any] = None,
-) -> Optional[Dict[str, Any]]:
-    """The account a group's servers live in.
-
-    The state's context when it names the group's account (or the group
-    names none); otherwise the registered target account of the group
-    (``shared.target_accounts``), or its ``assumeRoleName`` when the
-    account is not registered.
-    """
-    context = get_account_context(state)
-    account_id = group.get("accountId")
-    if not account_id or (context or {}).get("accountId") == account_id:
-        return context
-    try:
-        return account_context_for(account_id, table=accounts_table)
-    except (NotFoundError, ValidationError) as error:
-        if not group.get("assumeRoleName"):
-            raise WaveStartError(
-                "TARGET_ACCOUNT_NOT_FOUND", error.message
-            ) from None
-    return {
-        "accountId": account_id,
-        "assumeRoleName": group["assumeRoleName"],
-        "isCurrentAccount": False,
-    }
-
-
-def _resolve_servers(
-    group: Dict[str, Any],
-    region: str,
-    context: Optional[Dict],
-    resolver: ServerResolver,
-) -> List[str]:
-    tags = group.get("serverSelectionTags") or {}
-    if tags:
-        try:
-            ids = resolver(region, dict(tags), context)
-        except (InvocationError, ClientError, BotoCoreError) as error:
-            raise WaveStartError(
-                "SERVER_RESOLUTION_FAILED",
-                f"resolving servers by tags {dict(tags)} failed: {error}",
-            ) from None
-    else:
-        ids = list(group.get("sourceServerIds") or [])
-    ids = list(dict.fromkeys(str(i) for i in ids))
-    if not ids:
-        what = f"tags {dict(tags)}" if tags else "an empty server list"
-        raise WaveStartError(
-            "NO_SERVERS_RESOLVED",
-            f"protection group {group.get('groupId')} resolved no servers "
-            f"({what})",
-        )
-    if len(ids) > MAX_SERVERS_PER_JOB:
-        raise WaveStartError(
-            "WAVE_SIZE_LIMIT_EXCEEDED",
-            f"{len(ids)} servers exceed the DRS limit of "
-            f"{MAX_SERVERS_PER_JOB} per job",
-        )
-    return ids
 
 
 def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
@@ -152,7 +79,7 @@ def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
             "SOURCE_SERVER_NOT_FOUND",
             "DRS source servers not found: " + ", ".join(missing),
         )
-    return found
+    return {sid: found[sid] for sid in server_ids}
 
 
 def _record_wave(
@@ -208,7 +135,7 @@ def start_wave_recovery(
     state: Dict[str, Any],
     wave_number: int,
     *,
-    server_resolver: Optional[ServerResolver] = None,
+    server_resolver: Optional[TagLister] = None,
     groups_table: Optional[Any] = None,
     history_table: Optional[Any] = None,
     accounts_table: Optional[Any] = None,
@@ -247,28 +174,23 @@ def start_wave_recovery(
     if state.get("execution_id") and not claim_wave(
         state["execution_id"], index, table=history_table
     ):
-        return _not_claimed(
-            state,
-            index,
-            group_id,
-            (history_table, groups_table, accounts_table),
-            sleep,
-        )
+        return _not_claimed(state, index, group_id, history_table, sleep)
     record = _wave_record(state, index, group_id)
     entry = wave_result(state, index)
     entry.update(status="STARTED", startTime=clock.iso_now())
     try:
-        job, group_region, servers, context = _start(
+        job, servers, members, context = _start(
             state,
             index,
             group_id,
             server_resolver or resolve_by_tags_via_lambda,
+            history_table=history_table,
             groups_table=groups_table,
             accounts_table=accounts_table,
             drs_client=drs_client,
             ec2_client=ec2_client,
         )
-    except WaveStartError as error:
+    except ServerResolutionError as error:
         logger.warning(
             "wave start failed",
             extra={"wave": index, "code": error.code, "error": str(error)},
@@ -287,12 +209,13 @@ def start_wave_recovery(
         return state
     server_ids = list(servers)
     job_id = job["jobID"]
-    _started(state, entry, job_id, group_region, server_ids, context)
+    _started(state, entry, job_id, members.region, server_ids, context)
     record.update(
         status="STARTED",
         jobId=job_id,
-        region=group_region,
         startTime=entry["startTime"],
+        # What this wave recovers (as recorded at start, or resolved now).
+        **members.as_record(),
         servers=[
             {"sourceServerId": sid, "hostname": host, "status": "PENDING"}
             for sid, host in servers.items()
@@ -349,19 +272,18 @@ def _not_claimed(
     state: Dict[str, Any],
     index: int,
     group_id: Optional[str],
-    tables: tuple,
+    history_table: Optional[Any],
     sleep: Callable[[float], None],
 ) -> Dict[str, Any]:
     """The wave could not be claimed: no DRS job is started here.
 
-    ``tables`` are (history, groups, accounts). A cancelled or ended
+    A cancelled or ended
     execution ends the state (a CANCELLING record's wave is recorded
     CANCELLED; an ended record is never written); a wave that already
     has a job (a retried start) returns the state of that job; a wave
     another invocation is starting keeps the state running without a
     job (the poll adopts the job once it is recorded).
     """
-    history_table, groups_table, accounts_table = tables
     record = get_execution(state["execution_id"], history_table)
     name = wave_name(state, index)
     if end_for_record(state, record.get("status"), f"before {name}"):
@@ -382,11 +304,12 @@ def _not_claimed(
     if not wave.get("jobId"):
         state["status_reason"] = f"{name} is being started"
         return state
-    try:
-        group = _read_group(group_id, groups_table)
-        context = group_account_context(group, state, accounts_table)
-    except WaveStartError:
-        context = get_account_context(state)
+    recorded = recorded_wave_servers(record, index)
+    context = (
+        execution_context(state, recorded)
+        if recorded
+        else get_account_context(state)
+    )
     servers = [s["sourceServerId"] for s in wave.get("servers") or []]
     _started(state, entry, wave["jobId"], wave.get("region"), servers, context)
     logger.info(
@@ -421,21 +344,32 @@ def _start(
     state: Dict[str, Any],
     index: int,
     group_id: Optional[str],
-    resolver: ServerResolver,
+    resolver: TagLister,
     *,
+    history_table: Optional[Any],
     groups_table: Optional[Any],
     accounts_table: Optional[Any],
     drs_client: Optional[Any],
     ec2_client: Optional[Any],
 ):
-    """Resolve, configure and launch.
+    """Configure and launch the wave's recorded servers.
 
-    Returns (job, region, {server id: hostname}, account context).
+    Returns (job, {server id: hostname}, the WaveServers recovered,
+    account context with the session name).
     """
     group = _read_group(group_id, groups_table)
-    region = group.get("region") or state.get("region")
-    context = group_account_context(group, state, accounts_table)
-    server_ids = _resolve_servers(group, region, context, resolver)
+    servers = wave_servers(
+        state, index, group, resolver, history_table, accounts_table
+    )
+    server_ids = servers.server_ids
+    if len(server_ids) > MAX_SERVERS_PER_JOB:
+        raise WaveStartError(
+            "WAVE_SIZE_LIMIT_EXCEEDED",
+            f"{len(server_ids)} servers exceed the DRS limit of "
+            f"{MAX_SERVERS_PER_JOB} per job",
+        )
+    region = servers.region or group.get("region") or state.get("region")
+    context = execution_context(state, servers)
     try:
         drs = drs_client or create_drs_client(region, context)
         hosts = _hostnames(drs, server_ids)
@@ -470,10 +404,17 @@ def _start(
             tags={k: v for k, v in tags.items() if v},
         )["job"]
     except (ClientError, BotoCoreError) as error:
-        raise WaveStartError(
-            "DRS_START_RECOVERY_FAILED", f"start_recovery failed: {error}"
-        ) from None
-    return job, region, hosts, context
+        # The AWS text goes to the log only; the record gets our words.
+        logger.warning("start_recovery refused", extra={"error": str(error)})
+        code, message = recovery_start_error(
+            error,
+            servers_in_active_jobs(drs, server_ids),
+            (context or {}).get("accountId"),
+            region,
+        )
+        raise WaveStartError(code, message) from None
+    members = WaveServers(region, servers.account_context, server_ids)
+    return job, hosts, members, context
 
 
 @router.action("start_wave_recovery")

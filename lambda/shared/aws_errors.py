@@ -22,7 +22,7 @@ Anything else propagates (500 ``INTERNAL_ERROR``; no AWS internals leak).
 """
 
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional, Tuple
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
@@ -158,3 +158,47 @@ def aws_errors(
             field="region",
             reason="SERVICE_NOT_IN_REGION",
         ) from error
+
+
+def recovery_start_error(
+    error: Exception,
+    server_ids: List[str],
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> Tuple[str, str]:
+    """(code, message) recorded for a refused ``StartRecovery``.
+
+    In our words: the AWS text goes to the logs only (an execution's
+    ``statusReason`` is read by people, not parsed). ``server_ids`` are
+    the servers to name (those found busy, for a conflict).
+    """
+    where = _where(account_id, region)
+    if not isinstance(error, ClientError):
+        return (
+            "DRS_START_RECOVERY_FAILED",
+            f"DRS could not be reached to start the recovery{where}",
+        )
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code in CONFLICT_CODES:
+        return (
+            "SERVER_CONFLICT",
+            f"server(s) {', '.join(server_ids)} are already in an active "
+            f"DRS job{where}",
+        )
+    if code in THROTTLING_CODES:
+        return (
+            "DRS_LIMIT_EXCEEDED",
+            f"DRS throttled the recovery start{where}; start it again later",
+        )
+    if code in ACCESS_DENIED_CODES:
+        return (
+            "FORBIDDEN",
+            f"DRS denied the recovery start{where}: check the role's "
+            "drs:StartRecovery permission",
+        )
+    if code in UNINITIALIZED_CODES:
+        return "INVALID_STATE", f"DRS is not initialized{where}"
+    return (
+        "DRS_START_RECOVERY_FAILED",
+        f"DRS refused to start the recovery{where} ({code or 'error'})",
+    )

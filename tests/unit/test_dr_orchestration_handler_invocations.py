@@ -209,15 +209,16 @@ def test_record_failure_marks_the_record_failed(engine):
 
 def test_begin_on_a_pending_record_of_execute_recovery_plan(engine):
     # Given the PENDING record execute_recovery_plan writes (epoch times,
-    # planned serverIds per wave)
+    # the servers resolved at start per wave: one of each group's)
+    planned = [engine.ids("erp-db")[:1], engine.ids("erp-app")[:1]]
     engine.add_record(
         "exec-1",
         total_waves=2,
         status="PENDING",
         startTime=1767225600,
         waves=[
-            {"waveNumber": 1, "status": "PENDING", "serverIds": ["s-1"]},
-            {"waveNumber": 2, "status": "PENDING", "serverIds": ["s-2"]},
+            {"waveNumber": 1, "status": "PENDING", "serverIds": planned[0]},
+            {"waveNumber": 2, "status": "PENDING", "serverIds": planned[1]},
         ],
     )
     # When the plan runs to the end
@@ -228,5 +229,8 @@ def test_begin_on_a_pending_record_of_execute_recovery_plan(engine):
     record = engine.record("exec-1")
     assert record["status"] == "COMPLETED"
     assert record["durationSeconds"] > 0
-    assert [w["serverIds"] for w in record["waves"]] == [["s-1"], ["s-2"]]
+    assert [w["serverIds"] for w in record["waves"]] == planned
     assert [w["status"] for w in record["waves"]] == ["COMPLETED"] * 2
+    # And each wave recovered exactly its recorded servers (DRS's jobs)
+    jobs = {j.job_id: sorted(j.servers) for j in engine.sim.jobs(HUB, REGION)}
+    assert [jobs[w["jobId"]] for w in record["waves"]] == planned

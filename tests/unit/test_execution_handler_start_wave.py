@@ -125,11 +125,18 @@ def test_drs_start_recovery_error_fails_the_wave(engine):
     )
     # When the wave starts
     result = wave_recovery.start_wave_recovery(base_state(WAVES), 0)
-    # Then DRS refused and the wave failed with the DRS error code
-    assert result["error_code"] == "DRS_START_RECOVERY_FAILED"
-    assert "ConflictException" in result["error"]
+    # Then DRS refused and the wave failed with a code and our words
+    # naming the busy servers (the AWS text stays in the logs)
+    assert result["error_code"] == "SERVER_CONFLICT"
+    assert result["error"] == (
+        f"Databases: server(s) {', '.join(ids)} are already in an active DRS "
+        f"job in account {HUB}, region {REGION}"
+    )
+    assert "ConflictException" not in result["error"]
     assert result["job_id"] is None
-    assert engine.record("exec-1")["waves"][0]["status"] == "FAILED"
+    wave = engine.record("exec-1")["waves"][0]
+    assert (wave["status"], wave["errorCode"]) == ("FAILED", "SERVER_CONFLICT")
+    assert "An error occurred" not in wave["error"]
     assert len(engine.sim.jobs(HUB, REGION)) == 1
 
 
