@@ -1,10 +1,12 @@
 """The "runtime layer": only what AWS gives a Python function.
 
 The AWS Python runtime provides boto3/botocore (and their dependencies);
-the Powertools layer adds ``aws_lambda_powertools`` and
-``typing_extensions``. Workers see exactly these, as symlinks into the
-current interpreter's site-packages — never moto, PyYAML or pytest — so a
-dependency missing from a zip fails locally as it would in AWS.
+the public Powertools layer (built with every extra) adds
+``aws_lambda_powertools``, ``typing_extensions`` and the Tracer's
+``aws_xray_sdk`` (with ``wrapt``). Workers see exactly these, as symlinks
+into the current interpreter's site-packages — never moto, PyYAML or
+pytest — so a dependency missing from a zip fails locally as it would in
+AWS.
 """
 
 import importlib.util
@@ -23,6 +25,8 @@ RUNTIME_MODULES = (
     "six",
     "aws_lambda_powertools",
     "typing_extensions",
+    "aws_xray_sdk",
+    "wrapt",
 )
 # Distribution names whose metadata (``*.dist-info``) is exposed too, so
 # ``importlib.metadata.version(...)`` works as it does in AWS.
@@ -36,6 +40,8 @@ RUNTIME_DISTRIBUTIONS = (
     "six",
     "aws_lambda_powertools",
     "typing_extensions",
+    "aws_xray_sdk",
+    "wrapt",
 )
 
 

@@ -103,6 +103,20 @@ def test_boto3_and_powertools_are_provided(runtime):
     assert not result.function_error, result.payload
 
 
+def test_the_tracers_xray_sdk_is_provided(runtime):
+    # Given a function importing the X-Ray SDK the Powertools layer brings
+    source = (
+        "import aws_xray_sdk, wrapt\n"
+        "def handler(e, c):\n    return aws_xray_sdk.__name__\n"
+    )
+
+    # When it is invoked
+    result = runtime.invoke(spec("xray", source), b"{}")
+
+    # Then it imports
+    assert not result.function_error, result.payload
+
+
 def test_missing_env_var_is_a_function_error(runtime):
     # Given a function reading a variable its resource does not declare
     fn = spec(
