@@ -119,16 +119,23 @@ def next_wave(details: dict[str, Any]) -> Any:
 
 
 def resume_command(api: Any, execution_id: str) -> str:
-    """``aws lambda invoke`` of ``resume_execution`` in the direct shape
-    (CONTRACTS §2) against the cloud ``api`` talks to; short lines."""
+    """A shell command that resumes the execution: ``aws lambda invoke`` of
+    ``resume_execution`` in the direct shape (CONTRACTS §2) against the
+    cloud ``api`` talks to; short lines.
+
+    The payload goes through a file read with ``fileb://``, which sends
+    its bytes unchanged in AWS CLI v1 and v2 alike: v2 reads an inline
+    ``--payload`` as base64 unless told ``--cli-binary-format
+    raw-in-base64-out``, an option v1 (the one .venv installs) rejects.
+    """
     meta = getattr(getattr(api, "client", None), "meta", None)
     endpoint = getattr(meta, "endpoint_url", None) or ""
     region = getattr(meta, "region_name", None)
-    where = ["aws lambda invoke"]
+    invoke = "aws lambda invoke"
     if endpoint and "amazonaws.com" not in endpoint:
-        where.append(f"--endpoint-url {endpoint}")
-    if region:
-        where.append(f"--region {region}")
+        invoke += f" --endpoint-url {endpoint}"
+    options = [f"--region {region}"] if region else []
+    options.append('--payload "fileb://$f"')
     payload = json.dumps(
         {
             "operation": "resume_execution",
@@ -137,14 +144,18 @@ def resume_command(api: Any, execution_id: str) -> str:
         separators=(",", ":"),
     )
     head, body = payload.split(',"body":', 1)
-    lines = [
-        " ".join(where),
-        "--cli-binary-format raw-in-base64-out",
-        "--function-name "
-        + function_name("execution-handler", getattr(api, "names", None)),
-        f"--payload '{head},",  # the JSON goes on over the newline
-    ]
-    return " \\\n    ".join(lines) + f'\n    "body":{body}\' /dev/stdout'
+    name = function_name("execution-handler", getattr(api, "names", None))
+    # The JSON goes on over the newline inside the quotes; the shell goes
+    # on after "&&" and after a trailing backslash.
+    return "\n    ".join(
+        [
+            f"f=$(mktemp) && echo '{head},",
+            f'"body":{body}\' >"$f" &&',
+            f"{invoke} \\",
+            " ".join(options) + " \\",
+            f"--function-name {name} /dev/stdout",
+        ]
+    )
 
 
 def pause_text(tracker: Tracker, settings: FollowSettings) -> str:

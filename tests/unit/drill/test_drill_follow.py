@@ -170,26 +170,37 @@ def test_pause_hint_is_a_runnable_resume_command():
     assert "POST /executions" not in text
     assert max(len(line) for line in text.splitlines()) <= 79
     command = text.split("resume it yourself with:\n", 1)[1]
-    shell = "aws() { printf '%s\\n' \"$@\"; }\n" + command
-    args = subprocess.run(  # nosec B603 B607
-        ["bash", "-c", shell], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert args[:6] == [
+    # (a stub aws prints its arguments, then the payload file's bytes)
+    stub = (
+        "aws() { printf '%s\\n' \"$@\" ---; "
+        'for a; do case $a in fileb://*) cat "${a#fileb://}";; esac; done; }'
+    )
+    out = subprocess.run(  # nosec B603 B607
+        ["bash", "-c", stub + "\n" + command],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    listed, sent = out.split("---\n", 1)
+    args = listed.splitlines()
+    assert args[:4] == [
         "lambda",
         "invoke",
         "--endpoint-url",
         "http://127.0.0.1:5123",
-        "--region",
-        "us-east-1",
     ]
+    assert args[args.index("--region") + 1] == "us-east-1"
     name = args[args.index("--function-name") + 1]
     assert name == "hrp-drs-tech-adapter-execution-handler-dev"
-    payload = json.loads("\n".join(args[args.index("--payload") + 1 : -1]))
-    assert payload == {
+    assert args[-1] == "/dev/stdout"
+    # And the payload is read as raw bytes from a file (AWS CLI v1 and v2),
+    # never with --cli-binary-format, which CLI v1 rejects
+    assert args[args.index("--payload") + 1].startswith("fileb:///")
+    assert not [a for a in args if a.startswith("--cli-binary-format")]
+    assert json.loads(sent) == {
         "operation": "resume_execution",
         "body": {"executionId": "ex-1"},
     }
-    assert args[-1] == "/dev/stdout"
 
 
 def test_interactive_pause_hint_names_its_limit():
