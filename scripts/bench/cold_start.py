@@ -9,7 +9,10 @@ boto3`` alone, then ``import index`` on top of it (own code, Powertools
 and whatever else the function pulls in). Only imports are timed: no
 handler runs and no runtime start-up is included. Medians of 7 repeats;
 the two are measured in one process so machine load cannot make own code
-negative.
+negative. Tracing is off there (no ``LAMBDA_TASK_ROOT``, as in tests and
+the local cloud); ``ownCodeTracedMs`` repeats the own-code figure with
+``LAMBDA_TASK_ROOT`` set, as in AWS, where the Tracer imports the X-Ray SDK
+and patches botocore.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import first_invoke
 
@@ -50,13 +53,23 @@ FUNCTION_ENV = {
 }
 
 
-def _probe(code_dir: Path, module: str) -> Tuple[float, float]:
+# In AWS: the runtime sets these, so powertools' Tracer traces.
+TRACED_ENV = {
+    **FUNCTION_ENV,
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+}
+
+
+def _probe(
+    code_dir: Path, module: str, env: Optional[Dict[str, str]] = None
+) -> Tuple[float, float]:
     out = subprocess.run(  # nosec B603
         [sys.executable, "-I", "-c", PROBE.format(module=module)]
         + [str(code_dir)],
         capture_output=True,
         text=True,
-        env=FUNCTION_ENV,
+        env=env or FUNCTION_ENV,
         timeout=120,
         check=True,
     )
@@ -82,7 +95,10 @@ def measure(repeat: int = REPEAT) -> Dict[str, Any]:
             with zipfile.ZipFile(path) as archive:
                 archive.extractall(code)
             try:
-                probes = [_probe(code, "index") for _ in range(repeat)]
+                probes, traced = [], []
+                for _ in range(repeat):  # interleaved: the same load
+                    probes.append(_probe(code, "index"))
+                    traced.append(_probe(code, "index", TRACED_ENV))
                 boto3_times += [b for b, _ in probes]
                 boto3_ms = _median_ms([b for b, _ in probes])
                 own_ms = _median_ms([o for _, o in probes])
@@ -90,6 +106,7 @@ def measure(repeat: int = REPEAT) -> Dict[str, Any]:
                     "importMs": round(boto3_ms + own_ms, 1),
                     "boto3Ms": boto3_ms,
                     "ownCodeMs": own_ms,
+                    "ownCodeTracedMs": _median_ms([o for _, o in traced]),
                 }
             except subprocess.CalledProcessError as error:
                 entry = {"error": (error.stderr or "").strip()[-300:]}
@@ -123,6 +140,7 @@ def rows(result: Dict[str, Any]) -> List[tuple]:
         else:
             value = (
                 f"own {entry['ownCodeMs']} ms (total {entry['importMs']}), "
+                f"traced as in AWS {entry['ownCodeTracedMs']} ms, "
                 f"zip {entry['zipBytes']} B"
             )
         out.append(("cold start", name, value))
