@@ -26,6 +26,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from shared import metrics
 from shared.aws_regions import service_unavailable_in
 from shared.errors import (
     DomainError,
@@ -95,6 +96,7 @@ def translate_client_error(
             **details,
         )
     if code in THROTTLING_CODES:
+        metrics.throttled(service)
         return DrsLimitExceededError(
             f"{service} throttled the request{where} after retries; "
             "retry later",
@@ -186,6 +188,7 @@ def recovery_start_error(
             f"DRS job{where}",
         )
     if code in THROTTLING_CODES:
+        metrics.throttled("DRS")
         return (
             "DRS_LIMIT_EXCEEDED",
             f"DRS throttled the recovery start{where}; start it again later",

@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shared import metrics
-from shared.errors import InvalidStateError
+from shared.aws_errors import aws_errors, recovery_start_error
+from shared.errors import DrsLimitExceededError, InvalidStateError
 from shared.execution_records import transition_status
 
 START = 1_700_000_000
@@ -143,14 +145,33 @@ def test_a_wave_end_reports_duration_and_servers(capsys):
     }
 
 
+def _throttled(operation="DescribeJobs"):
+    return ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "slow down"}},
+        operation,
+    )
+
+
 @pytest.mark.parametrize(
     "service, metric", [("DRS", "DRSThrottles"), ("EC2", "AWSThrottles")]
 )
-def test_throttling_is_counted_per_service(capsys, service, metric):
-    # When throttling of a service is recorded
-    metrics.throttled(service)
-    # Then DRS has its own counter and the others share one
+def test_throttling_beyond_retries_is_counted_per_service(
+    capsys, service, metric
+):
+    # When a call of a service is throttled beyond the client's retries
+    with pytest.raises(DrsLimitExceededError):
+        with aws_errors(service, account_id="123456789012"):
+            raise _throttled()
+    # Then DRS has its own counter and the other services share one
     assert emitted(capsys) == {metric: [1.0]}
+
+
+def test_a_throttled_recovery_start_is_counted(capsys):
+    # When DRS throttles a StartRecovery beyond retries
+    code, _message = recovery_start_error(_throttled("StartRecovery"), ["s-1"])
+    # Then it is a DRS throttle
+    assert code == "DRS_LIMIT_EXCEEDED"
+    assert emitted(capsys) == {"DRSThrottles": [1.0]}
 
 
 def test_a_metric_failure_never_fails_the_caller(monkeypatch, capsys):
