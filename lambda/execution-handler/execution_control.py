@@ -3,9 +3,11 @@
 Cancel: PENDING/RUNNING/PAUSED -> CANCELLING (conditional), stop the
 state machine by its stored ARN, then CANCELLED once no DRS job of the
 execution is PENDING/STARTED: at once when none is, else the
-``settle_cancelled_execution`` worker re-checks until a deadline (after
-which it still ends CANCELLED, naming the unsettled jobs). The state
-machine is stopped, so the wave engine's poll cannot be relied on.
+``settle_cancelled_execution`` worker follows the jobs until they end
+or a deadline (after which it still ends CANCELLED, naming the
+unsettled jobs). The state machine is stopped, so the wave engine's poll
+cannot be relied on. The ending is ``execution_settlement.finish_cancel``:
+DRS's per-server truth recorded, a drill's instances terminated.
 
 Pause: RUNNING -> ``pauseRequested`` (the poll pauses before the next
 wave). Resume: PAUSED -> RUNNING (conditional) then ``SendTaskSuccess``
@@ -18,7 +20,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_drs import active_jobs, describe_jobs, drs_client_for
+from execution_drs import execution_jobs
 from execution_routes import router
+from execution_settlement import finish_cancel
 from execution_store import update_execution
 from shared import clock
 from shared.account_context import get_account_context
@@ -38,9 +42,6 @@ from shared.statuses import (
     FAILED,
     PAUSED,
     RUNNING,
-    WAVE_CANCELLED,
-    WAVE_COMPLETED,
-    WAVE_FAILED,
 )
 
 logger = get_logger("execution-handler")
@@ -56,15 +57,6 @@ SETTLE_HAND_OFF_ATTEMPTS = 2
 TASK_GONE_CODES = frozenset(
     {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
 )
-
-
-def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
-    """The execution's recovery job ids per region."""
-    jobs: Dict[str, List[str]] = {}
-    for wave in record.get("waves") or []:
-        if wave.get("jobId"):
-            jobs.setdefault(wave.get("region"), []).append(wave["jobId"])
-    return jobs
 
 
 def unsettled_jobs(
@@ -149,7 +141,10 @@ def _settle_or_hand_off(
     execution_id = record["executionId"]
     busy = _checked_unsettled_jobs(record, drs_client)
     if busy == []:
-        return finish_cancel(execution_id, table=table), []
+        return (
+            finish_cancel(execution_id, table=table, drs_client=drs_client),
+            [],
+        )
     payload = {
         "action": SETTLE_ACTION,
         "executionId": execution_id,
@@ -175,7 +170,10 @@ def _settle_or_hand_off(
         f"cancelled without settling: DRS job(s) {jobs} may still be "
         f"active; the settle worker could not be queued ({error_text})"
     )
-    return finish_cancel(execution_id, reason, table=table), busy or []
+    return (
+        finish_cancel(execution_id, reason, table, drs_client),
+        busy or [],
+    )
 
 
 def _checked_unsettled_jobs(
@@ -209,37 +207,6 @@ def _stop_state_machine(arn: str, by: str, sfn_client: Optional[Any]):
         )
 
 
-def finish_cancel(
-    execution_id: str, reason: Optional[str] = None, table=None
-) -> Dict[str, Any]:
-    """CANCELLING -> CANCELLED; waves not finished become CANCELLED."""
-    record = get_execution(execution_id, table)
-    waves = [
-        dict(
-            wave,
-            status=(
-                wave.get("status")
-                if wave.get("status") in (WAVE_COMPLETED, WAVE_FAILED)
-                else WAVE_CANCELLED
-            ),
-        )
-        for wave in record.get("waves") or []
-    ]
-    updates: Dict[str, Any] = {"waves": waves, "endTime": clock.epoch()}
-    if reason:
-        updates["statusReason"] = reason
-    try:
-        record = transition_status(
-            execution_id, CANCELLED, updates, table=table
-        )
-    except InvalidStateError as error:
-        if error.details.get("currentStatus") == CANCELLED:
-            return get_execution(execution_id, table)
-        raise
-    notify_execution("EXECUTION_CANCELLED", record)
-    return record
-
-
 @router.action(SETTLE_ACTION)
 def settle_cancelled_execution(
     event: Dict[str, Any],
@@ -264,14 +231,15 @@ def settle_cancelled_execution(
             return {"executionId": execution_id, "status": record["status"]}
         busy = _checked_unsettled_jobs(record, drs_client)
         if busy == []:
-            record = finish_cancel(execution_id, table=table)
+            record = finish_cancel(execution_id, None, table, drs_client)
             return {"executionId": execution_id, "status": record["status"]}
         if clock.epoch() >= deadline:
             jobs = ", ".join(busy) if busy else "(DRS unreachable)"
             record = finish_cancel(
                 execution_id,
                 f"DRS job(s) {jobs} still active at the cancel deadline",
-                table=table,
+                table,
+                drs_client,
             )
             return {"executionId": execution_id, "status": record["status"]}
         if now() + interval > slice_end:

@@ -158,3 +158,12 @@ def servers_in_active_jobs(client: Any, server_ids: List[str]) -> List[str]:
         return list(server_ids)
     busy = {sid for job in jobs for sid in job_server_ids(job)}
     return [sid for sid in server_ids if sid in busy] or list(server_ids)
+
+
+def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
+    """The execution's recovery job ids per region."""
+    jobs: Dict[str, List[str]] = {}
+    for wave in record.get("waves") or []:
+        if wave.get("jobId"):
+            jobs.setdefault(wave.get("region"), []).append(wave["jobId"])
+    return jobs

@@ -3,13 +3,13 @@ job logs and recovery instances (in the execution's target account)."""
 
 from typing import Any, Dict, List, Optional
 
-from execution_control import execution_jobs
 from execution_drs import (
     describe_job_log_items,
     describe_jobs,
     describe_recovery_instances,
     drs_client_for,
     ec2_details,
+    execution_jobs,
 )
 from execution_routes import router
 from execution_store import (

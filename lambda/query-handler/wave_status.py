@@ -38,6 +38,7 @@ from shared.drs_constants import (
 )
 from shared.errors import NotFoundError
 from shared.execution_records import get_execution
+from shared.job_servers import merge_job_servers
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
 from shared.orchestration_core import start_wave_or_fail
@@ -50,6 +51,7 @@ from shared.wave_state import (
 )
 
 logger = get_logger("query-handler")
+SUCCESS = DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
 
 WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
 
@@ -163,17 +165,12 @@ def _record_servers(
     ec2_factory: Callable[[], Any],
 ) -> List[Dict[str, Any]]:
     """Merge the job's server statuses into ``waves[i].servers``."""
-    known = {s["sourceServerId"]: dict(s) for s in wave_record["servers"]}
     phases = _phases(drs, job["jobID"])
-    participants = job.get("participatingServers") or []
-    for item in participants:
-        sid = item["sourceServerID"]
-        server = known.setdefault(sid, {"sourceServerId": sid})
-        server["status"] = item.get("launchStatus") or "PENDING"
-        server["recoveryInstanceId"] = item.get("recoveryInstanceID")
-        server["phase"] = phases.get(sid, server.get("phase"))
-        if server["status"] in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES:
-            server["phase"] = "LAUNCHED"
+    # One merge rule with the cancel settlement (shared.job_servers).
+    known = merge_job_servers(wave_record["servers"], job)
+    for sid, server in known.items():
+        if server.get("status") not in SUCCESS:
+            server["phase"] = phases.get(sid, server.get("phase"))
     missing = [
         sid
         for sid, s in known.items()
