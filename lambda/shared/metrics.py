@@ -110,8 +110,9 @@ def execution_ended(record: Dict[str, Any]) -> None:
 
 
 def measured_rto(record: Dict[str, Any]) -> Optional[float]:
-    """Seconds from the execution's start to its last server launch (the
-    drill report's RTO); None without a start or a launch."""
+    """Seconds from the execution's start to the launch time of its last
+    launched server (``launchTime``: the recovery instance's EC2 launch
+    time); None without a start or a launch."""
     start = to_epoch(record.get("startTime"))
     launches = [
         to_epoch(server.get("launchTime"))
