@@ -372,11 +372,19 @@ def test_plan_runs_through_the_template_state_machine(local_cloud, wait_until):
     details = wait_until(finished, timeout=90, interval=1, message="plan")
     assert details["status"] == "COMPLETED", details
     assert [w["status"] for w in details["waves"]] == ["COMPLETED"] * 2
-    # and the state machine execution of the template succeeded
-    executions = local_cloud.client("stepfunctions").list_executions(
-        stateMachineArn=local_cloud.state_machine_arn
-    )["executions"]
-    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    # and the state machine execution of the template succeeded (it ends
+    # just after its last function wrote COMPLETED: wait for it)
+    sfn = local_cloud.client("stepfunctions")
+
+    def machine_statuses():
+        executions = sfn.list_executions(
+            stateMachineArn=local_cloud.state_machine_arn
+        )["executions"]
+        statuses = [e["status"] for e in executions]
+        return statuses if "RUNNING" not in statuses else None
+
+    statuses = wait_until(machine_statuses, timeout=30, message="machine")
+    assert statuses == ["SUCCEEDED"]
 
 
 def test_reset_with_a_scenario_lasts_until_the_next_reset(local_cloud):
