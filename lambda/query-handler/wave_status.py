@@ -13,7 +13,8 @@ Moved from the orchestration Lambda's ``update_wave_status``
    (``describe_recovery_instances``, EC2 for its private IP and launch
    time) — persisted to ``waves[i].servers``;
 3. completes the wave when all servers are LAUNCHED, fails it when any is
-   FAILED/TERMINATED, times out at ``current_wave_max_wait_time``;
+   FAILED/TERMINATED once the job has ended (the record then holds every
+   server's final status), times out at ``current_wave_max_wait_time``;
 4. after a completed wave: pauses (next wave's ``pauseBeforeWave`` or the
    record's ``pauseRequested``), starts the next wave (``start_wave``:
    by default an invocation of the execution-handler), or completes.
@@ -356,6 +357,21 @@ def poll_wave_status(
             ]
     if cancelling:
         return _cancel(state, job, wave, history_table)
+    return _decide(state, record, job, wave, start_wave, history_table)
+
+
+def _decide(
+    state: Dict[str, Any],
+    record: Optional[Dict[str, Any]],
+    job: Dict[str, Any],
+    wave: Dict[str, Any],
+    start_wave: WaveStarter,
+    history_table: Optional[Any],
+) -> Dict[str, Any]:
+    """Complete, fail or keep following the wave after a poll."""
+    index = state["current_wave_number"]
+    entry = wave_result(state, index)
+    job_id = state.get("job_id")
     servers = wave["servers"]
     failed = [
         s
@@ -367,6 +383,14 @@ def poll_wave_status(
         for s in servers
         if s.get("status") in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
     ]
+    if failed and job.get("status") in DRS_JOB_STATUS_WAIT_STATES:
+        # Decided once the job ended (issue 16): the record then says
+        # what DRS did with every server of the wave.
+        state["status_reason"] = (
+            f"{wave['waveName']}: server(s) {_name_servers(failed)} "
+            f"failed; waiting for DRS job {job_id} to end"
+        )
+        return _advance_clock(state, entry, wave, history_table)
     if failed:
         return _fail(
             state,
