@@ -13,6 +13,7 @@ from shared.aws_pagination import all_items
 from shared.errors import NotFoundError, ValidationError
 from shared.tag_matching import filter_servers_by_tags
 from shared.target_accounts import account_context_for
+from shared.wave_servers import selected_server_ids
 
 SESSION_NAME = "drs-data-management"
 DESCRIBE_PAGE = 200
@@ -114,18 +115,18 @@ def members_in(
 ) -> List[str]:
     """The servers of a group among ``servers`` (a DescribeSourceServers
     listing of the group's account and region): its ids, or what its tags
-    match there."""
-    if group.get("sourceServerIds"):
-        return list(group["sourceServerIds"])
-    tags = group.get("serverSelectionTags") or {}
-    if not tags:
-        return []
-    return [s["sourceServerID"] for s in filter_servers_by_tags(servers, tags)]
+    match there (the one rule of ``shared.wave_servers``)."""
+    return selected_server_ids(
+        group,
+        lambda tags: [
+            s["sourceServerID"] for s in filter_servers_by_tags(servers, tags)
+        ],
+    )
 
 
 def group_server_ids(group: Dict[str, Any], drs: Any = None) -> List[str]:
     """The servers of a group now: its ids, or what its tags match."""
-    if group.get("sourceServerIds") or not group.get("serverSelectionTags"):
+    if not group.get("serverSelectionTags"):
         return members_in(group, [])
     region, account = group["region"], group.get("accountId")
     drs = drs or drs_client(region, account)

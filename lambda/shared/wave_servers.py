@@ -11,7 +11,7 @@ execution takes effect only for later executions.
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -82,6 +82,18 @@ def selection_text(group: Dict[str, Any]) -> str:
     return f"tags {tags}" if tags else "its sourceServerIds"
 
 
+def selected_server_ids(
+    group: Dict[str, Any],
+    by_tags: Callable[[Dict[str, str]], Iterable[Any]],
+) -> List[str]:
+    """The one membership rule: what the group's tags select
+    (``by_tags(tags)``), else its ``sourceServerIds`` (a valid group has
+    one of them); ids without repeats, in order."""
+    tags = dict(group.get("serverSelectionTags") or {})
+    ids = by_tags(tags) if tags else list(group.get("sourceServerIds") or [])
+    return list(dict.fromkeys(str(i) for i in ids if i))
+
+
 def resolve_group_servers(
     group: Dict[str, Any],
     plan_context: Optional[Dict[str, Any]],
@@ -98,17 +110,15 @@ def resolve_group_servers(
     context = group_account_context(group, plan_context, accounts_table)
     region = group.get("region")
     tags = dict(group.get("serverSelectionTags") or {})
-    if tags:
-        try:
-            ids = list_by_tags(region, tags, context)
-        except (InvocationError, ClientError, BotoCoreError) as error:
-            raise ServerResolutionError(
-                "SERVER_RESOLUTION_FAILED",
-                f"resolving servers by tags {tags} failed: {error}",
-            ) from None
-    else:
-        ids = list(group.get("sourceServerIds") or [])
-    ids = list(dict.fromkeys(str(i) for i in ids if i))
+    try:
+        ids = selected_server_ids(
+            group, lambda wanted: list_by_tags(region, wanted, context)
+        )
+    except (InvocationError, ClientError, BotoCoreError) as error:
+        raise ServerResolutionError(
+            "SERVER_RESOLUTION_FAILED",
+            f"resolving servers by tags {tags} failed: {error}",
+        ) from None
     if not ids:
         what = f"tags {tags}" if tags else "an empty server list"
         raise ServerResolutionError(
