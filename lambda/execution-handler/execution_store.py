@@ -6,7 +6,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from botocore.exceptions import ClientError
 
-from shared import clock
+from shared import clock, metrics
 from shared.errors import (
     ExecutionConflictError,
     InvalidStateError,
@@ -130,6 +130,8 @@ def create_execution(
             raise
         lock = get_plan_lock(plan_id, table) or {}
         raise _conflict(plan_id, lock.get("ownerExecutionId")) from None
+    # Counted once the record exists: one count per accepted execution.
+    metrics.execution_started()
     return record
 
 

@@ -5,9 +5,14 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from execution_store import create_execution
 from shared import metrics
 from shared.aws_errors import aws_errors, recovery_start_error
-from shared.errors import DrsLimitExceededError, InvalidStateError
+from shared.errors import (
+    DrsLimitExceededError,
+    ExecutionConflictError,
+    InvalidStateError,
+)
 from shared.execution_records import transition_status
 
 START = 1_700_000_000
@@ -63,10 +68,15 @@ def _running(history, waves):
     )
 
 
-def test_an_execution_start_is_counted(capsys):
-    # When an execution start is recorded
-    metrics.execution_started()
-    # Then one EMF line counts it
+def test_an_accepted_execution_is_counted_once(ddb_tables, capsys):
+    # Given a PENDING record of a plan
+    history = ddb_tables["EXECUTION_HISTORY_TABLE"]
+    record = {"executionId": "ex-1", "planId": "plan-1", "status": "PENDING"}
+    # When it is written, then a second start of the plan is refused
+    create_execution(dict(record), history)
+    with pytest.raises(ExecutionConflictError):
+        create_execution({**record, "executionId": "ex-2"}, history)
+    # Then one execution start was counted
     assert emitted(capsys) == {"ExecutionsStarted": [1.0]}
 
 
