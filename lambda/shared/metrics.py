@@ -3,7 +3,8 @@
 The one list of metric names (the monitoring stack's dashboard and alarms
 use the same names) and the helpers called where each thing happens:
 
-* :func:`execution_started` - an execution was accepted (execution start)
+* :func:`execution_started` - an execution was accepted (its record is
+  written: ``execution_store.create_execution``)
 * :func:`execution_ended` - a terminal status was written
   (``shared.execution_records.transition_status``), with the measured RTO
   of a completed execution
