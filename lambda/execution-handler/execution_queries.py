@@ -107,6 +107,7 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
         "errorCode",
         "stateMachineExecutionArn",
         "terminations",
+        "drillCleanupError",
     ):
         if record.get(key) is not None:
             view[key] = record[key]

@@ -4,6 +4,7 @@ a drill, terminates what launched (issue 15, defect 4)."""
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
+from botocore.exceptions import ClientError
 from typing import Dict
 
 from tests.helpers import HUB_ACCOUNT, REGION
@@ -131,3 +132,32 @@ def test_a_cancelled_recovery_keeps_its_instances(lc):
     assert {v[0] for v in _record_statuses(record).values()} == {"LAUNCHED"}
     assert "terminations" not in record
     assert len(_running_instances(lc, job_id)) == 2
+
+
+def test_a_failed_drill_cleanup_is_recorded_in_our_words(lc, monkeypatch):
+    # Given a running drill whose job ended; DRS refuses the terminate
+    execution_id, _job_id = _running_with_job(lc, servers=1)
+    lc.sim.clock.advance(3600)
+    lc.sim.tick()
+    import execution_settlement
+
+    def refused(*_args, **_kwargs):
+        raise ClientError(
+            {"Error": {"Code": "InternalServerException", "Message": "x"}},
+            "TerminateRecoveryInstances",
+        )
+
+    monkeypatch.setattr(
+        execution_settlement, "terminate_recovery_instances", refused
+    )
+    # When it is cancelled
+    body = lc.direct("cancel_execution", {"executionId": execution_id})
+    # Then it is CANCELLED and the details say the cleanup failed, in our
+    # words, and how to finish it
+    assert body["status"] == "CANCELLED"
+    details = lc.direct("get_execution_details", {"executionId": execution_id})
+    assert details["status"] == "CANCELLED"
+    assert details["drillCleanupError"] == (
+        "terminating the drill's recovery instances failed "
+        "(ClientError); run terminate-instances for this execution"
+    )
