@@ -86,21 +86,8 @@ def _details(state: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
     return {k: v for k, v in details.items() if v is not None}
 
 
-def _epoch(value: Any) -> Optional[float]:
-    """Epoch seconds of an ISO-8601 string or an epoch number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        pass
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+# Epoch seconds of an ISO-8601 string or an epoch number.
+_epoch = clock.to_epoch
 
 
 def _iso(value: Any) -> Optional[str]:
