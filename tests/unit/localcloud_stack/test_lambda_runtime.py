@@ -90,9 +90,11 @@ def test_module_missing_from_zip_is_import_module_error(runtime):
 
 
 def test_boto3_and_powertools_are_provided(runtime):
-    # Given a function using what AWS provides (runtime + Powertools layer)
+    # Given a function using what AWS provides (runtime + Powertools layer,
+    # whose extras include the Tracer's X-Ray SDK)
     source = (
         "import boto3\nfrom aws_lambda_powertools import Logger\n"
+        "import aws_xray_sdk, wrapt\n"
         "def handler(e, c):\n    return boto3.__version__\n"
     )
 
@@ -100,20 +102,6 @@ def test_boto3_and_powertools_are_provided(runtime):
     result = runtime.invoke(spec("provided", source), b"{}")
 
     # Then both import
-    assert not result.function_error, result.payload
-
-
-def test_the_tracers_xray_sdk_is_provided(runtime):
-    # Given a function importing the X-Ray SDK the Powertools layer brings
-    source = (
-        "import aws_xray_sdk, wrapt\n"
-        "def handler(e, c):\n    return aws_xray_sdk.__name__\n"
-    )
-
-    # When it is invoked
-    result = runtime.invoke(spec("xray", source), b"{}")
-
-    # Then it imports
     assert not result.function_error, result.payload
 
 
