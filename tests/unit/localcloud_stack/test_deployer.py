@@ -112,6 +112,28 @@ def test_legacy_orchestration_is_selectable(moto_ctx):
     assert f"function:{PREFIX}-dr-orch-sf-dev" not in definition
 
 
+def test_observability_resources_deploy_locally(moto_ctx):
+    # When deployed with a metrics namespace of its own
+    stack = deploy_master(moto_ctx, MetricsNamespace="DRSOrchTest")
+
+    # Then the functions emit metrics into it
+    lam = boto3.client("lambda", region_name=REGION)
+    fn = lam.get_function(FunctionName=f"{PREFIX}-query-handler-dev")
+    env = fn["Configuration"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "DRSOrchTest"
+    # and the state machine's log group exists in moto
+    logs = boto3.client("logs", region_name=REGION)
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/")
+    assert [g["logGroupName"] for g in groups["logGroups"]] == [
+        f"/aws/vendedlogs/states/{PREFIX}-orchestration-dev"
+    ]
+    # and the dashboard and alarms are placeholders (AWS only)
+    monitoring = stack.nested["MonitoringStack"].resources.values()
+    kinds = {r.type for r in monitoring}
+    assert kinds == {"AWS::CloudWatch::Dashboard", "AWS::CloudWatch::Alarm"}
+    assert not any(r.emulated for r in monitoring)
+
+
 def test_notification_plan_filter_reaches_the_admin_subscription(moto_ctx):
     # When deployed with an admin e-mail and a plan filter
     stack = deploy_master(
