@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from tests import botocore_models
 from tests.helpers import (
     REGION,
     TABLE_ENV,
@@ -18,6 +19,7 @@ from tests.helpers import (
 )
 
 add_code_paths()
+botocore_models.install()
 
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

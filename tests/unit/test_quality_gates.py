@@ -57,13 +57,18 @@ def mini_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_gates(project: Path) -> subprocess.CompletedProcess:
-    """When scripts/test.sh runs in the project."""
+def run_gates(
+    project: Path, workers: str = "auto"
+) -> subprocess.CompletedProcess:
+    """When scripts/test.sh runs in the project (``workers`` pytest-xdist
+    workers; "0" runs in-process, cheaper where the run is not about
+    parallelism)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PYTEST_", "COV_"))
     }
+    env["PYTEST_WORKERS"] = workers
     return subprocess.run(  # nosec B603 - fixed argv, our own script
         ["bash", str(project / "scripts" / "test.sh")],
         cwd=project,
@@ -81,6 +86,8 @@ def test_clean_project_passes(mini_project):
     for gate in ("black", "flake8", "bandit", "cfn-lint", "pytest"):
         assert f"PASS  {gate}" in result.stdout
     assert "pytest: 1 passed" in result.stdout
+    # in parallel: the run used pytest-xdist workers
+    assert "(-n auto)" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -111,7 +118,7 @@ def test_each_gate_fails_the_run(mini_project, path, content, failed_gate):
     (mini_project / path).write_text(content)
 
     # When the gates run
-    result = run_gates(mini_project)
+    result = run_gates(mini_project, workers="0")
 
     # Then the run fails and names that gate
     assert result.returncode != 0
