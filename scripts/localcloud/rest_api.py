@@ -12,7 +12,9 @@ cloud's Lambda, i.e. the packaged code. Its ``statusCode``, ``headers`` and
 Identity (the Cognito authorizer's job): headers ``X-Local-User`` and
 ``X-Local-Groups`` (comma separated), else the server's defaults
 (``--local-user``, ``--local-groups``); neither -> 401 as API Gateway's
-authorizer answers. ``GET /health`` needs no identity. Unknown routes
+authorizer answers. ``GET /health`` and ``GET /openapi.json`` (the
+committed ``docs/openapi.json``, ``scripts/gen_openapi.py``) need no
+identity. Unknown routes
 answer 404 ``NOT_FOUND``; a function error answers 502.
 """
 
@@ -40,6 +42,7 @@ from .drill.invoker import function_name  # noqa: E402
 
 Invoke = Callable[[str, dict], dict]
 DEFAULT_USER = "local-user@example.com"
+OPENAPI_DOCUMENT = ROOT / "docs" / "openapi.json"
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": (
@@ -177,6 +180,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _send_openapi(self) -> None:
+        """The API's OpenAPI document, as committed."""
+        try:
+            text = OPENAPI_DOCUMENT.read_text()
+        except OSError:
+            return self._send(
+                404, {"error": "NOT_FOUND", "message": "no OpenAPI document"}
+            )
+        return self._send(200, text)
+
     def _identity(self) -> tuple[str, list[str]] | None:
         api = self.server.api
         user = self.headers.get("X-Local-User") or api.default_user
@@ -205,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, "")
         if url.path == "/health" and method == "GET":
             return self._send(200, {"status": "healthy", "local": True})
+        if url.path == "/openapi.json" and method == "GET":
+            return self._send_openapi()
         endpoint, params = match_route(method, url.path)
         if endpoint is None:
             if params["allowed"]:

@@ -1,0 +1,266 @@
+"""The request and response schemas of the API (``scripts/gen_openapi.py``).
+
+The field *names* of each request body come from the code that refuses
+unknown fields (``reject_unknown``): the tuples of
+``shared.config_manifest``, ``group_validation``, ``tag_sync``,
+``target_account_ops``, ``execution_start``... Their *types* cannot be
+read mechanically (each validator checks its own), so ``FIELD_TYPES``
+writes them here, once per field name. Query parameters are those the
+operations read (``request.query``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import execution_start
+import group_launch_config
+import group_validation
+import recovery_instances
+import tag_sync
+import target_account_ops
+from shared import config_manifest, statuses
+
+Schema = Dict[str, Any]
+
+TEXT_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 128}
+TEXT: Schema = {"type": "string"}
+BOOL: Schema = {"type": "boolean"}
+INT: Schema = {"type": "integer"}
+ACCOUNT_ID: Schema = {"type": "string", "pattern": r"^\d{12}$"}
+SERVER_ID: Schema = {"type": "string", "pattern": r"^s-[0-9a-f]{17}$"}
+TAGS: Schema = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "maxLength": 256},
+    "maxProperties": 50,
+}
+
+
+def strict(fields, types: Dict[str, Schema]) -> Schema:
+    """An object of exactly ``fields`` (the code refuses others)."""
+    return {
+        "type": "object",
+        "properties": {name: types[name] for name in fields},
+        "additionalProperties": False,
+    }
+
+
+LAUNCH_CONFIG_TYPES: Dict[str, Schema] = {
+    "subnetId": TEXT,
+    "securityGroupIds": {"type": "array", "items": TEXT},
+    "instanceType": TEXT,
+    "instanceProfileName": TEXT,
+    "copyPrivateIp": BOOL,
+    "copyTags": BOOL,
+    "licensing": {"type": "object"},
+    "targetInstanceTypeRightSizingMethod": {
+        "type": "string",
+        "enum": list(group_validation.RIGHT_SIZING),
+    },
+    "launchDisposition": {
+        "type": "string",
+        "enum": list(group_validation.DISPOSITIONS),
+    },
+    "staticPrivateIp": TEXT,
+}
+SERVER_ENTRY_TYPES: Dict[str, Schema] = {
+    **LAUNCH_CONFIG_TYPES,
+    "sourceServerId": SERVER_ID,
+    "useGroupDefaults": BOOL,
+    "launchTemplate": {"type": "object"},
+}
+WAVE = strict(
+    config_manifest.WAVE_FIELDS,
+    {
+        "waveNumber": {"type": "integer", "minimum": 0, "maximum": 10000},
+        "waveName": TEXT_NAME,
+        "protectionGroupId": TEXT,
+        "pauseBeforeWave": BOOL,
+        "dependsOnWaves": {"type": "array", "items": INT},
+    },
+)
+
+# One type per body field name, whatever the operation.
+FIELD_TYPES: Dict[str, Schema] = {
+    "groupName": TEXT_NAME,
+    "planName": TEXT_NAME,
+    "accountName": TEXT_NAME,
+    "description": {"type": "string", "maxLength": 1024},
+    "region": TEXT,
+    "regions": {"type": "array", "items": TEXT},
+    "accountId": ACCOUNT_ID,
+    "assumeRoleName": TEXT,
+    "sourceServerIds": {"type": "array", "items": SERVER_ID},
+    "serverSelectionTags": TAGS,
+    "launchConfig": strict(
+        group_validation.LAUNCH_CONFIG_FIELDS, LAUNCH_CONFIG_TYPES
+    ),
+    "servers": {
+        "type": "array",
+        "items": strict(group_validation.SERVER_FIELDS, SERVER_ENTRY_TYPES),
+    },
+    "version": INT,
+    "waves": {"type": "array", "items": WAVE},
+    "enabled": BOOL,
+    "schedule": TEXT,
+    "roleArn": TEXT,
+    "externalId": TEXT,
+    "isCurrentAccount": BOOL,
+    "stagingAccounts": {"type": "array", "items": {}},
+    "planId": TEXT,
+    "groupId": TEXT,
+    "serverId": TEXT,
+    "sourceServerId": SERVER_ID,
+    "useGroupDefaults": BOOL,
+    "launchTemplate": {"type": "object"},
+    "executionType": {
+        "type": "string",
+        "enum": list(statuses.EXECUTION_TYPES),
+    },
+    "initiatedBy": TEXT,
+    "requestedBy": TEXT,
+    "dryRun": BOOL,
+    "trigger": TEXT,
+    "manifest": {"type": "object"},
+    recovery_instances.CONFIRM_FIELD: TEXT,
+}
+
+_GROUP = group_validation.GROUP_FIELDS
+_PLAN = tuple(
+    f for f in config_manifest.PLAN_FIELDS if f not in ("planId", "accountId")
+)
+_ACCOUNT = target_account_ops.FIELDS
+# The body fields of each operation that takes a body.
+BODY_FIELDS: Dict[str, Tuple[str, ...]] = {
+    "create_protection_group": _GROUP,
+    "update_protection_group": _GROUP + ("version", "groupId"),
+    "resolve_protection_group_tags": (
+        "region",
+        "accountId",
+        "serverSelectionTags",
+    ),
+    "apply_launch_configs": ("groupId",),
+    "update_server_launch_config": group_launch_config.SERVER_BODY_FIELDS,
+    "create_recovery_plan": _PLAN,
+    "update_recovery_plan": _PLAN + ("version", "planId"),
+    "handle_drs_tag_sync": ("regions", "accountId", "dryRun", "trigger"),
+    "update_tag_sync_settings": tag_sync.SETTINGS_FIELDS + ("version",),
+    "create_target_account": _ACCOUNT,
+    "update_target_account": _ACCOUNT + ("version",),
+    "execute_recovery_plan": execution_start.START_FIELDS,
+    "terminate_recovery_instances": (recovery_instances.CONFIRM_FIELD,),
+}
+REQUIRED_BODY: Dict[str, List[str]] = {
+    "create_protection_group": ["groupName", "region"],
+    "create_recovery_plan": ["planName", "waves"],
+    "create_target_account": ["accountId", "accountName"],
+    "execute_recovery_plan": ["planId"],
+}
+# The export document (or {"manifest", "dryRun"}) is posted as is.
+OPEN_BODIES = {"import_configuration"}
+# POSTs whose body is read by nobody (any object is accepted).
+IGNORED_BODIES = {"cancel_execution", "pause_execution", "resume_execution"}
+
+QueryParam = Tuple[str, Schema, bool]
+_REGION_Q: List[QueryParam] = [
+    ("region", TEXT, True),
+    ("accountId", TEXT, False),
+]
+QUERY_PARAMS: Dict[str, List[QueryParam]] = {
+    "list_executions": [
+        ("planId", TEXT, False),
+        ("status", TEXT, False),
+        ("limit", {"type": "integer", "minimum": 1}, False),
+        ("nextToken", TEXT, False),
+    ],
+    "get_execution_job_logs": [("jobId", TEXT, False)],
+    "get_drs_source_servers": _REGION_Q
+    + [("tags", TEXT, False), ("replicationState", TEXT, False)],
+    "get_drs_quotas": _REGION_Q,
+    "get_drs_service_limits": _REGION_Q,
+    "get_drs_accounts": [("regions", TEXT, False), ("region", TEXT, False)],
+    "get_ec2_subnets": _REGION_Q
+    + [("vpcId", TEXT, True), ("availabilityZone", TEXT, False)],
+    "get_ec2_security_groups": _REGION_Q + [("vpcId", TEXT, True)],
+    "get_ec2_instance_types": _REGION_Q
+    + [("instanceFamily", TEXT, False), ("availabilityZone", TEXT, False)],
+    "get_ec2_instance_profiles": [
+        ("region", TEXT, False),
+        ("accountId", TEXT, False),
+    ],
+}
+
+ERROR: Schema = {
+    "type": "object",
+    "description": "CONTRACTS §7: a machine-readable code and a message; "
+    "details such as field or permission beside them",
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "field": {"type": "string"},
+    },
+    "required": ["error", "message"],
+}
+# The 401 of API Gateway's Cognito authorizer (no error code).
+UNAUTHORIZED: Schema = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}},
+    "required": ["message"],
+}
+ERROR_STATUSES = {
+    "400": "VALIDATION_ERROR, WAVE_SIZE_LIMIT_EXCEEDED",
+    "403": "FORBIDDEN: the caller's groups lack the permission",
+    "404": "NOT_FOUND",
+    "409": "NAME_CONFLICT, SERVER_CONFLICT, EXECUTION_CONFLICT, "
+    "VERSION_CONFLICT, INVALID_STATE",
+    "429": "DRS_LIMIT_EXCEEDED",
+    "500": "INTERNAL_ERROR (no stack trace, no AWS internals)",
+}
+# Operations answering another success status than 200.
+SUCCESS_STATUS = {
+    "create_protection_group": "201",
+    "create_recovery_plan": "201",
+    "create_target_account": "201",
+    "execute_recovery_plan": "202",
+}
+# The list key of the CRUD lists (crud_routes.register_crud).
+LIST_KEYS = {
+    "list_protection_groups": "groups",
+    "list_recovery_plans": "plans",
+    "list_target_accounts": "accounts",
+}
+
+
+def request_body(operation: str) -> Optional[Schema]:
+    """The JSON schema of an operation's body; None: it takes none."""
+    if operation in OPEN_BODIES:
+        return {"type": "object"}
+    if operation in IGNORED_BODIES:
+        return {"type": "object", "description": "not read"}
+    fields = BODY_FIELDS.get(operation)
+    if fields is None:
+        return None
+    schema = strict(fields, FIELD_TYPES)
+    if operation in REQUIRED_BODY:
+        schema["required"] = REQUIRED_BODY[operation]
+    return schema
+
+
+def success_schema(operation: str) -> Schema:
+    """The JSON schema of an operation's successful answer."""
+    key = LIST_KEYS.get(operation)
+    if key is None:
+        return {"type": "object"}
+    return {
+        "type": "object",
+        "properties": {
+            key: {"type": "array", "items": {"type": "object"}},
+            "count": INT,
+        },
+        "required": [key, "count"],
+    }
+
+
+def success_status(operation: str) -> str:
+    """The HTTP status of an operation's success."""
+    return SUCCESS_STATUS.get(operation, "200")
