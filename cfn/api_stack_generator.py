@@ -318,7 +318,7 @@ def build_template(endpoints: Iterable[Any]) -> Dict[str, Any]:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": (
-            "DRS orchestration - REST API (47 endpoints behind a Cognito "
+            "DRS orchestration - REST API (48 endpoints behind a Cognito "
             "authorizer, open GET /health), user pool and role groups."
         ),
         "Parameters": _parameters(),

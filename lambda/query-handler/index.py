@@ -15,6 +15,7 @@ import config_export  # noqa: F401,E402
 import drs_capacity  # noqa: F401,E402
 import drs_queries  # noqa: F401,E402
 import ec2_queries  # noqa: F401,E402
+import plan_readiness  # noqa: F401,E402
 import user_permissions  # noqa: F401,E402
 import server_discovery  # noqa: F401,E402
 import wave_status  # noqa: F401,E402

@@ -1,6 +1,6 @@
 """Role-based access control (CONTRACTS §6), deny by default.
 
-``ENDPOINTS`` is the one table of the 47 authenticated endpoints: method,
+``ENDPOINTS`` is the one table of the 48 authenticated endpoints: method,
 path, the operation serving it, its handler folder and its permission.
 """
 
@@ -153,6 +153,13 @@ ENDPOINTS: List[Endpoint] = [
         "delete_recovery_plan",
         _DM,
         "delete_recovery_plans",
+    ),
+    Endpoint(
+        "GET",
+        _RP + "/{id}/readiness",
+        "get_plan_readiness",
+        _QH,
+        "view_recovery_plans",
     ),
     Endpoint(
         "POST",

@@ -78,7 +78,12 @@ FUNCTIONS = {
         "query-handler",
         256,
         120,
-        TABLES | {"EXECUTION_HANDLER_ARN", "CROSS_ACCOUNT_ROLE_NAME"},
+        TABLES
+        | {
+            "EXECUTION_HANDLER_ARN",
+            "EXECUTION_NOTIFICATIONS_TOPIC_ARN",
+            "CROSS_ACCOUNT_ROLE_NAME",
+        },
     ),
     "DrOrchestrationStepFunctionFunction": (
         "dr-orchestration-stepfunction",
@@ -311,7 +316,7 @@ def _api_body():
     return api["Properties"]["Body"]
 
 
-def test_api_has_47_authorized_endpoints_and_open_health():
+def test_api_has_48_authorized_endpoints_and_open_health():
     # Given the REST API body and the RBAC endpoint table
     from shared.rbac import ENDPOINTS
 
@@ -327,9 +332,9 @@ def test_api_has_47_authorized_endpoints_and_open_health():
         for k, op in methods.items()
         if op.get("security") == [{"CognitoAuthorizer": []}]
     }
-    # Then the 47 endpoints are exactly the authorized methods
+    # Then the 48 endpoints are exactly the authorized methods
     expected = {(e.method, e.path) for e in ENDPOINTS}
-    assert len(expected) == 47
+    assert len(expected) == 48
     assert authorized == expected
     # And each reaches its owning handler
     for e in ENDPOINTS:
