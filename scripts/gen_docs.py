@@ -297,6 +297,19 @@ def _role_users() -> Dict[Tuple[str, str], List[str]]:
     return users
 
 
+def _plain(value: Any) -> Any:
+    """A policy fragment with intrinsic functions in the short form."""
+    if isinstance(value, dict):
+        if len(value) == 1 and (
+            "Ref" in value or next(iter(value)).startswith("Fn::")
+        ):
+            return show(value)
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _principals(doc: Dict[str, Any]) -> str:
     found = []
     for statement in as_list(doc.get("Statement")):
@@ -304,9 +317,8 @@ def _principals(doc: Dict[str, Any]) -> str:
         for kind, value in principal.items():
             found += [f"{kind} {show(v)}" for v in as_list(value)]
         if statement.get("Condition"):
-            found.append(
-                "when " + json.dumps(statement["Condition"], sort_keys=True)
-            )
+            condition = _plain(statement["Condition"])
+            found.append("when `" + json.dumps(condition) + "`")
     return "; ".join(found)
 
 
@@ -316,7 +328,7 @@ def _statement_line(statement: Dict[str, Any]) -> str:
     targets = ", ".join(cell(show(r)) for r in as_list(statement["Resource"]))
     line = f"- **{sid}** ({statement['Effect']}): {actions} on {targets}"
     if statement.get("Condition"):
-        condition = json.dumps(statement["Condition"], sort_keys=True)
+        condition = json.dumps(_plain(statement["Condition"]))
         line += f" when `{condition}`"
     return line
 
@@ -351,13 +363,12 @@ def block_iam() -> str:
             lines = [head, ""]
             if used_by:
                 lines.append(
-                    "Used by: " + ", ".join(f"`{u}`" for u in used_by)
+                    "- used by: " + ", ".join(f"`{u}`" for u in used_by)
                 )
             lines.append(
-                "Trusted principal: "
+                "- trusted principal: "
                 + _principals(props["AssumeRolePolicyDocument"])
             )
-            lines.append("")
             lines += list(_role_policies(name, props))
             parts.append("\n".join(lines))
     return "\n\n".join(parts)
