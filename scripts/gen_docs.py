@@ -198,6 +198,9 @@ def block_deploy_stages() -> str:
 
 
 # -- functions, environment, IAM --------------------------------------
+TEMPLATE_OF: Dict[str, str] = {}  # function folder -> its template
+
+
 def functions() -> Dict[str, Tuple[str, Dict[str, Any]]]:
     """Lambda function folder -> (logical id, properties), all stacks."""
     found = {}
@@ -207,6 +210,7 @@ def functions() -> Dict[str, Tuple[str, Dict[str, Any]]]:
             code = props.get("Code")
             folder = Path(code).stem if isinstance(code, str) else logical
             found[folder] = (logical, props)
+            TEMPLATE_OF[folder] = name
     return dict(sorted(found.items()))
 
 
@@ -269,7 +273,8 @@ def block_env_vars() -> str:
             rows.append([f"`{name}`", set_to, read_by, note])
         parts.append(
             f"#### `{folder}` — {cell(function_name(props))}\n\n"
-            f"Template resource `{logical}`.\n\n"
+            f"Set by `cfn/{TEMPLATE_OF[folder]}`, resource `{logical}`."
+            "\n\n"
             + table(["variable", "template value", "read by", "note"], rows)
         )
     return "\n\n".join(parts)
