@@ -191,3 +191,19 @@ def test_error_codes_in_the_runbook_exist_in_the_code():
     # Then each code is a string the code produces
     missing = sorted(c for c in codes if f'"{c}"' not in code)
     assert not missing, missing
+
+
+def test_scheduling_note_matches_whether_the_engine_uses_the_rule():
+    # Given whether any Lambda module besides the rule imports it
+    users = [
+        p.relative_to(ROOT)
+        for p in (ROOT / "lambda").rglob("*.py")
+        if p.name != "wave_schedule.py"
+        and re.search(r"\bwave_schedule\b", p.read_text())
+    ]
+    note = (DOCS / "architecture.md").read_text()
+    # Then the architecture's note says so (update it when wiring the rule)
+    claims_unused = "does not use it yet" in note
+    assert claims_unused == (
+        not users
+    ), f"architecture.md scheduling note is stale; users: {users}"
