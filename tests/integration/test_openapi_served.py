@@ -1,6 +1,7 @@
 """The local REST API serves the API's OpenAPI document without identity."""
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -33,3 +34,18 @@ def test_openapi_document_is_served_without_identity(api):
         for op in methods.values()
     }
     assert operations == set(rbac.ENDPOINTS_BY_OPERATION)
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY"])
+def test_other_http_methods_answer_405_not_501(api, method):
+    # When a method no endpoint has is sent to a known path
+    request = urllib.request.Request(
+        api.url + "/protection-groups", method=method
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30)  # nosec
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    # Then it is a wrong method (405), as for DELETE on a list path
+    assert status == 405

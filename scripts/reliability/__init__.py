@@ -1,0 +1,1 @@
+"""The reliability run of issue 15 (``./scripts/reliability.sh``)."""
