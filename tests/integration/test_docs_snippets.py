@@ -12,6 +12,7 @@ credentials, ``DRS_ORCH_API_URL``), ``.venv/bin`` (the AWS CLI) first on
 
 import os
 import re
+import shutil
 import subprocess  # nosec B404
 import sys
 from pathlib import Path
@@ -67,7 +68,10 @@ def test_every_document_with_snippets_is_collected():
 
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_document_snippets_run_on_the_local_cloud(document, api, tmp_path):
-    # Given the runnable snippets of one document, in order
+    # Given the tools the documents use
+    missing = [t for t in ("bash", "curl", "jq") if not shutil.which(t)]
+    assert not missing, f"install {missing}: the documents' snippets use them"
+    # And the runnable snippets of one document, in order
     snippets = runnable_snippets(DOCS / document)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(api.env())
