@@ -399,9 +399,39 @@ def block_resource_policies() -> str:
                     ),
                 ]
             )
-    return table(
+    lambda_table = table(
         ["template", "permission", "function", "principal", "source"], rows
     )
+    return (
+        "Who may invoke a function (`AWS::Lambda::Permission`):\n\n"
+        + lambda_table
+        + "\n\nTopic and key policies:\n\n"
+        + _topic_and_key_policies()
+    )
+
+
+def _topic_and_key_policies() -> str:
+    """Statements of SNS topic policies and KMS key policies."""
+    kinds = {
+        "AWS::SNS::TopicPolicy": "PolicyDocument",
+        "AWS::KMS::Key": "KeyPolicy",
+    }
+    lines = []
+    for name in templates():
+        for kind, key in kinds.items():
+            for logical, res in resources(name, kind).items():
+                doc = res["Properties"].get(key)
+                if not doc:
+                    continue
+                lines.append(f"- `{name}` — `{logical}` ({kind}):")
+                for statement in as_list(doc["Statement"]):
+                    principal = "; ".join(
+                        f"{k} {show(v)}"
+                        for k, v in statement.get("Principal", {}).items()
+                    )
+                    line = _statement_line(statement).lstrip("- ")
+                    lines.append(f"  - {line} for {principal or '(none)'}")
+    return "\n".join(lines) or "(none)"
 
 
 def block_cognito_groups() -> str:
