@@ -1,6 +1,7 @@
 """Run a drill through the public interfaces and report it.
 
-``run_drill`` sets the definition's plans up, starts one execution per
+``run_drill`` sets the definition's plans up, prints each plan's readiness
+(and stops there when one is NOT_READY), starts one execution per
 plan (side by side: a hub plan and a spoke plan run together, as in AWS),
 follows them (``follow.follow_all``), then per execution writes the report
 and the timeline and — for a DRILL — terminates the recovery instances
@@ -28,6 +29,7 @@ from .phases import (
 )
 from .plan_setup import PlanSetup, setup_plans
 from .progress import ProgressView
+from .readiness import NOT_READY, blocked_report, check_plans
 from .report import build_report, summary_text
 from .timeline import render_timeline
 
@@ -279,6 +281,16 @@ def run_drill(
     suffix = "-" + uuid.uuid4().hex[:6]
     setups = setup_plans(api, options.plan, options.scenario, suffix)
     kind = "RECOVERY" if options.recovery else "DRILL"
+    # Nothing starts when a plan would not recover: its report says why.
+    readiness = check_plans(api, setups, say)
+    blocked = [
+        DrillResult(blocked_report(report, setup.plan_name, kind), 1)
+        for setup, report in zip(setups, readiness)
+        if report["status"] == NOT_READY
+    ]
+    if blocked:
+        say("==> not started: a plan is NOT_READY")
+        return DrillRun(blocked)
     trackers = []
     for setup in setups:
         say(f"==> {kind} of plan {setup.plan_name} ({setup.plan_id})")
