@@ -38,21 +38,41 @@ from recovery_plans import CLAIM as PLAN_CLAIM
 from recovery_plans import group_lookup, prepare_plan, refuse_if_running
 from shared.api import Request
 from shared.config_manifest import export_group, export_plan, validate_manifest
-from shared.errors import DomainError, VersionConflictError
+from shared.errors import DomainError, ValidationError, VersionConflictError
 from shared.logging_setup import get_logger
 from shared.name_claims import claim_delete, claim_key, claim_put
 from shared.responses import to_jsonable
 from shared.tables import protection_groups_table, recovery_plans_table
-from shared.validation import reject_unknown, validate_bool
+from shared.validation import check_text, reject_unknown, validate_bool
 
 logger = get_logger("config-import")
 
 TRANSACTION_LIMIT = 100
+MAX_ID_LENGTH = 128
 CREATE, UPDATE, SKIP = "create", "update", "skip"
 # Name claims (shared.name_claims) per table key: kind, name field.
 CLAIMS = {"groupId": GROUP_CLAIM, "planId": PLAN_CLAIM}
 
 Change = Dict[str, Any]
+
+
+def _check_ids(manifest: Dict[str, Any]) -> None:
+    """The manifest's ``groupId`` / ``planId``: text, when given (they are
+    matched against stored ids; an object there is a 400, not a crash)."""
+    for items, key in (
+        ("protectionGroups", "groupId"),
+        ("recoveryPlans", "planId"),
+    ):
+        for index, raw in enumerate(manifest.get(items) or []):
+            value = raw.get(key)
+            if value is None:
+                continue
+            field = f"{items}[{index}].{key}"
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError(
+                    f"{field} must be a non-empty string", field=field
+                )
+            check_text(value, field, MAX_ID_LENGTH)
 
 
 def _match(
@@ -354,6 +374,7 @@ def import_manifest(body: Dict[str, Any], caller: str) -> Dict[str, Any]:
     reject_unknown(body, ("manifest", "dryRun"))
     dry_run = validate_bool(body.get("dryRun", False), "dryRun")
     manifest = validate_manifest(body.get("manifest"))
+    _check_ids(manifest)
     group_changes, id_map, groups = _plan_groups(manifest, caller)
     plan_changes = _plan_plans(manifest, caller, id_map, groups)
     if not dry_run:

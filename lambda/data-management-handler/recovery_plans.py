@@ -25,6 +25,7 @@ from plan_validation import (
 )
 from shared.errors import ExecutionConflictError
 from shared.name_claims import is_name_claim
+from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES
 from shared.tables import (
     execution_history_table,
@@ -144,7 +145,9 @@ def update_plan(
     current = get_plan(plan_id, table)
     check_version(body, current)
     refuse_if_running(plan_id, executions_table)
-    merged = {k: current[k] for k in PLAN_FIELDS if k in current}
+    # Stored numbers come back as Decimal: the stored fields re-enter the
+    # validation as the JSON a client would send (waveNumber 1, not 1.0).
+    merged = to_jsonable({k: current[k] for k in PLAN_FIELDS if k in current})
     merged.update({k: v for k, v in body.items() if k in PLAN_FIELDS})
     plan = validate_plan_shape(merged)
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))

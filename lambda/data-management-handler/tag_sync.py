@@ -27,6 +27,7 @@ from shared.errors import (
 from shared.logging_setup import get_logger
 from shared.tables import tag_sync_config_table
 from shared.validation import (
+    check_text,
     reject_unknown,
     validate_account_id,
     validate_bool,
@@ -86,8 +87,8 @@ def validate_settings(body: Dict[str, Any]) -> Dict[str, Any]:
             {validate_region(r, "regions") for r in regions}
         )
     if "schedule" in body:
-        schedule = body["schedule"]
-        if not isinstance(schedule, str) or not SCHEDULE.match(schedule):
+        schedule = check_text(body["schedule"], "schedule", 256)
+        if not SCHEDULE.match(schedule):
             raise ValidationError(
                 "schedule must be rate(N unit) or cron(...)",
                 field="schedule",

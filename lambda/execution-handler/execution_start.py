@@ -44,7 +44,12 @@ from shared.statuses import (
     PENDING,
     WAVE_PENDING,
 )
-from shared.validation import reject_unknown, require, validate_choice
+from shared.validation import (
+    reject_unknown,
+    require,
+    validate_choice,
+    validate_identity,
+)
 from shared.wave_servers import (
     ServerResolutionError,
     WaveServers,
@@ -55,14 +60,20 @@ from shared.wave_servers import (
 logger = get_logger("execution-handler")
 
 WORKER_ACTION = "execute_recovery_plan_worker"
-START_FIELDS = ("planId", "executionType", "initiatedBy")
+START_FIELDS = ("planId", "executionType", "initiatedBy", "requestedBy")
 
 
 @router.operation("execute_recovery_plan", status=202)
 def execute_recovery_plan_operation(request: Request) -> Dict[str, Any]:
     """POST /executions and the direct operation of the same name."""
     body = dict(request.body)
-    body.setdefault("initiatedBy", request.caller.name)
+    # The recorded identity is the caller's (authorizer claims; the direct
+    # event's caller): a body initiatedBy (the console sends one) is
+    # ignored, a direct requestedBy is recorded beside it (shared.api).
+    body["initiatedBy"] = request.caller.name
+    body.pop("requestedBy", None)
+    if request.caller.requested_by:
+        body["requestedBy"] = request.caller.requested_by
     return execute_recovery_plan(body)
 
 
@@ -84,7 +95,12 @@ def execute_recovery_plan(
     execution_type = validate_choice(
         body.get("executionType", "DRILL"), "executionType", EXECUTION_TYPES
     )
-    initiated_by = str(body.get("initiatedBy") or "unknown")
+    initiated_by = validate_identity(
+        body.get("initiatedBy") or "unknown", "initiatedBy"
+    )
+    requested_by = body.get("requestedBy")
+    if requested_by is not None:
+        requested_by = validate_identity(requested_by, "requestedBy")
     plan = load_plan(plan_id, tables.get("plans"))
     waves = sorted_waves(plan)
     if not waves:
@@ -109,6 +125,8 @@ def execute_recovery_plan(
 
     record = _new_record(plan, waves, resolved, execution_type, initiated_by)
     record["accountContext"] = context
+    if requested_by:
+        record["requestedBy"] = requested_by
     create_execution(to_jsonable(record), tables.get("executions"))
     payload = {
         "action": WORKER_ACTION,

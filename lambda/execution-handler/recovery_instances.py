@@ -5,6 +5,12 @@ source servers are terminated (a drill of another plan on the same
 servers keeps its instances). The TERMINATE job per region is recorded
 on the execution (``terminations``) so ``get_execution_jobs`` shows its
 progress.
+
+The instances of a RECOVERY are the production servers after a real
+failover: terminating them is refused (INVALID_STATE) unless the request
+names the execution in ``confirmRecoveryTermination`` and the caller holds
+``terminate_instances``; who confirmed it, and when, is recorded on the
+execution (``recoveryTermination``).
 """
 
 from typing import Any, Dict, List, Optional
@@ -13,10 +19,15 @@ from execution_drs import drs_client_for, job_server_ids
 from execution_queries import execution_recovery_instances
 from execution_routes import router
 from execution_store import update_execution
-from shared import clock
+from shared import clock, rbac
 from shared.api import Request
 from shared.aws_errors import aws_errors
-from shared.errors import DomainError, InvalidStateError
+from shared.errors import (
+    DomainError,
+    ForbiddenError,
+    InvalidStateError,
+    ValidationError,
+)
 from shared.execution_records import get_execution
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
@@ -24,13 +35,65 @@ from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
 
 logger = get_logger("execution-handler")
 
+CONFIRM_FIELD = "confirmRecoveryTermination"
+PERMISSION = "terminate_instances"
+
 
 @router.operation("terminate_recovery_instances")
 def terminate_recovery_instances_operation(request: Request) -> Dict:
-    """POST /executions/{id}/terminate-instances."""
+    """POST /executions/{id}/terminate-instances.
+
+    Body (optional): ``confirmRecoveryTermination`` (the execution id,
+    required for a RECOVERY); a direct invocation may add ``requestedBy``.
+    """
+    confirmation = request.body.get(CONFIRM_FIELD)
+    if confirmation is not None and not isinstance(confirmation, str):
+        raise ValidationError(
+            f"{CONFIRM_FIELD} must be the execution id", field=CONFIRM_FIELD
+        )
+    caller = request.caller
+    # The route asks the same permission; checked here again because a
+    # real recovery's instances must never depend on the route table.
+    # A direct invocation is trusted to IAM (lambda:InvokeFunction).
+    allowed = caller.via != "api" or rbac.is_allowed(caller.groups, PERMISSION)
     return terminate_recovery_instances(
-        request.path_param("id"), terminated_by=request.caller.name
+        request.path_param("id"),
+        terminated_by=caller.name,
+        confirmation=confirmation,
+        requested_by=caller.requested_by,
+        may_terminate_recovery=allowed,
     )
+
+
+def is_recovery(record: Dict[str, Any]) -> bool:
+    """Whether the execution was a real recovery (not a drill)."""
+    return record.get("executionType") == "RECOVERY" or (
+        record.get("isDrill") is False
+    )
+
+
+def _check_recovery_confirmed(
+    execution_id: str,
+    record: Dict[str, Any],
+    confirmation: Optional[str],
+    may_terminate_recovery: bool,
+) -> None:
+    if not may_terminate_recovery:
+        raise ForbiddenError(
+            f"permission {PERMISSION} is required to terminate the "
+            "instances of a recovery",
+            permission=PERMISSION,
+        )
+    if confirmation != execution_id:
+        raise InvalidStateError(
+            f"execution {execution_id} is a RECOVERY: its recovery "
+            "instances are the production servers now. To terminate them "
+            f'anyway, send "{CONFIRM_FIELD}": "{execution_id}"',
+            executionId=execution_id,
+            executionType="RECOVERY",
+            currentStatus=record.get("status"),
+            field=CONFIRM_FIELD,
+        )
 
 
 def terminate_recovery_instances(
@@ -38,11 +101,16 @@ def terminate_recovery_instances(
     terminated_by: str = "unknown",
     table: Optional[Any] = None,
     drs_client: Optional[Any] = None,
+    confirmation: Optional[str] = None,
+    requested_by: Optional[str] = None,
+    may_terminate_recovery: bool = True,
 ) -> Dict[str, Any]:
     """Start DRS TERMINATE jobs for this execution's recovery instances.
 
-    Refused (INVALID_STATE) while the execution is active. Answers the
-    TERMINATE job ids and the per-instance status.
+    Refused (INVALID_STATE) while the execution is active, and for a
+    RECOVERY unless ``confirmation`` is the execution id (FORBIDDEN
+    without ``may_terminate_recovery``). Answers the TERMINATE job ids
+    and the per-instance status.
     """
     record = get_execution(execution_id, table)
     if record.get("status") in ACTIVE_STATUSES:
@@ -52,6 +120,16 @@ def terminate_recovery_instances(
             executionId=execution_id,
             currentStatus=record["status"],
         )
+    recovery = is_recovery(record)
+    if recovery:
+        _check_recovery_confirmed(
+            execution_id, record, confirmation, may_terminate_recovery
+        )
+    audit: Dict[str, Any] = {"terminatedBy": terminated_by}
+    if requested_by:
+        audit["requestedBy"] = requested_by
+    if recovery:
+        audit["recoveryConfirmed"] = True
     context = record.get("accountContext")
     terminations: List[Dict[str, Any]] = []
     instances: List[Dict[str, Any]] = []
@@ -70,7 +148,9 @@ def terminate_recovery_instances(
         except DomainError:
             # Keep the record true to DRS: jobs already started in other
             # regions are recorded before the refusal reaches the caller.
-            _record_terminations(execution_id, record, terminations, table)
+            _record_terminations(
+                execution_id, record, terminations, table, recovery
+            )
             raise
         terminations.append(
             {
@@ -78,7 +158,7 @@ def terminate_recovery_instances(
                 "region": region,
                 "recoveryInstanceIds": ids,
                 "startTime": clock.epoch(),
-                "terminatedBy": terminated_by,
+                **audit,
             }
         )
         by_server = {
@@ -100,7 +180,7 @@ def terminate_recovery_instances(
             "terminate job started",
             extra={"jobId": job["jobID"], "servers": job_server_ids(job)},
         )
-    _record_terminations(execution_id, record, terminations, table)
+    _record_terminations(execution_id, record, terminations, table, recovery)
     return to_jsonable(
         {
             "executionId": execution_id,
@@ -124,15 +204,27 @@ def _record_terminations(
     record: Dict[str, Any],
     terminations: List[Dict[str, Any]],
     table: Optional[Any],
+    recovery: bool = False,
 ) -> None:
     if not terminations:
         return
+    changes: Dict[str, Any] = {
+        "terminations": list(record.get("terminations") or []) + terminations
+    }
+    if recovery:
+        # Who terminated a real recovery's (production) instances, when.
+        first = terminations[0]
+        audit = {
+            "by": first["terminatedBy"],
+            "at": first["startTime"],
+            "jobIds": [t["jobId"] for t in terminations],
+        }
+        if first.get("requestedBy"):
+            audit["requestedBy"] = first["requestedBy"]
+        changes["recoveryTermination"] = audit
     update_execution(
         execution_id,
-        {
-            "terminations": list(record.get("terminations") or [])
-            + terminations
-        },
+        changes,
         expected_statuses=TERMINAL_STATUSES,
         table=table,
     )

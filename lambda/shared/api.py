@@ -13,8 +13,9 @@ calls :meth:`Router.handle`, which serves
 
 * API Gateway proxy events through powertools' ``APIGatewayRestResolver``
   (RBAC from the Cognito groups claim, deny by default),
-* direct ``{"operation", "body", "queryParams"}`` invocations (trusted to
-  IAM; client errors answer an error body, unexpected errors raise),
+* direct ``{"operation", "body", "queryParams", "caller"}`` invocations
+  (trusted to IAM; client errors, a malformed event included, answer an
+  error body; unexpected errors raise),
 * orchestration ``{"action": ...}`` events (errors raise so Step Functions
   ``Retry``/``Catch`` see them).
 
@@ -39,19 +40,27 @@ from shared.responses import (
     dumps,
     to_jsonable,
 )
-from shared.validation import parse_json_body
+from shared.validation import check_depth, parse_json_body
+from shared.validation import validate_identity
 
 OperationResult = Union[Dict[str, Any], List[Any], Tuple[int, Any]]
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the Cognito user, or a direct (IAM) invoker."""
+    """Who is calling: the Cognito user, or a direct (IAM) invoker.
+
+    ``name`` is the identity the audit trail records: the authorizer's
+    claims for an API call (never the body), the direct event's
+    ``caller`` otherwise. ``requested_by`` is what a direct invoker says
+    it acts for (``requestedBy``), recorded beside ``name``, never instead.
+    """
 
     name: str
     groups: Tuple[str, ...] = ()
     email: Optional[str] = None
     via: str = "direct"
+    requested_by: Optional[str] = None
 
     @property
     def permissions(self) -> set:
@@ -113,6 +122,52 @@ def caller_from_api_event(event: Dict[str, Any]) -> Caller:
     )
 
 
+DIRECT_CALLER = "direct-invocation"
+
+
+def _context_identity(context: Any) -> Optional[str]:
+    """The invoker identity the Lambda context carries, if any.
+
+    Lambda passes no IAM principal with an invoke; only an invocation
+    through the mobile SDK carries a Cognito identity."""
+    identity = getattr(context, "identity", None)
+    cognito_id = getattr(identity, "cognito_identity_id", None)
+    if isinstance(cognito_id, str) and cognito_id:
+        return validate_identity(f"cognito-identity:{cognito_id}", "caller")
+    return None
+
+
+def caller_from_direct_event(
+    event: Dict[str, Any], body: Dict[str, Any], context: Any = None
+) -> Caller:
+    """The IAM invoker of a direct invocation.
+
+    Its identity is the event's ``caller`` (trusted as IAM is), else the
+    context's, else ``direct-invocation``. A body ``requestedBy`` (or,
+    from older scripts, ``initiatedBy``) is bounded, validated and kept
+    as ``requested_by``: it never replaces the identity."""
+    if event.get("caller") is not None:
+        name = validate_identity(event["caller"], "caller")
+    else:
+        name = _context_identity(context) or DIRECT_CALLER
+    requested = None
+    for key in ("requestedBy", "initiatedBy"):
+        if body.get(key) is not None:
+            requested = validate_identity(body[key], key)
+            break
+    return Caller(name=name, via="direct", requested_by=requested)
+
+
+def _direct_mapping(event: Dict[str, Any], key: str) -> Dict[str, Any]:
+    """``queryParams`` / ``pathParameters`` of a direct event: an object."""
+    value = event.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError(f"{key} must be a JSON object", field=key)
+    return dict(check_depth(value, key))
+
+
 class Router:
     """Operations and actions of one Lambda function."""
 
@@ -165,7 +220,7 @@ class Router:
             self._correlate(
                 body.get("executionId") if isinstance(body, dict) else None
             )
-            return self._handle_direct(event)
+            return self._handle_direct(event, context)
         return direct_error(
             "VALIDATION_ERROR",
             "event must carry 'operation', 'action' or 'httpMethod'",
@@ -192,13 +247,16 @@ class Router:
         self.logger.info("action", extra={"action": name})
         return to_jsonable(fn(event))
 
-    def _handle_direct(self, event: Dict[str, Any]) -> Any:
+    def _handle_direct(self, event: Dict[str, Any], context: Any) -> Any:
         name = event["operation"]
-        registered = self.operations.get(name)
+        registered = (
+            self.operations.get(name) if isinstance(name, str) else None
+        )
         if registered is None:
+            shown = repr(name) if isinstance(name, str) else "(not a name)"
             return direct_error(
                 "VALIDATION_ERROR",
-                f"unknown operation {name!r}; known: "
+                f"unknown operation {shown[:200]}; known: "
                 + ", ".join(sorted(self.operations)),
                 400,
                 field="operation",
@@ -206,16 +264,9 @@ class Router:
         endpoint, fn, status = registered
         try:
             body = parse_json_body(event.get("body"))
-            query = dict(event.get("queryParams") or {})
+            query = _direct_mapping(event, "queryParams")
             path = self._direct_path(endpoint, event, body, query)
-            caller = Caller(
-                name=str(
-                    event.get("caller")
-                    or body.get("initiatedBy")
-                    or "direct-invocation"
-                ),
-                via="direct",
-            )
+            caller = caller_from_direct_event(event, body, context)
             self.logger.info("direct operation", extra={"operation": name})
             result = fn(Request(body, path, query, caller))
         except DomainError as error:
@@ -230,7 +281,7 @@ class Router:
 
     @staticmethod
     def _direct_path(endpoint, event, body, query) -> Dict[str, str]:
-        given = dict(event.get("pathParameters") or {})
+        given = _direct_mapping(event, "pathParameters")
         path: Dict[str, str] = {}
         for name in ("id", "serverId"):
             if "{" + name + "}" not in endpoint.path:
@@ -238,6 +289,10 @@ class Router:
             alias = rbac.id_alias(endpoint.path) if name == "id" else name
             for source in (given, query, body):
                 value = source.get(name) or source.get(alias)
+                if isinstance(value, (dict, list)):
+                    raise ValidationError(
+                        f"{alias} must be a string", field=alias
+                    )
                 if value:
                     path[name] = str(value)
                     break

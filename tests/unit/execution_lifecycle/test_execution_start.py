@@ -33,7 +33,10 @@ def test_direct_start_answers_example_4_and_records_pending(lc):
     # And the record is PENDING with every wave PENDING
     record = lc.record(execution_id)
     assert record["status"] == "PENDING"
-    assert record["initiatedBy"] == "script"
+    # (the direct invoker is the identity; the body's initiatedBy, from
+    # older scripts, is kept as what it is: who the script acts for)
+    assert record["initiatedBy"] == "direct-invocation"
+    assert record["requestedBy"] == "script"
     assert record["isDrill"] is True
     assert [w["status"] for w in record["waves"]] == ["PENDING", "PENDING"]
     assert [int(w["waveNumber"]) for w in record["waves"]] == [1, 2]

@@ -108,9 +108,11 @@ def test_direct_operation_uses_id_alias_and_records_caller(router):
     result = router.handle(
         {
             "operation": "get_execution_details",
-            "body": {"executionId": "e-9", "initiatedBy": "script"},
+            "caller": "script",
+            "body": {"executionId": "e-9", "initiatedBy": "someone-else"},
         }
     )
+    # The event's caller is the identity; a body initiatedBy never is.
     assert result == {"executionId": "e-9", "by": "script"}
 
 
