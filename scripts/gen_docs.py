@@ -501,6 +501,33 @@ def _asl_actions() -> List[str]:
     return actions
 
 
+def block_stacks() -> str:
+    """The master template's nested stacks and what each holds."""
+    rows = []
+    master = template("master-template.yaml").get("Resources", {})
+    for logical, res in master.items():
+        if res.get("Type") != "AWS::CloudFormation::Stack":
+            continue
+        url = res["Properties"].get("TemplateURL", "")
+        nested = template(url) if (CFN / str(url)).is_file() else {}
+        counts: Dict[str, int] = {}
+        for child in nested.get("Resources", {}).values():
+            kind = child.get("Type", "?").replace("AWS::", "")
+            counts[kind] = counts.get(kind, 0) + 1
+        description = " ".join(str(nested.get("Description", "")).split())
+        rows.append(
+            [
+                f"`{logical}`",
+                f"`cfn/{url}`",
+                description.replace("|", "\\|"),
+                ", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
+            ]
+        )
+    return table(
+        ["nested stack", "template", "description", "resources"], rows
+    )
+
+
 def block_functions() -> str:
     """Each function: name, operations (REST/direct) and actions."""
     from shared import rbac
@@ -856,6 +883,43 @@ def block_events() -> str:
     return table(["rule", "state", "matches", "target"], rows)
 
 
+def block_alarms() -> str:
+    """Every CloudWatch alarm: what it watches and when it fires."""
+    comparisons = {
+        "GreaterThanOrEqualToThreshold": ">=",
+        "GreaterThanThreshold": ">",
+        "LessThanThreshold": "<",
+        "LessThanOrEqualToThreshold": "<=",
+    }
+    rows = []
+    for name in templates():
+        for logical, res in resources(name, "AWS::CloudWatch::Alarm").items():
+            props = res["Properties"]
+            metric = (
+                f"{show(props.get('Namespace', ''))} "
+                f"{props.get('MetricName', '(metric math)')}"
+            ).replace("!Ref ", "")
+            rule = (
+                f"{props.get('Statistic', '')} over "
+                f"{props.get('Period', '?')} s "
+                f"{comparisons.get(props.get('ComparisonOperator'), '?')} "
+                f"{props.get('Threshold', '?')}"
+                f" ({props.get('EvaluationPeriods', 1)} period(s))"
+            )
+            description = " ".join(str(props.get("AlarmDescription")).split())
+            rows.append(
+                [
+                    cell(show(props.get("AlarmName", logical))),
+                    f"`{metric}`",
+                    rule,
+                    description.replace("|", "\\|"),
+                ]
+            )
+    if not rows:
+        return "(no alarms in the templates)"
+    return table(["alarm", "metric", "fires when", "meaning"], rows)
+
+
 # -- refactoring summary -----------------------------------------------
 def block_parity_tests() -> str:
     """Test modules using ``tests/wave_parity.py`` and their tests."""
@@ -969,12 +1033,14 @@ def block_generic_vs_legacy() -> str:
 
 
 BLOCKS: Dict[str, Callable[[], str]] = {
+    "stacks": block_stacks,
     "functions": block_functions,
     "invocations": block_invocations,
     "state-machine": block_state_machine,
     "status-transitions": block_status_transitions,
     "tables": block_tables,
     "events": block_events,
+    "alarms": block_alarms,
     "deploy-stages": block_deploy_stages,
     "master-parameters": block_master_parameters,
     "master-outputs": block_master_outputs,
