@@ -108,6 +108,8 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
         "stateMachineExecutionArn",
         "terminations",
         "drillCleanupError",
+        "requestedBy",
+        "recoveryTermination",
     ):
         if record.get(key) is not None:
             view[key] = record[key]

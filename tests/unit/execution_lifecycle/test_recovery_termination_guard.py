@@ -156,6 +156,9 @@ def test_confirmed_direct_termination_records_the_invoker(lc):
     audit = lc.record(execution_id)["recoveryTermination"]
     assert audit["by"] == "arn:aws:iam::123456789012:role/dr-runbook"
     assert audit["requestedBy"] == "ticket CHG-42 (alice)"
+    # And the execution's details show it
+    details = lc.direct("get_execution_details", {"executionId": execution_id})
+    assert details["recoveryTermination"]["by"] == audit["by"]
 
 
 def test_drills_terminate_as_before_without_confirmation(lc):

@@ -65,6 +65,10 @@ def test_direct_records_the_event_caller_and_a_bounded_requested_by(lc):
         "arn:aws:iam::123456789012:role/dr-runbook"
     )
     assert record["requestedBy"] == "alice (CHG-7)"
+    details = lc.direct(
+        "get_execution_details", {"executionId": body["executionId"]}
+    )
+    assert details["requestedBy"] == "alice (CHG-7)"
 
 
 def test_direct_without_caller_is_direct_invocation(lc):
