@@ -123,7 +123,9 @@ class BenchCloud:
 
     def api(self) -> Invoker:
         """Direct invocation of the deployed handlers (no retries)."""
-        return Invoker(self.cloud.client("lambda", INVOKE_CONFIG))
+        return Invoker(
+            self.cloud.client("lambda", INVOKE_CONFIG), caller="bench"
+        )
 
 
 def _wave_times(cloud: LocalCloud, since: float) -> List[Dict[str, Any]]:
@@ -172,7 +174,6 @@ def run_plan(
         {
             "planId": setup.plan_id,
             "executionType": "DRILL",
-            "initiatedBy": "bench",
         },
     )
     execution_id = started["executionId"]

@@ -33,7 +33,7 @@ def _options(cloud, tmp_path, definition, scenario):
 def _run(cloud, options):
     clock = cloud.simulator.clock
     return run_drill(
-        Invoker(cloud.client("lambda")),
+        Invoker(cloud.client("lambda"), caller="drill.sh"),
         options,
         sim_epoch=lambda: clock.now().timestamp(),
     )

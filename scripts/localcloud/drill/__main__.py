@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         clock = cloud.simulator.clock
         try:
             run = run_drill(
-                Invoker(cloud.client("lambda")),
+                Invoker(cloud.client("lambda"), caller="drill.sh"),
                 options,
                 sim_epoch=lambda: clock.now().timestamp(),
             )

@@ -45,7 +45,9 @@ class Invoker:
     """Invoke operations of the three API handlers.
 
     ``lambda_client`` is a boto3 Lambda client pointed at the (local)
-    cloud; ``names`` maps handler folder -> deployed function name.
+    cloud; ``names`` maps handler folder -> deployed function name;
+    ``caller`` is the identity the functions record for direct
+    invocations (the event's ``caller``; a body cannot claim one).
     """
 
     def __init__(
@@ -53,10 +55,12 @@ class Invoker:
         lambda_client: Any,
         names: dict[str, str] | None = None,
         on_call: Callable[[str, float], None] | None = None,
+        caller: str | None = None,
     ) -> None:
         self.client = lambda_client
         self.names = dict(names or {})
         self.on_call = on_call
+        self.caller = caller
 
     def call(
         self,
@@ -67,6 +71,8 @@ class Invoker:
     ) -> Any:
         """Run one operation; raise ``ApiError`` on a client error."""
         payload: dict[str, Any] = {"operation": operation}
+        if self.caller:
+            payload["caller"] = self.caller
         if body is not None:
             payload["body"] = body
         if query is not None:

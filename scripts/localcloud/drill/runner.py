@@ -207,7 +207,6 @@ def start_execution(
         {
             "planId": setup.plan_id,
             "executionType": kind,
-            "initiatedBy": "drill.sh",
         },
     )
     return Tracker(
