@@ -13,7 +13,8 @@ run of a machine is ``ExecutionAlreadyExists``); AWS generates a UUID.
 
 ``install`` also applies :mod:`localcloud.sts_trust` (AssumeRole checks
 the role's trust policy) and :mod:`localcloud.ddb_serial` (DynamoDB
-requests, transactions included, are atomic under concurrency).
+requests, transactions included, are atomic under concurrency) and
+:mod:`localcloud.ec2_template_pages` (DescribeLaunchTemplates pages).
 """
 
 import copy
@@ -23,7 +24,7 @@ from typing import Any, Dict
 from moto.stepfunctions.models import StateMachineInstance
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from . import ddb_serial, sts_trust
+from . import ddb_serial, ec2_template_pages, sts_trust
 
 _ORIGINAL = getattr(StateMachineInstance, "__deepcopy__", None)
 _ORIGINAL_START = StepFunctionsParserBackend.start_execution
@@ -58,10 +59,12 @@ def install() -> None:
     StepFunctionsParserBackend.start_execution = _start_execution
     sts_trust.install()
     ddb_serial.install()
+    ec2_template_pages.install()
 
 
 def uninstall() -> None:
     """Restore moto's behaviour."""
+    ec2_template_pages.uninstall()
     ddb_serial.uninstall()
     sts_trust.uninstall()
     StepFunctionsParserBackend.start_execution = _ORIGINAL_START
