@@ -227,8 +227,10 @@ SUCCESS_STATUS = {
 LIST_KEYS = {
     "list_protection_groups": "groups",
     "list_recovery_plans": "plans",
-    "list_target_accounts": "accounts",
 }
+# REST lists answered as a bare JSON array (shared.console_shapes: the
+# console reads them so; direct invocation keeps {<key>, count}).
+ARRAY_LISTS = ("list_target_accounts",)
 
 
 def request_body(operation: str) -> Optional[Schema]:
@@ -248,6 +250,8 @@ def request_body(operation: str) -> Optional[Schema]:
 
 def success_schema(operation: str) -> Schema:
     """The JSON schema of an operation's successful answer."""
+    if operation in ARRAY_LISTS:
+        return {"type": "array", "items": {"type": "object"}}
     key = LIST_KEYS.get(operation)
     if key is None:
         return {"type": "object"}

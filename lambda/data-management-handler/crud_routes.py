@@ -5,12 +5,13 @@ Groups, plans and target accounts answer ``list_<noun>s``,
 ``delete_<noun>`` the same way; each module supplies its functions.
 """
 
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from data_routes import router
-from shared.api import Request
+from shared.api import Caller, Request
 
 Body = Dict[str, Any]
+ListShape = Callable[[List[Body], Caller], Any]
 
 
 def register_crud(
@@ -21,15 +22,19 @@ def register_crud(
     get: Callable[[str], Body],
     update: Callable[[str, Body, str], Body],
     delete: Callable[[str], Body],
+    list_shape: Optional[ListShape] = None,
 ) -> None:
     """Register list/create/get/update/delete of ``noun`` on the router.
 
     ``create``/``update`` receive the caller's name (``createdBy`` /
-    ``updatedBy``); the list answers ``{plural: [...], "count": n}``.
+    ``updatedBy``); the list answers ``{plural: [...], "count": n}``
+    unless ``list_shape`` (``shared.console_shapes``) shapes it.
     """
 
-    def list_operation(request: Request) -> Body:
+    def list_operation(request: Request) -> Any:
         items = list_all()
+        if list_shape is not None:
+            return list_shape(items, request.caller)
         return {plural: items, "count": len(items)}
 
     def create_operation(request: Request) -> Body:

@@ -23,6 +23,7 @@ from dm_store import (
 )
 from shared.aws_clients import get_client
 from shared.aws_errors import aws_errors
+from shared.console_shapes import target_account_list, target_account_view
 from shared.errors import ValidationError
 from shared.tables import protection_groups_table, target_accounts_table
 from shared.target_accounts import current_account_id
@@ -98,11 +99,6 @@ def validate_account(body: Dict[str, Any]) -> Dict[str, Any]:
                 field="roleArn",
             )
         record["roleArn"] = role_arn
-    elif not record["isCurrentAccount"]:
-        raise ValidationError(
-            "roleArn is required for an account other than the current one",
-            field="roleArn",
-        )
     external_id = body.get("externalId")
     if external_id:
         if not isinstance(external_id, str) or not EXTERNAL_ID.match(
@@ -133,6 +129,8 @@ def verify_role(record: Dict[str, Any], sts: Optional[Any] = None) -> None:
     The current account needs no role but must be the caller's account.
     """
     sts = sts if sts is not None else get_client("sts")
+    if not record.get("roleArn") and not record.get("isCurrentAccount"):
+        _infer_current_account(record, sts)
     if record.get("isCurrentAccount"):
         verify_current_account(record, sts)
         return
@@ -148,6 +146,22 @@ def verify_role(record: Dict[str, Any], sts: Optional[Any] = None) -> None:
             "ExternalId",
             field="roleArn",
         ) from None
+
+
+def _infer_current_account(record: Dict[str, Any], sts: Any) -> None:
+    """No role given: only the hub (the account this runs in) needs none.
+
+    The console registers the hub with ``roleArn: ""`` and no
+    ``isCurrentAccount``; that account is marked current, any other one
+    is refused for want of a role."""
+    with aws_errors("STS"):
+        own = current_account_id(sts)
+    if record[KEY] != own:
+        raise ValidationError(
+            "roleArn is required for an account other than the current one",
+            field="roleArn",
+        )
+    record["isCurrentAccount"] = True
 
 
 def _reason(error: Exception) -> str:
@@ -168,7 +182,7 @@ def create_account(
     verify_role(record, sts)
     item = stamp_new(record, caller)
     put_new(table, item, KEY)
-    return item
+    return target_account_view(item)
 
 
 def update_account(
@@ -196,7 +210,7 @@ def update_account(
         verify_role(record, sts)
     item = stamp_update(record, current, caller)
     put_versioned(table, item, KEY, version)
-    return item
+    return target_account_view(item)
 
 
 def delete_account(
@@ -230,7 +244,9 @@ def list_accounts() -> List[Dict[str, Any]]:
 def get_account(account_id: str) -> Dict[str, Any]:
     """A registered target account; 404 when unknown."""
     validate_account_id(account_id)
-    return get_item(target_accounts_table(), KEY, account_id, "target account")
+    return target_account_view(
+        get_item(target_accounts_table(), KEY, account_id, "target account")
+    )
 
 
 register_crud(
@@ -241,4 +257,5 @@ register_crud(
     get_account,
     update_account,
     lambda account_id: delete_account(validate_account_id(account_id)),
+    list_shape=target_account_list,
 )

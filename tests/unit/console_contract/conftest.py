@@ -1,0 +1,10 @@
+"""Fixtures of the console contract tests (issue 20).
+
+Each test sends a request exactly as the reference console builds it
+(``frontend/src/services/api.ts`` of the public reference
+implementation: path, query, body fields) and asserts every field that
+console reads from the answer. The handler fixtures are the ones of the
+handler tests.
+"""
+
+from tests.unit.data_management.conftest import dm  # noqa: F401
