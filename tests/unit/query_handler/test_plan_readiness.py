@@ -260,3 +260,53 @@ def test_unknown_plan_is_404(healthy):
     )
     # Then it is a 404
     assert answer["error"] == "NOT_FOUND"
+
+
+def test_blocking_subset_for_the_execution_start(healthy):
+    # Given a stalled server and the plan as the execution start sees it
+    from shared.readiness import (
+        BLOCKING_CHECKS,
+        evaluate_plan,
+        failing_servers,
+    )
+
+    set_replication(healthy, "web-03", "STALLED")
+    plans = healthy.tables["RECOVERY_PLANS_TABLE"]
+    groups = healthy.tables["PROTECTION_GROUPS_TABLE"]
+    plan = plans.get_item(Key={"planId": "p1"})["Item"]
+    by_id = {
+        g: groups.get_item(Key={"groupId": g})["Item"]
+        for g in ("pg-app", "pg-web")
+    }
+    # When only the blocking checks run
+    report = evaluate_plan(plan, by_id, checks=BLOCKING_CHECKS)
+    # Then the launch configuration is not read and the refusal can name
+    # each failing check and server
+    assert [c["name"] for c in report["checks"]] == [
+        "access",
+        "membership",
+        "replication",
+        "capacity",
+    ]
+    assert healthy.sim.call_count("GetLaunchConfiguration") == 0
+    web = healthy.sim.server_id(HUB_ACCOUNT, REGION, "web-03")
+    assert failing_servers(report) == {"replication": [web]}
+
+
+def test_server_in_another_running_execution_is_not_ready(healthy):
+    # Given another plan's running execution recovering app-002
+    app = healthy.sim.server_id(HUB_ACCOUNT, REGION, "app-002")
+    healthy.tables["EXECUTION_HISTORY_TABLE"].put_item(
+        Item={
+            "executionId": "ex-other",
+            "planId": "p-other",
+            "status": "RUNNING",
+            "startTime": 1,
+            "waves": [{"waveNumber": 1, "serverIds": [app]}],
+        }
+    )
+    # When the readiness is asked
+    report = readiness(healthy, "p1")
+    # Then app-002 is busy in that execution
+    assert failing_hosts(report, "capacity") == ["app-002"]
+    assert "running execution ex-other" in check(report, "capacity")["message"]
