@@ -156,7 +156,15 @@ def evaluate_readiness(
     executions = running_executions(tables.get("executions"))
     results = []
     for plan in without_claims(scan_all(plans_table)):
-        report = plan_report(plan, tables, executions)
+        try:
+            report = plan_report(plan, tables, executions)
+        except Exception:  # noqa: BLE001 - one plan never stops the rest
+            logger.exception(
+                "readiness evaluation failed",
+                extra={"planId": plan.get("planId")},
+            )
+            results.append({"planId": plan.get("planId"), "error": True})
+            continue
         stored = {
             "status": report["status"],
             "checkedAt": report["checkedAt"],

@@ -121,3 +121,23 @@ def test_plan_read_and_listing_show_the_stored_readiness(scheduled):
     assert plan["readiness"]["status"] == "READY"
     plans = listing.get("plans", listing)
     assert [p["readiness"]["status"] for p in plans] == ["READY"]
+
+
+def test_a_plan_that_cannot_be_evaluated_does_not_stop_the_others(
+    scheduled,
+):
+    # Given a second plan whose wave has no number (cannot be ordered)
+    scheduled.tables["RECOVERY_PLANS_TABLE"].put_item(
+        Item={
+            "planId": "p0-broken",
+            "planName": "broken",
+            "waves": [{"protectionGroupId": "pg-app"}],
+        }
+    )
+    # When the schedule runs
+    answer = run(scheduled)
+    # Then the broken plan is reported and p1 still evaluated and stored
+    by_id = {p["planId"]: p for p in answer["plans"]}
+    assert by_id["p0-broken"] == {"planId": "p0-broken", "error": True}
+    assert by_id["p1"]["status"] == "READY"
+    assert stored(scheduled)["readiness"]["status"] == "READY"
