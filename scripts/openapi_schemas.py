@@ -68,6 +68,9 @@ SERVER_ENTRY_TYPES: Dict[str, Schema] = {
     "sourceServerId": SERVER_ID,
     "useGroupDefaults": BOOL,
     "launchTemplate": {"type": "object"},
+    "instanceId": TEXT,
+    "instanceName": TEXT,
+    "tags": {"type": "object"},
 }
 WAVE = strict(
     config_manifest.WAVE_FIELDS,
@@ -92,12 +95,17 @@ FIELD_TYPES: Dict[str, Schema] = {
     "assumeRoleName": TEXT,
     "sourceServerIds": {"type": "array", "items": SERVER_ID},
     "serverSelectionTags": TAGS,
+    "tags": TAGS,
     "launchConfig": strict(
         group_validation.LAUNCH_CONFIG_FIELDS, LAUNCH_CONFIG_TYPES
     ),
     "servers": {
         "type": "array",
-        "items": strict(group_validation.SERVER_FIELDS, SERVER_ENTRY_TYPES),
+        "items": strict(
+            group_validation.SERVER_FIELDS
+            + group_validation.CONSOLE_SERVER_FIELDS,
+            SERVER_ENTRY_TYPES,
+        ),
     },
     "version": INT,
     "waves": {"type": "array", "items": WAVE},
@@ -138,6 +146,7 @@ BODY_FIELDS: Dict[str, Tuple[str, ...]] = {
         "region",
         "accountId",
         "serverSelectionTags",
+        "tags",
     ),
     "apply_launch_configs": ("groupId",),
     "update_server_launch_config": group_launch_config.SERVER_BODY_FIELDS,

@@ -15,6 +15,7 @@ from shared.config_manifest import GROUP_FIELDS as MANIFEST_GROUP_FIELDS
 from shared.config_merge import get_effective_launch_config
 from shared.errors import ValidationError
 from shared.validation import (
+    check_text,
     reject_unknown,
     validate_account_id,
     validate_bool,
@@ -48,6 +49,11 @@ SERVER_FIELDS = (
     "instanceType",
     "subnetId",
 )
+# What the reference console keeps on a server entry to show it (the EC2
+# instance the server replicates and its tags): stored, never used to
+# launch.
+CONSOLE_SERVER_FIELDS = ("instanceId", "instanceName", "tags")
+INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 RIGHT_SIZING = ("NONE", "BASIC", "IN_AWS")
 DISPOSITIONS = ("STOPPED", "STARTED")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
@@ -120,6 +126,21 @@ def validate_launch_config(
     return config
 
 
+def _console_server_fields(entry: Dict[str, Any], where: str) -> None:
+    """The console's descriptive fields of a server entry, typed."""
+    if entry.get("instanceId") not in (None, ""):
+        _pattern(
+            entry["instanceId"],
+            INSTANCE_ID,
+            f"{where}.instanceId",
+            "an EC2 instance id",
+        )
+    if entry.get("instanceName") not in (None, ""):
+        check_text(entry["instanceName"], f"{where}.instanceName", 256)
+    if entry.get("tags") not in (None, {}):
+        validate_tags(entry["tags"], f"{where}.tags")
+
+
 def validate_servers(value: Any) -> List[Dict[str, Any]]:
     """Per-server overrides ``[{sourceServerId, useGroupDefaults,
     launchTemplate}]``."""
@@ -130,7 +151,8 @@ def validate_servers(value: Any) -> List[Dict[str, Any]]:
         where = f"servers[{index}]"
         if not isinstance(entry, dict):
             raise ValidationError(f"{where} must be an object", field=where)
-        reject_unknown(entry, SERVER_FIELDS, where)
+        reject_unknown(entry, SERVER_FIELDS + CONSOLE_SERVER_FIELDS, where)
+        _console_server_fields(entry, where)
         sid = validate_source_server_id(
             entry.get("sourceServerId"), f"{where}.sourceServerId"
         )

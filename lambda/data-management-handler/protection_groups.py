@@ -26,6 +26,12 @@ from group_validation import (
 from plan_validation import check_groups_and_sizes
 from shared.api import Request
 from shared.aws_errors import aws_errors
+from shared.clock import epoch
+from shared.console_shapes import (
+    group_view,
+    resolve_answer,
+    resolve_tags_input,
+)
 from shared.errors import DomainError, ServerConflictError
 from shared.name_claims import is_name_claim
 from shared.tables import protection_groups_table, recovery_plans_table
@@ -45,8 +51,8 @@ KEPT_FIELDS = ("launchConfigStatus",)
 
 
 def public_group(item: Dict[str, Any]) -> Dict[str, Any]:
-    """A stored group as the API answers it."""
-    return strip_fields(item, INTERNAL_FIELDS)
+    """A stored group as the API answers it (with the console's id)."""
+    return group_view(strip_fields(item, INTERNAL_FIELDS))
 
 
 def get_group(group_id: str, table: Optional[Any] = None) -> Dict[str, Any]:
@@ -290,20 +296,16 @@ register_crud(
 def resolve_protection_group_tags(request: Request) -> Dict[str, Any]:
     """The servers that tags select now, with hostname and replication."""
     body = request.body
-    reject_unknown(body, ("region", "accountId", "serverSelectionTags"))
-    region = validate_region(body.get("region"))
-    tags = validate_tags(
-        body.get("serverSelectionTags"), "serverSelectionTags"
+    reject_unknown(
+        body, ("region", "accountId", "serverSelectionTags", "tags")
     )
+    region = validate_region(body.get("region"))
+    field, raw_tags = resolve_tags_input(body)
+    tags = validate_tags(raw_tags, field)
     account = body.get("accountId")
     if account:
         validate_account_id(account)
     drs = drs_lookup.drs_client(region, account)
     with aws_errors("DRS", account, region):
         servers = drs_lookup.resolve_tags(drs, tags)
-    return {
-        "region": region,
-        "serverSelectionTags": tags,
-        "servers": servers,
-        "serverCount": len(servers),
-    }
+    return resolve_answer(region, tags, servers, epoch())

@@ -9,9 +9,10 @@ seeds' documented answers keep every field they document.
 ``docs/DEVELOPING.md`` lists each shape with the screen that needs it.
 """
 
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Tuple, Union
 
 from shared.api import Caller
+from shared.errors import ValidationError
 
 Item = Dict[str, Any]
 
@@ -39,3 +40,44 @@ def target_account_list(
     if caller.via == "api":
         return views
     return {"accounts": views, "count": len(views)}
+
+
+def group_view(item: Item) -> Item:
+    """A protection group with ``protectionGroupId`` beside ``groupId``.
+
+    The console identifies groups by ``protectionGroupId`` (its links
+    would otherwise go to ``/protection-groups/undefined``)."""
+    if "groupId" not in item:
+        return item
+    return {**item, "protectionGroupId": item["groupId"]}
+
+
+def resolve_tags_input(body: Item) -> Tuple[str, Any]:
+    """The tags of a tag preview and the field they came in: the seeds'
+    ``serverSelectionTags`` or the console's ``tags`` (both only when
+    equal)."""
+    console, ours = body.get("tags"), body.get("serverSelectionTags")
+    if console is not None and ours is not None and console != ours:
+        raise ValidationError(
+            "tags and serverSelectionTags differ: send one of them",
+            field="tags",
+        )
+    if ours is None and console is not None:
+        return "tags", console
+    return "serverSelectionTags", ours
+
+
+def resolve_answer(
+    region: str, tags: Dict[str, str], servers: List[Item], now: int
+) -> Item:
+    """The tag preview: our ``servers`` and ``serverSelectionTags`` and
+    the console's ``resolvedServers``, ``tags`` and ``resolvedAt``."""
+    return {
+        "region": region,
+        "serverSelectionTags": tags,
+        "servers": servers,
+        "serverCount": len(servers),
+        "tags": tags,
+        "resolvedServers": servers,
+        "resolvedAt": now,
+    }
