@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
-from . import big_waves, cold_start, orchestration, tag_discovery
+from . import big_waves, cold_start, orchestration, readiness, tag_discovery
 from .results import render_table, write_results
 
 UNIT_TIMEOUT = 1800
@@ -54,6 +54,7 @@ UNITS: Dict[str, Callable[[], Dict[str, Any]]] = {
     "big_waves": big_waves.measure,
     "tag_discovery": tag_discovery.measure,
     "cold_start": cold_start.measure,
+    "readiness": readiness.measure,
 }
 
 
@@ -129,6 +130,7 @@ BENCHMARKS: Dict[str, Bench] = {
         big_waves.poll_rows,
     ),
     "tag_discovery": (lambda u: u.get("tag_discovery"), tag_discovery.rows),
+    "readiness": (lambda u: u.get("readiness"), readiness.rows),
     "cold_start": (lambda u: u.get("cold_start"), cold_start.rows),
     "state_size": (
         lambda u: u.get("big_waves")["stateSize"],
