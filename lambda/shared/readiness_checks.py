@@ -4,7 +4,6 @@ the launch-configuration check, which reads EC2, is in
 ``shared.readiness_launch``.
 """
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from shared.drs_limits import (
     MAX_CONCURRENT_JOBS,
     MAX_RECOVERY_INSTANCES,
     MAX_SERVERS_IN_ALL_JOBS,
-    MAX_SERVERS_PER_JOB,
     count_servers,
 )
 from shared.readiness_inventory import (
@@ -30,6 +28,7 @@ from shared.readiness_result import (
     check_result,
     server_finding,
 )
+from shared.wave_schedule import job_count
 
 _DURATION = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
@@ -243,7 +242,7 @@ def _quota_problems(view: PlanView) -> List[Dict[str, Any]]:
         free_jobs = MAX_CONCURRENT_JOBS - jobs
         free_servers = MAX_SERVERS_IN_ALL_JOBS - in_jobs
         largest = max(len(w.server_ids) for w in waves)
-        needed = math.ceil(largest / MAX_SERVERS_PER_JOB)
+        needed = job_count(largest)
         where = inventory.where
         planned = sum(len(w.server_ids) for w in waves)
         if free_jobs <= 0 or free_servers <= 0:
