@@ -17,6 +17,7 @@ VOLATILE = frozenset(
         "durationSeconds",
         "instanceId",
         "recoveryInstanceId",
+        "recoveryInstanceIds",
         "privateIp",
         "sessionName",
     }

@@ -9,7 +9,8 @@ from shared.lambda_invoke import invoke_function
 
 class LambdaOperationsPort:
     """``start_wave`` -> execution-handler ``start_wave_recovery``;
-    ``poll`` -> query-handler ``poll_wave_status``. Invocation errors
+    ``poll`` -> query-handler ``poll_wave_status``; ``cleanup_drill`` ->
+    execution-handler ``cleanup_drill``. Invocation errors
     raise (``InvocationError``); the core turns them into ``failed``."""
 
     def __init__(
@@ -53,5 +54,14 @@ class LambdaOperationsPort:
         return invoke_function(
             self.query_handler_arn,
             {"action": "poll_wave_status", "state": state},
+            client=self._client,
+        )
+
+    def cleanup_drill(self, execution_id: str) -> Dict[str, Any]:
+        """Terminate a finished drill's recovery instances through the
+        execution-handler (``cleanup_drill``)."""
+        return invoke_function(
+            self.execution_handler_arn,
+            {"action": "cleanup_drill", "execution_id": execution_id},
             client=self._client,
         )

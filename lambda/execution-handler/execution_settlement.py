@@ -7,6 +7,11 @@ instance DRS reports for the wave's job (the record says what DRS did,
 not PENDING), CANCELLING -> CANCELLED, and for a drill every recovery
 instance its jobs launched is terminated through the one terminate path
 (``recovery_instances``), so a cancelled drill leaves no instance behind.
+
+``cleanup_drill`` is the one drill cleanup of every ending that leaves
+nothing behind (CANCELLED by either cancel path, FAILED, TIMEOUT): the
+orchestration core calls it (action ``cleanup_drill`` or in-process)
+when its write ended the drill.
 """
 
 from typing import Any, Dict, List, Optional
@@ -14,6 +19,7 @@ from typing import Any, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_drs import describe_jobs, drs_client_for, execution_jobs
+from execution_routes import router
 from execution_store import update_execution
 from recovery_instances import terminate_recovery_instances
 from shared import clock
@@ -25,7 +31,9 @@ from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
 from shared.statuses import (
     CANCELLED,
+    FAILED,
     TERMINAL_STATUSES,
+    TIMEOUT,
     WAVE_CANCELLED,
     WAVE_COMPLETED,
     WAVE_FAILED,
@@ -33,7 +41,14 @@ from shared.statuses import (
 
 logger = get_logger("execution-handler")
 
-CLEANUP_BY = "drill cleanup after cancel"
+# The endings after which a drill leaves no recovery instance behind (a
+# COMPLETED drill keeps its instances for the user's tests) -> who is
+# recorded as terminating them.
+CLEANUP_BY = {
+    CANCELLED: "drill cleanup after cancel",
+    FAILED: "drill cleanup after failure",
+    TIMEOUT: "drill cleanup after timeout",
+}
 
 
 def settled_waves(
@@ -100,14 +115,25 @@ def cleanup_drill(
     execution_id: str,
     table: Optional[Any] = None,
     drs_client: Optional[Any] = None,
-) -> None:
-    """Terminate the recovery instances a finished drill launched. A
+) -> bool:
+    """Terminate the recovery instances a drill that ended CANCELLED,
+    FAILED or TIMEOUT launched (called once, by the writer of that
+    ending: ``finish_cancel`` or the orchestration core). Anything else
+    (a RECOVERY, a COMPLETED or active drill) is left alone: False. A
     failure is logged and recorded (``drillCleanupError``, in our words):
     ``POST /executions/{id}/terminate-instances`` finishes the job."""
+    record = get_execution(execution_id, table)
+    status = record.get("status")
+    if not record.get("isDrill") or status not in CLEANUP_BY:
+        logger.warning(
+            "drill cleanup refused",
+            extra={"executionId": execution_id, "status": status},
+        )
+        return False
     try:
         result = terminate_recovery_instances(
             execution_id,
-            terminated_by=CLEANUP_BY,
+            terminated_by=CLEANUP_BY[status],
             table=table,
             drs_client=drs_client,
         )
@@ -125,8 +151,21 @@ def cleanup_drill(
             expected_statuses=TERMINAL_STATUSES,
             table=table,
         )
-        return
+        return True
     logger.info(
         "drill cleanup started",
         extra={"executionId": execution_id, "instances": result["count"]},
     )
+    return True
+
+
+@router.action("cleanup_drill")
+def cleanup_drill_action(event: Dict[str, Any]) -> Dict[str, Any]:
+    """``{"action": "cleanup_drill", "execution_id"}`` (the generic
+    orchestration function, after it ended a drill) -> whether the
+    drill's instances were (asked to be) terminated."""
+    execution_id = str(event.get("execution_id") or "")
+    return {
+        "executionId": execution_id,
+        "cleanedUp": cleanup_drill(execution_id),
+    }

@@ -13,6 +13,7 @@ from shared.observability import instrument_handler
 import execution_start  # noqa: F401,E402
 import execution_control  # noqa: F401,E402
 import execution_queries  # noqa: F401,E402
+import execution_settlement  # noqa: F401,E402
 import recovery_instances  # noqa: F401,E402
 import wave_recovery  # noqa: F401,E402
 

@@ -8,6 +8,7 @@ functions produce identical states.
 
 from typing import Any, Dict
 
+import execution_settlement
 import server_discovery
 import wave_recovery
 import wave_status
@@ -15,8 +16,9 @@ from shared.responses import to_jsonable
 
 
 class InProcessOperationsPort:
-    """``start_wave``/``poll`` call ``wave_recovery``/``wave_status``;
-    tag resolution and the next wave's start are in-process too."""
+    """``start_wave``/``poll``/``cleanup_drill`` call ``wave_recovery``/
+    ``wave_status``/``execution_settlement``; tag resolution and the next
+    wave's start are in-process too."""
 
     def start_wave(
         self, state: Dict[str, Any], wave_number: int
@@ -37,3 +39,7 @@ class InProcessOperationsPort:
                 to_jsonable(state), start_wave=self.start_wave
             )
         )
+
+    def cleanup_drill(self, execution_id: str) -> None:
+        """Terminate a finished drill's recovery instances in-process."""
+        execution_settlement.cleanup_drill(execution_id)

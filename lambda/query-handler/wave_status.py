@@ -11,7 +11,7 @@ Moved from the orchestration Lambda's ``update_wave_status``
    ``launchStatus`` (``shared.drs_constants``), its phase from
    ``describe_job_log_items`` and, once launched, its recovery instance
    (``describe_recovery_instances``, EC2 for its private IP and launch
-   time) — persisted to ``waves[i].servers``;
+   time) — persisted to ``waves[i].servers`` (``job_progress``);
 3. completes the wave when all servers are LAUNCHED, fails it when any is
    FAILED/TERMINATED once the job has ended (the record then holds every
    server's final status), times out at ``current_wave_max_wait_time``;
@@ -20,13 +20,15 @@ Moved from the orchestration Lambda's ``update_wave_status``
    by default an invocation of the execution-handler), or completes.
 
 The execution record's status is finished by the orchestration core, not
-here (one place for terminal transitions).
+here (one place for terminal transitions; it also cleans up a drill that
+ended failed, timed out or cancelled).
 """
 
 from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from job_progress import record_job_servers
 from query_routes import router
 from shared import clock, metrics, statuses
 from shared.account_context import get_account_context
@@ -39,7 +41,6 @@ from shared.drs_constants import (
 )
 from shared.errors import NotFoundError
 from shared.execution_records import get_execution
-from shared.job_servers import merge_job_servers
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
 from shared.orchestration_core import start_wave_or_fail
@@ -52,33 +53,8 @@ from shared.wave_state import (
 )
 
 logger = get_logger("query-handler")
-SUCCESS = DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
 
 WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
-
-# Job log event -> phase shown per server (latest event wins).
-PHASES = {
-    "JOB_START": "PENDING",
-    "CLEANUP_START": "CLEANUP",
-    "CLEANUP_END": "CLEANUP",
-    "SNAPSHOT_START": "SNAPSHOT",
-    "SNAPSHOT_END": "SNAPSHOT",
-    "USING_PREVIOUS_SNAPSHOT": "SNAPSHOT",
-    "CONVERSION_START": "CONVERSION",
-    "CONVERSION_END": "CONVERSION",
-    "LAUNCH_START": "LAUNCH",
-    "UPDATE_LAUNCH_TEMPLATE_START": "LAUNCH",
-    "UPDATE_LAUNCH_TEMPLATE_END": "LAUNCH",
-    "SERVER_SKIPPED": "SKIPPED",
-}
-FAILED_EVENTS = (
-    "SNAPSHOT_FAIL",
-    "CONVERSION_FAIL",
-    "LAUNCH_FAILED",
-    "CLEANUP_FAIL",
-    "USING_PREVIOUS_SNAPSHOT_FAILED",
-    "UPDATE_LAUNCH_TEMPLATE_FAILED",
-)
 
 
 def start_next_wave_via_lambda(
@@ -109,106 +85,6 @@ def start_next_wave(
     FAILED on the record.
     """
     return start_wave_or_fail(state, wave_number, start_wave, table)
-
-
-def _phases(drs: Any, job_id: str) -> Dict[str, str]:
-    """sourceServerID -> phase of its latest job log event."""
-    phases: Dict[str, str] = {}
-    try:
-        paginator = drs.get_paginator("describe_job_log_items")
-        for page in paginator.paginate(jobID=job_id):
-            for item in page.get("items", []):
-                sid = (item.get("eventData") or {}).get("sourceServerID")
-                event = item.get("event", "")
-                phase = "FAILED" if event in FAILED_EVENTS else None
-                phase = phase or PHASES.get(event)
-                if sid and phase:
-                    phases[sid] = phase
-    except (ClientError, BotoCoreError) as error:
-        logger.warning("job log unavailable: %s", error)
-    return phases
-
-
-def _instances(
-    drs: Any, job_id: str, server_ids: List[str]
-) -> Dict[str, Dict[str, Any]]:
-    """sourceServerID -> recovery instance details of this job."""
-    details: Dict[str, Dict[str, Any]] = {}
-    if not server_ids:
-        return details
-    try:
-        paginator = drs.get_paginator("describe_recovery_instances")
-        pages = paginator.paginate(filters={"sourceServerIDs": server_ids})
-        for page in pages:
-            for item in page.get("items", []):
-                if item.get("jobID") not in (None, job_id):
-                    continue
-                props = item.get("recoveryInstanceProperties") or {}
-                nics = props.get("networkInterfaces") or [{}]
-                primary = next(
-                    (n for n in nics if n.get("isPrimary")), nics[0]
-                )
-                details[item["sourceServerID"]] = {
-                    "recoveryInstanceId": item.get("recoveryInstanceID"),
-                    "instanceId": item.get("ec2InstanceID"),
-                    "privateIp": (primary.get("ips") or [None])[0],
-                    "launchTime": props.get("lastUpdatedDateTime"),
-                }
-    except (ClientError, BotoCoreError) as error:
-        logger.warning("recovery instances unavailable: %s", error)
-    return details
-
-
-def _record_servers(
-    drs: Any,
-    job: Dict[str, Any],
-    wave_record: Dict[str, Any],
-    ec2_factory: Callable[[], Any],
-) -> List[Dict[str, Any]]:
-    """Merge the job's server statuses into ``waves[i].servers``."""
-    phases = _phases(drs, job["jobID"])
-    # One merge rule with the cancel settlement (shared.job_servers).
-    known = merge_job_servers(wave_record["servers"], job)
-    for sid, server in known.items():
-        if server.get("status") not in SUCCESS:
-            server["phase"] = phases.get(sid, server.get("phase"))
-    missing = [
-        sid
-        for sid, s in known.items()
-        if s.get("status") in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
-        and not s.get("instanceId")
-    ]
-    for sid, detail in _instances(drs, job["jobID"], missing).items():
-        if sid in known:
-            known[sid].update({k: v for k, v in detail.items() if v})
-    lacking = {
-        s["instanceId"]: s
-        for sid, s in known.items()
-        if sid in missing and s.get("instanceId") and not s.get("privateIp")
-    }
-    if lacking:
-        for instance in _ec2_instances(ec2_factory(), list(lacking)):
-            server = lacking[instance["InstanceId"]]
-            server["privateIp"] = instance.get("PrivateIpAddress")
-            launched = instance.get("LaunchTime")
-            if hasattr(launched, "isoformat"):
-                launched = launched.isoformat()
-            server["launchTime"] = launched or server.get("launchTime")
-    return list(known.values())
-
-
-def _ec2_instances(ec2: Any, instance_ids: List[str]) -> List[Dict]:
-    """EC2 facts of recovery instances (private IP, launch time)."""
-    try:
-        reservations = ec2.describe_instances(InstanceIds=instance_ids)
-    except (ClientError, BotoCoreError) as error:
-        logger.warning("recovery instance EC2 lookup failed: %s", error)
-        return []
-    return [
-        instance
-        for reservation in reservations.get("Reservations", [])
-        for instance in reservation.get("Instances", [])
-    ]
 
 
 def _adopt_recorded_job(
@@ -340,7 +216,7 @@ def poll_wave_status(
                 f"{wave['waveName']}: DRS job {job_id} not found",
             )
         if job:
-            wave["servers"] = _record_servers(
+            wave["servers"] = record_job_servers(
                 drs,
                 job,
                 wave,

@@ -209,7 +209,16 @@ def test_cancelling_during_a_wave_ends_cancelled_and_fails(cloud):
     assert record["waves"][0]["status"] == "CANCELLED"
     assert record["waves"][1]["status"] == "PENDING"
     hub = cloud.cloud.hub_account
-    assert len(cloud.cloud.simulator.jobs(hub, REGION)) == 1
+    jobs = cloud.cloud.simulator.jobs(hub, REGION)
+    assert [j.type for j in jobs if j.type == "LAUNCH"] == ["LAUNCH"]
+    # And the poll's ending cleaned up the drill (the backup cancel path)
+    (termination,) = record["terminations"]
+    assert termination["terminatedBy"] == "drill cleanup after cancel"
+    cloud.wait_until(
+        lambda: _running_recovery_instances(cloud) == [],
+        timeout=RUN_TIMEOUT,
+        message="no recovery instance of the drill left running",
+    )
 
 
 @pytest.fixture
@@ -235,6 +244,59 @@ def test_server_launch_failure_fails_naming_wave_and_server(faulty_cloud):
     assert record["errorCode"] == "SERVER_LAUNCH_FAILED"
     assert "Wave 1" in record["error"] and "erp-db-02" in record["error"]
     assert record["waves"][0]["status"] == "FAILED"
+
+
+FAILING_SCENARIO = (
+    DEFAULT_SCENARIO.parent / "three-tier-failing.yaml"
+)  # erp-app-02 fails to launch
+
+
+def _running_recovery_instances(cloud):
+    """EC2 ids of the LAUNCH jobs' recovery instances still running, from
+    the simulator's jobs and the local cloud's EC2."""
+    hub = cloud.cloud.hub_account
+    ids = [
+        server.recovery_instance_id
+        for job in cloud.cloud.simulator.jobs(hub, REGION)
+        if job.type == "LAUNCH"
+        for server in job.servers.values()
+        if server.recovery_instance_id
+    ]
+    reservations = cloud.cloud.client("ec2").describe_instances(
+        InstanceIds=ids
+    )["Reservations"]
+    return [
+        instance["InstanceId"]
+        for reservation in reservations
+        for instance in reservation["Instances"]
+        if instance["State"]["Name"] not in ("terminated", "shutting-down")
+    ]
+
+
+def test_a_failed_drill_leaves_no_recovery_instance_running(cloud):
+    # Given the failing three-tier scenario (erp-app-02 fails to launch)
+    cloud.cloud.reset(load_scenario(FAILING_SCENARIO))
+    try:
+        cloud.group("pg-db", sourceServerIds=cloud.ids("erp-db"))
+        cloud.group("pg-app", sourceServerIds=cloud.ids("erp-app"))
+        # When a two-wave drill runs through the state machine
+        execution_id, arn = cloud.start([wave(1, "pg-db"), wave(2, "pg-app")])
+        # Then it fails on wave 2 naming the server
+        assert cloud.finished(arn) == "FAILED"
+        record = cloud.record_status(execution_id, "FAILED")
+        assert "erp-app-02" in record["error"]
+        # And the engine itself terminated every instance both waves
+        # launched (one TERMINATE job, recorded on the execution)
+        (termination,) = record["terminations"]
+        assert termination["terminatedBy"] == "drill cleanup after failure"
+        assert len(termination["recoveryInstanceIds"]) == 4
+        cloud.wait_until(
+            lambda: _running_recovery_instances(cloud) == [],
+            timeout=RUN_TIMEOUT,
+            message="no recovery instance of the drill left running",
+        )
+    finally:
+        cloud.cloud.reset(load_scenario())
 
 
 def test_tag_based_group_in_a_spoke_account(cloud):

@@ -184,8 +184,12 @@ def test_cancel_while_paused_ends_cancelled_on_resume(engine):
     result = _call({"action": "resume_wave", "application": paused})
     # Then no wave starts and the record is CANCELLED
     assert result["status"] == "cancelled" and result["all_waves_completed"]
-    assert len(engine.calls("execution-handler")) == 1
+    actions = [c["action"] for c in engine.calls("execution-handler")]
+    assert actions.count("start_wave_recovery") == 1
     assert engine.record("exec-1")["status"] == "CANCELLED"
+    # And the drill's wave-1 instances are cleaned up, once
+    assert actions.count("cleanup_drill") == 1
+    assert len(engine.record("exec-1")["terminations"]) == 1
 
 
 def test_record_failure_marks_the_record_failed(engine):

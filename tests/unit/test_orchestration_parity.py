@@ -32,8 +32,15 @@ def _run(monkeypatch, folder, waves=WAVES):
         engine.add_group("pg-web", sourceServerIds=engine.ids("erp-web"))
         states = drive(engine, folder, plan_event(waves))
         record = engine.record("exec-1")
-        jobs = [j.job_id for j in engine.sim.jobs(HUB, REGION)]
-        return states, record, jobs, list(engine.invocations)
+        jobs = [
+            j.job_id
+            for j in engine.sim.jobs(HUB, REGION)
+            if j.type == "LAUNCH"
+        ]
+        # Let any TERMINATE job of a drill cleanup run to its end.
+        engine.advance(600)
+        running = engine.running_recovery_instances()
+        return states, record, jobs, list(engine.invocations), running
 
 
 def test_generic_and_legacy_produce_identical_states_and_records(
@@ -42,16 +49,19 @@ def test_generic_and_legacy_produce_identical_states_and_records(
     # Given the same three-wave plan (ids, tags, a pause) in two fresh
     # local clouds
     # When run through the generic and then the legacy function
-    g_states, g_record, g_jobs, g_calls = _run(
+    g_states, g_record, g_jobs, g_calls, g_running = _run(
         monkeypatch, "dr-orchestration-stepfunction"
     )
-    l_states, l_record, l_jobs, l_calls = _run(
+    l_states, l_record, l_jobs, l_calls, l_running = _run(
         monkeypatch, "orchestration-stepfunctions"
     )
     # Then both completed the plan
     assert g_states[-1]["status"] == "completed"
     assert g_record["status"] == "COMPLETED"
     assert len(g_jobs) == 3
+    # And a COMPLETED drill keeps its instances for the user's tests
+    assert "terminations" not in g_record
+    assert len(g_running) == len(l_running) > 0
     # And every state and the record match, timestamps and ids aside
     assert [stable(s) for s in g_states] == [stable(s) for s in l_states]
     assert stable(g_record) == stable(l_record)
@@ -79,9 +89,10 @@ def _claim_throttled_for_wave(monkeypatch, wave_index=1):
 
 
 def _run_both(monkeypatch, waves=WAVES):
-    """(generic, legacy) runs of ``waves``: (states, record, jobs)."""
+    """(generic, legacy) runs of ``waves``: (states, record, jobs,
+    running recovery instances)."""
     return tuple(
-        _run(monkeypatch, folder, waves)[:3]
+        _pick(_run(monkeypatch, folder, waves))
         for folder in (
             "dr-orchestration-stepfunction",
             "orchestration-stepfunctions",
@@ -89,11 +100,26 @@ def _run_both(monkeypatch, waves=WAVES):
     )
 
 
+def _assert_cleaned_up(record, running):
+    """One drill cleanup after the failure; no instance left running."""
+    (termination,) = record["terminations"]
+    assert termination["terminatedBy"] == "drill cleanup after failure"
+    assert termination["recoveryInstanceIds"]
+    assert running == []
+
+
+def _pick(run):
+    states, record, jobs, _calls, running = run
+    return states, record, jobs, running
+
+
 def _assert_same_runs(generic, legacy):
-    """Every state, the record and the DRS jobs match, volatile aside."""
+    """Every state, the record, the DRS jobs and the count of running
+    recovery instances match, volatile aside."""
     assert [stable(s) for s in generic[0]] == [stable(s) for s in legacy[0]]
     assert stable(generic[1]) == stable(legacy[1])
     assert generic[2] == legacy[2]
+    assert len(generic[3]) == len(legacy[3])
 
 
 def test_a_failed_next_wave_start_ends_both_functions_the_same_way(
@@ -102,10 +128,10 @@ def test_a_failed_next_wave_start_ends_both_functions_the_same_way(
     # Given a two-wave plan whose second wave cannot be started
     _claim_throttled_for_wave(monkeypatch, 1)
     # When run through the generic and then the legacy function
-    g_states, g_record, g_jobs, _ = _run(
+    g_states, g_record, g_jobs, _, g_running = _run(
         monkeypatch, "dr-orchestration-stepfunction", WAVES[:2]
     )
-    l_states, l_record, l_jobs, _ = _run(
+    l_states, l_record, l_jobs, _, l_running = _run(
         monkeypatch, "orchestration-stepfunctions", WAVES[:2]
     )
     # Then the generic run failed on wave 1 after completing wave 0
@@ -121,10 +147,13 @@ def test_a_failed_next_wave_start_ends_both_functions_the_same_way(
     assert g_record["status"] == "FAILED"
     assert [w["status"] for w in g_record["waves"]] == ["COMPLETED", "FAILED"]
     assert len(g_jobs) == 1
+    # And the failed drill's wave-0 instances were terminated, once
+    _assert_cleaned_up(g_record, g_running)
     # And the legacy run produced the same states, record and jobs
     assert [stable(s) for s in g_states] == [stable(s) for s in l_states]
     assert stable(g_record) == stable(l_record)
     assert g_jobs == l_jobs
+    assert l_running == []
 
 
 THROTTLED = (
@@ -141,7 +170,7 @@ def test_a_failed_first_wave_start_ends_both_functions_the_same_way(
     # When run through the generic and then the legacy function
     generic, legacy = _run_both(monkeypatch)
     # Then begin itself failed the generic run on wave 0, no DRS job
-    states, record, jobs = generic
+    states, record, jobs, running = generic
     assert len(states) == 1
     final = states[-1]
     assert final["status"] == "failed" and final["wave_completed"]
@@ -159,6 +188,8 @@ def test_a_failed_first_wave_start_ends_both_functions_the_same_way(
     ]
     assert record["waves"][0]["error"] == final["error"]
     assert jobs == []
+    # And with nothing launched there was nothing to terminate
+    assert "terminations" not in record and running == []
     # And the legacy run produced the same states, record and jobs
     _assert_same_runs(generic, legacy)
 
@@ -171,7 +202,7 @@ def test_a_failed_resumed_wave_start_ends_both_functions_the_same_way(
     # When run through the generic and then the legacy function
     generic, legacy = _run_both(monkeypatch)
     # Then resume_wave failed the generic run on wave 2 after two waves
-    states, record, jobs = generic
+    states, record, jobs, running = generic
     assert [s["status"] for s in states][-2:] == ["paused", "failed"]
     final = states[-1]
     assert final["error_code"] == "WAVE_START_INVOCATION_FAILED"
@@ -192,6 +223,8 @@ def test_a_failed_resumed_wave_start_ends_both_functions_the_same_way(
     ]
     assert record["waves"][2]["errorCode"] == "WAVE_START_INVOCATION_FAILED"
     assert len(jobs) == 2
+    # And the failed drill's instances of both waves were terminated
+    _assert_cleaned_up(record, running)
     # And the legacy run produced the same states, record and jobs
     _assert_same_runs(generic, legacy)
 
@@ -208,7 +241,7 @@ def test_a_failed_poll_ends_both_functions_the_same_way(monkeypatch):
     generic, legacy = _run_both(monkeypatch)
     # Then the generic run's first poll failed with the callee's error
     # type and message
-    states, record, _ = generic
+    states, record, _, running = generic
     assert [s["status"] for s in states] == ["running", "failed"]
     final = states[-1]
     assert final["error_code"] == "HANDLER_INVOCATION_FAILED"
@@ -218,5 +251,7 @@ def test_a_failed_poll_ends_both_functions_the_same_way(monkeypatch):
     )
     assert record["status"] == "FAILED"
     assert record["errorCode"] == "HANDLER_INVOCATION_FAILED"
+    # And what wave 0 launched before the failure was terminated
+    assert running == []
     # And the legacy run produced the same states, record and jobs
     _assert_same_runs(generic, legacy)

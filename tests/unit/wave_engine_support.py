@@ -102,6 +102,27 @@ class Engine:
             Key={"executionId": execution_id}, ConsistentRead=True
         )["Item"]
 
+    def running_recovery_instances(self) -> List[str]:
+        """EC2 ids of the recovery instances the LAUNCH jobs launched
+        that are neither terminated nor shutting down (EC2's own view)."""
+        ids = [
+            server.recovery_instance_id
+            for job in self.sim.jobs(HUB, REGION)
+            if job.type == "LAUNCH"
+            for server in job.servers.values()
+            if server.recovery_instance_id
+        ]
+        if not ids:
+            return []
+        ec2 = boto3.client("ec2", region_name=REGION)
+        found = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+        return [
+            instance["InstanceId"]
+            for reservation in found
+            for instance in reservation["Instances"]
+            if instance["State"]["Name"] not in ("terminated", "shutting-down")
+        ]
+
     def calls(self, folder: str) -> List[Dict[str, Any]]:
         """Payloads of the invocations of one function."""
         return [c["payload"] for c in self.invocations if c["fn"] == folder]

@@ -138,11 +138,20 @@ def terminate_and_confirm(
 
     Instances that appear later (a failed wave's job still launching the
     other servers) are terminated as they show up, until the deadline.
+    Instances the engine's own drill cleanup (a failed, timed-out or
+    cancelled drill) is already terminating are only waited for.
     """
     body = {"executionId": execution_id}
     deadline = time.monotonic() + options.cleanup_timeout
-    requested: set[str] = set()
-    jobs: list[Any] = []
+    details = api.execution("get_execution_details", body)
+    engine = (details or {}).get("terminations") or []
+    requested: set[str] = {
+        str(rid) for item in engine for rid in item["recoveryInstanceIds"]
+    }
+    jobs: list[Any] = [
+        {"jobId": item["jobId"], "region": item.get("region")}
+        for item in engine
+    ]
     left = instances_left(api.execution("get_recovery_instances", body))
     while left:
         new = {_instance_id(i) for i in left} - requested
