@@ -19,6 +19,8 @@ from localcloud.scenario import scenario_from_dict
 from tests.helpers import SCRIPTS_DIR
 
 SCENARIO = SCRIPTS_DIR / "scenarios" / "three-tier.yaml"
+QUERY_HANDLER = "hrp-drs-tech-adapter-query-handler-dev"
+PLANS_TABLE = "hrp-drs-tech-adapter-recovery-plans-dev"
 
 
 @pytest.fixture
@@ -73,6 +75,22 @@ def test_healthy_plan_is_ready_through_the_rest_api(local_cloud, api):
         assert body["planId"] == setup.plan_id
         assert all(c["status"] == "READY" for c in body["checks"])
         assert time.monotonic() - began < 10
+    # When the scheduled action runs in the packaged query-handler
+    answer = local_cloud.client("lambda").invoke(
+        FunctionName=QUERY_HANDLER,
+        Payload=json.dumps({"action": "evaluate_readiness"}).encode(),
+    )
+    assert "FunctionError" not in answer
+    evaluated = json.load(answer["Payload"])
+    # Then every plan was evaluated and its result stored on the plan
+    statuses = {p["planId"]: p["status"] for p in evaluated["plans"]}
+    assert {s.plan_id for s in setups} <= set(statuses)
+    table = local_cloud.client("dynamodb")
+    for setup in setups:
+        item = table.get_item(
+            TableName=PLANS_TABLE, Key={"planId": {"S": setup.plan_id}}
+        )["Item"]
+        assert item["readiness"]["M"]["status"]["S"] == "READY"
 
 
 def test_stalled_server_is_named_and_the_drill_stops(
