@@ -28,6 +28,7 @@ EVENT_SUBJECTS = {
     "EXECUTION_TIMEOUT": "DR execution timed out",
     "DRS_LAUNCH_RESULT": "DRS recovery launch result",
     "DRS_EVENT": "DRS event",
+    "PLAN_READINESS_CHANGED": "DR plan readiness changed",
 }
 
 # Record attributes worth telling a person, in reading order.

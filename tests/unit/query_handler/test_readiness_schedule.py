@@ -57,7 +57,7 @@ def notifications(world):
             return found
         for message in messages:
             note = json.loads(json.loads(message["Body"])["Message"])
-            found.append(note["details"])
+            found.append(dict(note["details"], subject=note["subject"]))
             sqs.delete_message(
                 QueueUrl=world.queue, ReceiptHandle=message["ReceiptHandle"]
             )
@@ -97,6 +97,7 @@ def test_schedule_stores_the_result_and_alerts_once_per_change(scheduled):
     assert len(notes) == 1
     assert notes[0]["planId"] == "p1"
     assert notes[0]["status"] == "READY -> NOT_READY"
+    assert notes[0]["subject"] == "DR plan readiness changed: p1"
     assert "replication NOT_READY" in notes[0]["checks"]
     assert stored(scheduled)["readiness"]["summary"]["failingServers"] == 1
     # When it recovers
