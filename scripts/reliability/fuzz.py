@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess  # nosec B404 - runs the pinned schemathesis CLI
+
+# The pinned schemathesis CLI runs as a child process.
+import subprocess  # nosec B404
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 CHECKS = (
     "not_a_server_error",
@@ -24,16 +26,84 @@ CHECKS = (
     "content_type_conformance",
     "response_schema_conformance",
 )
+# Path ids drawn from records made before the run (probability 0.7),
+# else generated: deeper paths than 404s only, and still the 404s.
+SEEDED_PATHS = (
+    (
+        r"^/protection-groups/\{id\}/servers/",
+        {"path.id": "groups", "path.serverId": "servers"},
+    ),
+    (r"^/protection-groups/\{id\}", {"path.id": "groups"}),
+    (r"^/recovery-plans/\{id\}", {"path.id": "plans"}),
+    (r"^/executions/\{id\}", {"path.id": "executions"}),
+    (r"^/accounts/targets/\{id\}", {"path.id": "accounts"}),
+)
+SEED_PROBABILITY = 0.7
 ADMIN = "DRSOrchestrationAdmin"
 FUZZ_USER = "fuzz@example.com"
 
 
+def seed_records(cloud: Any) -> Dict[str, List[str]]:
+    """A group, a plan, a finished drill and the spoke account: ids the
+    fuzzer may use in paths."""
+    from reliability.fault_ops import Ctx
+
+    ctx = Ctx(cloud)
+    ctx.make_plan("fuzz-seed", [("Database", False)])
+    ctx.start()
+    ctx.wait_terminal()
+    spoke = cloud.scenario.spokes[0]
+    ctx.call(
+        "data-management-handler",
+        "create_target_account",
+        {
+            "accountId": spoke.account_id,
+            "accountName": spoke.name,
+            "roleArn": f"arn:aws:iam::{spoke.account_id}:role/"
+            f"{spoke.cross_account_role}",
+            "externalId": spoke.external_id,
+        },
+    )
+    record = ctx.details()
+    return {
+        "groups": [w["protectionGroupId"] for w in record["waves"]],
+        "servers": ctx.servers("Database"),
+        "plans": [ctx.plan_id],
+        "executions": [ctx.execution_id],
+        "accounts": [spoke.account_id],
+    }
+
+
+def config_toml(dictionaries: Dict[str, List[str]]) -> str:
+    """schemathesis.toml: the seeded ids as dictionaries bound to the
+    path parameters of the operations that take them."""
+    lines = []
+    for name, values in dictionaries.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}"]
+    for regex, bindings in SEEDED_PATHS:
+        # The first matching entry configures an operation.
+        lines += ["[[operations]]", f"include-path-regex = '{regex}'"]
+        for parameter, dictionary in bindings.items():
+            lines.append(
+                f'parameters."{parameter}" = {{ dictionary = '
+                f'"{dictionary}", probability = {SEED_PROBABILITY} }}'
+            )
+    return "\n".join(lines) + "\n"
+
+
 def command(
-    schema_url: str, base_url: str, examples: int, seed: int, out: Path
+    schema_url: str,
+    base_url: str,
+    examples: int,
+    seed: int,
+    out: Path,
+    config: Optional[Path] = None,
 ) -> List[str]:
     """The schemathesis command line of one run."""
-    return [
-        str(Path(sys.executable).with_name("schemathesis")),
+    head = [str(Path(sys.executable).with_name("schemathesis"))]
+    if config is not None:
+        head += ["--config-file", str(config)]
+    return head + [
         "run",
         schema_url,
         "--url",
@@ -118,16 +188,23 @@ def run_fuzz(
     from localcloud.rest_api import serve_for
 
     cloud.reset()
+    config = out_dir / "schemathesis.toml"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config.write_text(config_toml(seed_records(cloud)))
     api = serve_for(cloud, default_groups=[ADMIN], default_user=FUZZ_USER)
     report_path = out_dir / "schemathesis-report.json"
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         cmd = command(
-            api.url + "/openapi.json", api.url, examples, seed, report_path
+            api.url + "/openapi.json",
+            api.url,
+            examples,
+            seed,
+            report_path,
+            config,
         )
         log = out_dir / "schemathesis.log"
         with log.open("w") as stream:
-            finished = subprocess.run(  # nosec B603 - fixed argv
+            finished = subprocess.run(  # nosec B603
                 cmd, stdout=stream, stderr=subprocess.STDOUT, check=False
             )
     finally:

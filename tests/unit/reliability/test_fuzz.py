@@ -60,3 +60,31 @@ def test_command_runs_the_pinned_cli_with_the_checks(tmp_path):
     assert argv[argv.index("--checks") + 1] == ",".join(fuzz.CHECKS)
     assert "not_a_server_error" in fuzz.CHECKS
     assert argv[argv.index("--seed") + 1] == "7"
+
+
+def test_config_binds_seeded_ids_to_path_parameters():
+    import tomllib
+
+    # Given ids of seeded records
+    ids = {
+        "groups": ["g-1"],
+        "servers": ["s-1"],
+        "plans": ["p-1"],
+        "executions": ["e-1"],
+        "accounts": ["210987654321"],
+    }
+    # When the schemathesis config is written
+    config = tomllib.loads(fuzz.config_toml(ids))
+    # Then every binding names a defined dictionary, with a probability
+    # below 1 (generated ids are still sent)
+    assert config["dictionaries"]["groups"]["values"] == ["g-1"]
+    bound = set()
+    for entry in config["operations"]:
+        for name, binding in entry["parameters"].items():
+            assert binding["dictionary"] in config["dictionaries"]
+            assert 0 < binding["probability"] < 1
+            bound.add((entry["include-path-regex"], name))
+    assert len(bound) == 6
+    # And the server path, listed first, binds both of its parameters
+    first = config["operations"][0]
+    assert set(first["parameters"]) == {"path.id", "path.serverId"}

@@ -1,0 +1,188 @@
+"""The actions of fault cases: cancel in each phase, pause, resume, a
+spoke role that stops trusting the hub (``fault_matrix``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reliability.fault_ops import CaseFailure, Ctx
+
+
+def _job_phase(ctx: Ctx, status: str, timeout: float = 60.0) -> None:
+    """Wait until the first wave's DRS job has ``status``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = [j for j in ctx.drs_jobs() if j.type == "LAUNCH"]
+        if jobs and jobs[0].status == status:
+            return
+        time.sleep(0.05)
+    raise CaseFailure(f"the first job never reached {status}")
+
+
+def cancel_pending(ctx: Ctx) -> None:
+    """Cancel right after the start answered (PENDING)."""
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_starting(ctx: Ctx) -> None:
+    """Cancel while the first DRS job is PENDING (starting)."""
+    _job_phase(ctx, "PENDING")
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_polling(ctx: Ctx) -> None:
+    """Cancel while the first job runs (launching, instances exist)."""
+    _job_phase(ctx, "STARTED")
+    _wait_instances(ctx)
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_paused(ctx: Ctx) -> None:
+    """Cancel an execution paused before its second wave."""
+    ctx.wait(lambda r: r.get("status") == "PAUSED", "PAUSED")
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_between_waves(ctx: Ctx) -> None:
+    """Cancel the moment the first wave is recorded COMPLETED."""
+    ctx.wait(
+        lambda r: (r.get("waves") or [{}])[0].get("status") == "COMPLETED",
+        "wave 1 COMPLETED",
+        interval=0.05,
+    )
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_twice_concurrently(ctx: Ctx) -> None:
+    """Ten concurrent cancels while the first job runs."""
+    _job_phase(ctx, "STARTED")
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(
+            pool.map(lambda _: ctx.control("cancel_execution"), range(10))
+        )
+    if not any(
+        a.get("status") in ("CANCELLING", "CANCELLED") for a in answers
+    ):
+        raise CaseFailure(f"no cancel accepted: {answers}")
+
+
+def pause_then_resume(ctx: Ctx) -> None:
+    """Pause through the API during wave 1, resume when PAUSED."""
+    _job_phase(ctx, "STARTED")
+    _expect_ok(ctx.control("pause_execution"), "pause")
+    ctx.wait(lambda r: r.get("status") == "PAUSED", "PAUSED")
+    _expect_ok(ctx.control("resume_execution"), "resume")
+
+
+def resume(ctx: Ctx) -> None:
+    ctx.wait(lambda r: r.get("status") == "PAUSED", "PAUSED")
+    _expect_ok(ctx.control("resume_execution"), "resume")
+
+
+def double_resume(ctx: Ctx) -> None:
+    """Two concurrent resumes: one wins, the other is INVALID_STATE."""
+    ctx.wait(lambda r: r.get("status") == "PAUSED", "PAUSED")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(lambda _: ctx.control("resume_execution"), range(2))
+        )
+    codes = sorted(str(a.get("error") or a.get("status")) for a in answers)
+    if codes != ["INVALID_STATE", "RUNNING"]:
+        raise CaseFailure(f"double resume answered {codes}")
+
+
+def stale_token(ctx: Ctx) -> None:
+    """Cancel a paused execution, then resume it (its task token is
+    stale): INVALID_STATE, the execution stays cancelled."""
+    cancel_paused(ctx)
+    ctx.wait_terminal()
+    answer = ctx.control("resume_execution")
+    if answer.get("error") != "INVALID_STATE":
+        raise CaseFailure(f"resume of a cancelled execution: {answer}")
+
+
+def break_spoke_role(ctx: Ctx) -> None:
+    """Once wave 1 runs, the spoke's role stops trusting the hub."""
+    _job_phase(ctx, "STARTED")
+    iam = spoke_iam(ctx)
+    role = ctx.cloud.scenario.spokes[0].cross_account_role
+    ctx.notes.append("spoke role trust removed during wave 1")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.update_assume_role_policy(
+        RoleName=role, PolicyDocument=json.dumps(deny)
+    )
+
+
+def spoke_iam(ctx: Ctx) -> Any:
+    from localcloud.stack import account_credentials
+
+    return ctx.cloud._client("iam", account_credentials(ctx.account))
+
+
+def _wait_instances(ctx: Ctx, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ctx.drill_instances():
+        if time.monotonic() > deadline:
+            raise CaseFailure("no recovery instance appeared")
+        time.sleep(0.05)
+
+
+def _expect_ok(answer: dict, what: str) -> None:
+    if answer.get("error"):
+        raise CaseFailure(f"{what} refused: {answer}")
+
+
+def register_spoke(ctx: Ctx) -> None:
+    spoke = ctx.cloud.scenario.spokes[0]
+    answer = ctx.call(
+        "data-management-handler",
+        "create_target_account",
+        {
+            "accountId": spoke.account_id,
+            "accountName": spoke.name,
+            "roleArn": f"arn:aws:iam::{spoke.account_id}:role/"
+            f"{spoke.cross_account_role}",
+            "externalId": spoke.external_id,
+        },
+    )
+    if answer.get("error"):
+        raise CaseFailure(f"create_target_account: {answer}")
+    ctx.account = spoke.account_id
+
+
+def restore_spoke_role(ctx: Ctx) -> None:
+    """Put back the trust policy a case removed (the reset keeps roles)."""
+    if not ctx.account or not any("spoke role" in n for n in ctx.notes):
+        return
+    spoke = ctx.cloud.scenario.spokes[0]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": f"arn:aws:iam::{ctx.cloud.hub_account}:root"
+                },
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"sts:ExternalId": spoke.external_id}
+                },
+            }
+        ],
+    }
+    iam = spoke_iam(ctx)
+    iam.update_assume_role_policy(
+        RoleName=spoke.cross_account_role, PolicyDocument=json.dumps(policy)
+    )

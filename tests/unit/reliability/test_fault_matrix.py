@@ -1,0 +1,153 @@
+"""The fault matrix's table and checks (no local cloud here)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from localcloud.scenario import FAULT_TYPES, drs_operations
+from reliability import fault_matrix, fault_ops
+from reliability.fault_ops import CaseFailure
+
+CASES = fault_matrix.cases()
+
+
+def test_at_least_30_uniquely_named_cases():
+    names = [c.name for c in CASES]
+    assert len(names) >= 30
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("operation", fault_matrix.DRS_CALLS)
+def test_every_drs_call_is_throttled_and_failed_once(operation):
+    # Given the DRS operations the engine calls
+    kinds = {
+        spec["type"]
+        for case in CASES
+        for spec in case.faults
+        if spec.get("operation") == operation and spec.get("nth") == 1
+    }
+    # Then each has a throttling and a 5xx case, and exists in DRS
+    assert {"throttle", "internal_error"} <= kinds
+    assert operation in drs_operations()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_each_case_builds_a_valid_scenario(case):
+    # When a case's scenario is built
+    scenario = fault_matrix._scenario(case)
+    # Then its faults are the simulator's kinds, on real operations
+    for fault in scenario.faults:
+        assert fault.type in FAULT_TYPES
+        assert fault.operation in (None,) + tuple(drs_operations())
+    assert case.expected and set(case.expected) <= set(fault_ops.TERMINAL)
+
+
+def test_cancel_and_resume_phases_are_covered():
+    names = {c.name for c in CASES}
+    for name in (
+        "cancel-pending",
+        "cancel-starting",
+        "cancel-polling",
+        "cancel-paused",
+        "cancel-between-waves",
+        "double-resume",
+        "stale-task-token",
+        "spoke-role-broken",
+    ):
+        assert name in names
+
+
+def _job(job_id, servers, job_type="LAUNCH"):
+    return SimpleNamespace(
+        job_id=job_id,
+        type=job_type,
+        servers={
+            sid: SimpleNamespace(launch_status=status, recovery_instance_id=ri)
+            for sid, (status, ri) in servers.items()
+        },
+    )
+
+
+class _Ctx:
+    def __init__(self, jobs):
+        self.jobs = jobs
+
+    def drs_jobs(self):
+        return self.jobs
+
+
+def _record(status="LAUNCHED", instance="i-1"):
+    return {
+        "waves": [
+            {
+                "waveNumber": 1,
+                "jobId": "drsjob-1",
+                "servers": [
+                    {
+                        "sourceServerId": "s-1",
+                        "status": status,
+                        "recoveryInstanceId": instance,
+                    }
+                ],
+            },
+            {"waveNumber": 2, "status": "CANCELLED"},
+        ]
+    }
+
+
+def test_record_equal_to_drs_passes():
+    ctx = _Ctx([_job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")})])
+    fault_ops.check_record_matches_drs(ctx, _record())
+
+
+@pytest.mark.parametrize(
+    "jobs, record, message",
+    [
+        ([], _record(), "jobs"),
+        (
+            [_job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")})],
+            _record(status="PENDING"),
+            "record PENDING != DRS LAUNCHED",
+        ),
+        (
+            [_job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")})],
+            _record(instance=None),
+            "recovery instance",
+        ),
+        (
+            [
+                _job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")}),
+                _job("drsjob-9", {"s-1": ("TERMINATED", "i-1")}, "TERMINATE"),
+            ],
+            _record(),
+            "terminations",
+        ),
+    ],
+)
+def test_record_different_from_drs_fails(jobs, record, message):
+    with pytest.raises(CaseFailure, match=message):
+        fault_ops.check_record_matches_drs(_Ctx(jobs), record)
+
+
+def test_aws_error_text_in_the_record_fails():
+    fault_ops.check_our_words({"statusReason": "wave 1 failed"})
+    with pytest.raises(CaseFailure):
+        fault_ops.check_our_words(
+            {"waves": [{"error": "An error occurred (ConflictException)"}]}
+        )
+
+
+def test_notifications_twice_or_missing_fail(monkeypatch):
+    # Given a case whose plan got these messages
+    ctx = SimpleNamespace(notifications=lambda: counts)
+    monkeypatch.setattr(fault_ops.time, "sleep", lambda _s: None)
+    counts = {"EXECUTION_STARTED": 1, "EXECUTION_COMPLETED": 1}
+    # Then each once passes
+    fault_ops.check_notifications(ctx, "COMPLETED", {"EXECUTION_STARTED"}, 0)
+    # And a duplicate or a missing terminal event fails
+    counts = {"EXECUTION_STARTED": 1, "EXECUTION_COMPLETED": 2}
+    with pytest.raises(CaseFailure, match="more than once"):
+        fault_ops.check_notifications(ctx, "COMPLETED", set(), 0)
+    counts = {"EXECUTION_STARTED": 1}
+    with pytest.raises(CaseFailure, match="missing"):
+        fault_ops.check_notifications(ctx, "CANCELLED", set(), 0)
