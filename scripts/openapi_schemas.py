@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import execution_start
 import group_launch_config
 import group_validation
+import plan_validation
 import recovery_instances
 import tag_sync
 import target_account_ops
@@ -73,13 +74,24 @@ SERVER_ENTRY_TYPES: Dict[str, Schema] = {
     "tags": {"type": "object"},
 }
 WAVE = strict(
-    config_manifest.WAVE_FIELDS,
+    config_manifest.WAVE_FIELDS
+    + plan_validation.CONSOLE_WAVE_FIELDS
+    + ("protectionGroupIds",),
     {
         "waveNumber": {"type": "integer", "minimum": 0, "maximum": 10000},
         "waveName": TEXT_NAME,
         "protectionGroupId": TEXT,
         "pauseBeforeWave": BOOL,
         "dependsOnWaves": {"type": "array", "items": INT},
+        "waveDescription": {"type": "string", "maxLength": 1024},
+        "serverIds": {"type": "array", "items": SERVER_ID},
+        "protectionGroupIds": {
+            "type": "array",
+            "items": TEXT,
+            "maxItems": 1,
+            "description": "the console's name of protectionGroupId; "
+            "one group per wave (several: 400 MULTIPLE_GROUPS_PER_WAVE)",
+        },
     },
 )
 
@@ -87,6 +99,8 @@ WAVE = strict(
 FIELD_TYPES: Dict[str, Schema] = {
     "groupName": TEXT_NAME,
     "planName": TEXT_NAME,
+    "name": {**TEXT_NAME, "description": "the console's planName"},
+    "notificationEmail": TEXT,
     "accountName": TEXT_NAME,
     "description": {"type": "string", "maxLength": 1024},
     "region": TEXT,
@@ -137,6 +151,8 @@ _GROUP = group_validation.GROUP_FIELDS
 _PLAN = tuple(
     f for f in config_manifest.PLAN_FIELDS if f not in ("planId", "accountId")
 )
+# The console's plan fields (its "name" is mapped by shared.console_inputs).
+_CONSOLE_PLAN = ("name",) + plan_validation.CONSOLE_PLAN_FIELDS
 _ACCOUNT = target_account_ops.FIELDS
 # The body fields of each operation that takes a body.
 BODY_FIELDS: Dict[str, Tuple[str, ...]] = {
@@ -150,8 +166,8 @@ BODY_FIELDS: Dict[str, Tuple[str, ...]] = {
     ),
     "apply_launch_configs": ("groupId",),
     "update_server_launch_config": group_launch_config.SERVER_BODY_FIELDS,
-    "create_recovery_plan": _PLAN,
-    "update_recovery_plan": _PLAN + ("version", "planId"),
+    "create_recovery_plan": _PLAN + _CONSOLE_PLAN,
+    "update_recovery_plan": _PLAN + _CONSOLE_PLAN + ("version", "planId"),
     "handle_drs_tag_sync": ("regions", "accountId", "dryRun", "trigger"),
     "update_tag_sync_settings": tag_sync.SETTINGS_FIELDS + ("version",),
     "create_target_account": _ACCOUNT,
@@ -161,7 +177,8 @@ BODY_FIELDS: Dict[str, Tuple[str, ...]] = {
 }
 REQUIRED_BODY: Dict[str, List[str]] = {
     "create_protection_group": ["groupName", "region"],
-    "create_recovery_plan": ["planName", "waves"],
+    # planName, or the console's name
+    "create_recovery_plan": ["waves"],
     "create_target_account": ["accountId", "accountName"],
     "execute_recovery_plan": ["planId"],
 }

@@ -5,6 +5,7 @@ Waves: non-empty, unique ``waveNumber``, a ``waveName``, an existing
 at most 100 servers per wave after resolving tags, one account per plan.
 """
 
+import re
 from typing import Any, Callable, Dict, List, Optional
 
 import drs_lookup
@@ -13,17 +14,30 @@ from shared.config_manifest import WAVE_FIELDS
 from shared.drs_limits import validate_wave_sizes
 from shared.errors import ValidationError
 from shared.validation import (
+    check_text,
     reject_unknown,
+    validate_account_id,
     validate_bool,
     validate_description,
     validate_int,
     validate_name,
+    validate_source_server_ids,
 )
 
 # The fields a caller sets (the manifest's accountId is derived here).
 PLAN_FIELDS = tuple(
     f for f in MANIFEST_PLAN_FIELDS if f not in ("planId", "accountId")
 )
+# What the reference console also sends (shared.console_inputs maps its
+# other names): kept on the plan (``assumeRoleName``,
+# ``notificationEmail``), checked against the groups (``accountId``).
+CONSOLE_PLAN_FIELDS = ("accountId", "assumeRoleName", "notificationEmail")
+STORED_CONSOLE_FIELDS = ("assumeRoleName", "notificationEmail")
+# Per wave: a description (kept) and the wave's servers, which must be
+# its group's servers (a wave runs its whole group); not stored.
+CONSOLE_WAVE_FIELDS = ("waveDescription", "serverIds")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 MAX_WAVES = 100
 
 GroupLookup = Callable[[str], Optional[Dict[str, Any]]]
@@ -33,7 +47,7 @@ def _wave(raw: Any, index: int) -> Dict[str, Any]:
     where = f"waves[{index}]"
     if not isinstance(raw, dict):
         raise ValidationError(f"{where} must be an object", field=where)
-    reject_unknown(raw, WAVE_FIELDS, where)
+    reject_unknown(raw, WAVE_FIELDS + CONSOLE_WAVE_FIELDS, where)
     wave = {
         "waveNumber": validate_int(
             raw.get("waveNumber"), f"{where}.waveNumber", 0, 10_000
@@ -59,7 +73,40 @@ def _wave(raw: Any, index: int) -> Dict[str, Any]:
     wave["dependsOnWaves"] = [
         validate_int(d, f"{where}.dependsOnWaves", 0, 10_000) for d in depends
     ]
+    description = validate_description(
+        raw.get("waveDescription"), f"{where}.waveDescription"
+    )
+    if description:
+        wave["waveDescription"] = description
+    if raw.get("serverIds") is not None:
+        wave["serverIds"] = validate_source_server_ids(
+            raw["serverIds"], f"{where}.serverIds"
+        )
     return wave
+
+
+def _console_plan_fields(body: Dict[str, Any], plan: Dict[str, Any]) -> None:
+    """The console's plan fields, typed; empty ones are left out."""
+    role = body.get("assumeRoleName")
+    if role not in (None, ""):
+        if not isinstance(role, str) or not ROLE_NAME.match(role):
+            raise ValidationError(
+                "assumeRoleName must be an IAM role name",
+                field="assumeRoleName",
+            )
+        plan["assumeRoleName"] = role
+    email = body.get("notificationEmail")
+    if email not in (None, ""):
+        check_text(email, "notificationEmail", 320)
+        if not EMAIL.match(email):
+            raise ValidationError(
+                "notificationEmail must be an email address",
+                field="notificationEmail",
+            )
+        plan["notificationEmail"] = email
+    account = body.get("accountId")
+    if account not in (None, ""):
+        plan["requestedAccountId"] = validate_account_id(account)
 
 
 def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
@@ -110,7 +157,7 @@ def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
 
 def validate_plan_shape(body: Dict[str, Any]) -> Dict[str, Any]:
     """A complete plan's fields, normalized (no table look-ups)."""
-    reject_unknown(body, PLAN_FIELDS)
+    reject_unknown(body, PLAN_FIELDS + CONSOLE_PLAN_FIELDS)
     plan: Dict[str, Any] = {
         "planName": validate_name(body.get("planName"), "planName")
     }
@@ -136,7 +183,33 @@ def validate_plan_shape(body: Dict[str, Any]) -> Dict[str, Any]:
         seen[wave["waveNumber"]] = index
     _check_dependencies(waves)
     plan["waves"] = sorted(waves, key=lambda w: w["waveNumber"])
+    _console_plan_fields(body, plan)
     return plan
+
+
+def _check_wave_servers(
+    plan: Dict[str, Any], members: Dict[str, List[str]]
+) -> None:
+    """A wave's ``serverIds`` (console) are its group's servers, all of
+    them: the engine runs whole groups, never a subset (400 otherwise).
+    They are not stored: the group stays the one source of membership."""
+    for index, wave in enumerate(plan["waves"]):
+        listed = wave.pop("serverIds", None)
+        if listed is None:
+            continue
+        group = set(members[wave["protectionGroupId"]])
+        missing, extra = sorted(group - set(listed)), sorted(
+            set(listed) - group
+        )
+        if missing or extra:
+            raise ValidationError(
+                f"waves[{index}].serverIds must be the servers of protection "
+                f"group {wave['protectionGroupId']} (a wave runs its whole "
+                "group)",
+                field=f"waves[{index}].serverIds",
+                missingServerIds=missing,
+                extraServerIds=extra,
+            )
 
 
 def check_groups_and_sizes(
@@ -176,7 +249,27 @@ def check_groups_and_sizes(
         for wave in plan["waves"]
     }
     validate_wave_sizes(counts)
+    _check_wave_servers(plan, members)
     plan.pop("accountId", None)
     if accounts[0]:
         plan["accountId"] = accounts[0]
+    return plan
+
+
+def check_requested_account(
+    plan: Dict[str, Any], current_account: Callable[[], str]
+) -> Dict[str, Any]:
+    """The console's ``accountId`` names the account the plan's groups are
+    in (the hub when they have none); 400 otherwise. Not stored: the
+    groups decide the account."""
+    requested = plan.pop("requestedAccountId", None)
+    if requested is None:
+        return plan
+    actual = plan.get("accountId") or current_account()
+    if requested != actual:
+        raise ValidationError(
+            f"accountId {requested} is not the account of the plan's "
+            f"protection groups ({actual})",
+            field="accountId",
+        )
     return plan

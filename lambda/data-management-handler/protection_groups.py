@@ -27,11 +27,8 @@ from plan_validation import check_groups_and_sizes
 from shared.api import Request
 from shared.aws_errors import aws_errors
 from shared.clock import epoch
-from shared.console_shapes import (
-    group_view,
-    resolve_answer,
-    resolve_tags_input,
-)
+from shared.console_inputs import resolve_tags_input
+from shared.console_shapes import group_view, resolve_answer
 from shared.errors import DomainError, ServerConflictError
 from shared.name_claims import is_name_claim
 from shared.tables import protection_groups_table, recovery_plans_table

@@ -18,15 +18,23 @@ from dm_store import (
     strip_fields,
     update_claimed,
 )
+from plan_summaries import plan_answers
 from plan_validation import (
+    CONSOLE_PLAN_FIELDS,
     PLAN_FIELDS,
+    STORED_CONSOLE_FIELDS,
     check_groups_and_sizes,
+    check_requested_account,
     validate_plan_shape,
 )
+from shared.aws_errors import aws_errors
+from shared.console_inputs import plan_input
+from shared.console_shapes import plan_list
 from shared.errors import ExecutionConflictError
 from shared.name_claims import is_name_claim
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES
+from shared.target_accounts import current_account_id
 from shared.tables import (
     execution_history_table,
     protection_groups_table,
@@ -69,6 +77,11 @@ def group_lookup(groups_table: Optional[Any] = None):
     return lookup
 
 
+def _hub_account() -> str:
+    with aws_errors("STS"):
+        return current_account_id()
+
+
 def prepare_plan(
     plan: Dict[str, Any],
     existing: List[Dict[str, Any]],
@@ -78,8 +91,14 @@ def prepare_plan(
     """Check a shaped plan: unique name, groups, account, wave sizes."""
     check_unique_name(existing, plan["planName"], "planName", KEY, own_id)
     check_groups_and_sizes(plan, lookup)
+    check_requested_account(plan, _hub_account)
     plan["planNameLower"] = plan["planName"].lower()
     return plan
+
+
+def answer(item: Dict[str, Any], groups_table: Optional[Any] = None):
+    """One stored plan as the API answers it (console facts included)."""
+    return plan_answers([public_plan(item)], group_lookup(groups_table))[0]
 
 
 def active_executions(
@@ -123,12 +142,12 @@ def create_plan(
 ) -> Dict[str, Any]:
     """Validate and store a new recovery plan."""
     table = table if table is not None else recovery_plans_table()
-    plan = validate_plan_shape(body)
+    plan = validate_plan_shape(plan_input(body))
     plan_id = new_id()
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
     item = stamp_new({KEY: plan_id, **plan}, caller)
     create_claimed(table, item, KEY, *CLAIM)
-    return public_plan(item)
+    return answer(item, groups_table)
 
 
 def update_plan(
@@ -141,18 +160,22 @@ def update_plan(
 ) -> Dict[str, Any]:
     """Replace a plan's fields, unless it runs; conditional on version."""
     table = table if table is not None else recovery_plans_table()
-    reject_unknown(body, PLAN_FIELDS + ("version", KEY))
+    body = plan_input(body)
+    settable = PLAN_FIELDS + CONSOLE_PLAN_FIELDS
+    reject_unknown(body, settable + ("version", KEY))
     current = get_plan(plan_id, table)
     check_version(body, current)
     refuse_if_running(plan_id, executions_table)
     # Stored numbers come back as Decimal: the stored fields re-enter the
     # validation as the JSON a client would send (waveNumber 1, not 1.0).
-    merged = to_jsonable({k: current[k] for k in PLAN_FIELDS if k in current})
-    merged.update({k: v for k, v in body.items() if k in PLAN_FIELDS})
+    kept = PLAN_FIELDS + STORED_CONSOLE_FIELDS
+    merged = to_jsonable({k: current[k] for k in kept if k in current})
+    merged.update({k: v for k, v in body.items() if k in settable})
     plan = validate_plan_shape(merged)
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
     item = stamp_update({KEY: plan_id, **plan}, current, caller)
-    return public_plan(update_claimed(table, item, current, KEY, CLAIM))
+    stored = update_claimed(table, item, current, KEY, CLAIM)
+    return answer(stored, groups_table)
 
 
 def delete_plan(
@@ -171,7 +194,8 @@ def delete_plan(
 def list_plans() -> List[Dict[str, Any]]:
     """Every recovery plan, by name."""
     plans = list_items(recovery_plans_table())
-    return sorted_by([public_plan(p) for p in plans], "planName")
+    ordered = sorted_by([public_plan(p) for p in plans], "planName")
+    return plan_answers(ordered, group_lookup())
 
 
 register_crud(
@@ -179,7 +203,8 @@ register_crud(
     "plans",
     list_plans,
     create_plan,
-    lambda plan_id: public_plan(get_plan(plan_id)),
+    lambda plan_id: answer(get_plan(plan_id)),
     update_plan,
     delete_plan,
+    list_shape=plan_list,
 )

@@ -9,10 +9,10 @@ seeds' documented answers keep every field they document.
 ``docs/DEVELOPING.md`` lists each shape with the screen that needs it.
 """
 
-from typing import Any, Dict, List, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from shared.api import Caller
-from shared.errors import ValidationError
 
 Item = Dict[str, Any]
 
@@ -52,21 +52,6 @@ def group_view(item: Item) -> Item:
     return {**item, "protectionGroupId": item["groupId"]}
 
 
-def resolve_tags_input(body: Item) -> Tuple[str, Any]:
-    """The tags of a tag preview and the field they came in: the seeds'
-    ``serverSelectionTags`` or the console's ``tags`` (both only when
-    equal)."""
-    console, ours = body.get("tags"), body.get("serverSelectionTags")
-    if console is not None and ours is not None and console != ours:
-        raise ValidationError(
-            "tags and serverSelectionTags differ: send one of them",
-            field="tags",
-        )
-    if ours is None and console is not None:
-        return "tags", console
-    return "serverSelectionTags", ours
-
-
 def resolve_answer(
     region: str, tags: Dict[str, str], servers: List[Item], now: int
 ) -> Item:
@@ -81,3 +66,72 @@ def resolve_answer(
         "resolvedServers": servers,
         "resolvedAt": now,
     }
+
+
+@dataclass
+class PlanFacts:
+    """What a plan answer shows beside the stored plan.
+
+    ``wave_servers``: group id -> its servers now; ``latest``: the plan's
+    most recent execution record; ``conflicts``: (active execution of
+    another plan, the servers it shares with this plan)."""
+
+    wave_servers: Dict[str, List[str]]
+    latest: Optional[Item] = None
+    conflicts: List[Tuple[Item, List[str]]] = field(default_factory=list)
+
+
+def _conflict_info(conflicts: List[Tuple[Item, List[str]]]) -> Item:
+    if not conflicts:
+        return {"hasConflict": False, "conflictingServers": []}
+    execution, _ = conflicts[0]
+    servers = sorted({s for _, shared in conflicts for s in shared})
+    return {
+        "hasConflict": True,
+        "conflictingServers": servers,
+        "conflictingExecutionId": execution.get("executionId"),
+        "conflictingPlanId": execution.get("planId"),
+        "conflictingStatus": execution.get("status"),
+        "reason": f"{len(servers)} server(s) are in use by execution "
+        f"{execution.get('executionId')} of plan "
+        f"{execution.get('planName') or execution.get('planId')}",
+    }
+
+
+def plan_view(plan: Item, facts: PlanFacts) -> Item:
+    """A recovery plan with the console's names beside the seeds' ones:
+    ``name``; per wave ``protectionGroupIds`` and ``serverIds`` (its
+    group's servers now) and ``serverCount``; the last execution
+    (``lastExecutionId``, ``lastExecutionStatus``, ``lastStartTime``,
+    ``lastEndTime``) and ``hasServerConflict`` / ``conflictInfo``."""
+    waves = []
+    for wave in plan.get("waves") or []:
+        servers = facts.wave_servers.get(wave.get("protectionGroupId"), [])
+        waves.append(
+            {
+                **wave,
+                "protectionGroupIds": [wave.get("protectionGroupId")],
+                "serverIds": list(servers),
+                "serverCount": len(servers),
+            }
+        )
+    view = {**plan, "name": plan.get("planName"), "waves": waves}
+    latest = facts.latest or {}
+    for ours, theirs in (
+        ("executionId", "lastExecutionId"),
+        ("status", "lastExecutionStatus"),
+        ("startTime", "lastStartTime"),
+        ("endTime", "lastEndTime"),
+    ):
+        if latest.get(ours) is not None:
+            view[theirs] = latest[ours]
+    info = _conflict_info(facts.conflicts)
+    view["hasServerConflict"] = info["hasConflict"]
+    view["conflictInfo"] = info
+    return view
+
+
+def plan_list(items: List[Item], caller: Caller) -> Item:
+    """``GET /recovery-plans``: the seeds' ``{plans, count}`` and the
+    console's ``recoveryPlans`` (the same items)."""
+    return {"plans": items, "count": len(items), "recoveryPlans": items}

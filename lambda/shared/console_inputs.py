@@ -1,0 +1,96 @@
+"""The request names the reference web console sends (issue 20).
+
+The console of the public reference implementation sends some fields
+under other names than the seeds. This module is the one place they are
+mapped onto the seeds' names before validation; a value sent under both
+names must agree. What the names mean (types, rules) stays with the
+validation of each resource. ``docs/DEVELOPING.md`` lists each mapping
+with the screen that sends it.
+"""
+
+from typing import Any, Dict, Tuple
+
+from shared.errors import ValidationError
+
+Body = Dict[str, Any]
+
+# Why a wave with several groups is refused: the wave engine starts one
+# protection group per wave (one account/region, one DRS job set).
+MULTIPLE_GROUPS = "MULTIPLE_GROUPS_PER_WAVE"
+
+
+def _alias(body: Body, ours: str, theirs: str, where: str = "") -> Body:
+    """``theirs`` copied to ``ours`` (both: equal), ``theirs`` removed."""
+    if theirs not in body:
+        return body
+    body = dict(body)
+    value = body.pop(theirs)
+    if ours in body and body[ours] != value:
+        field = f"{where}{theirs}"
+        raise ValidationError(
+            f"{field} and {where}{ours} differ: send one of them",
+            field=field,
+        )
+    body[ours] = value
+    return body
+
+
+def resolve_tags_input(body: Body) -> Tuple[str, Any]:
+    """The tags of a tag preview and the field they came in: the seeds'
+    ``serverSelectionTags`` or the console's ``tags`` (both only when
+    equal)."""
+    console, ours = body.get("tags"), body.get("serverSelectionTags")
+    if console is not None and ours is not None and console != ours:
+        raise ValidationError(
+            "tags and serverSelectionTags differ: send one of them",
+            field="tags",
+        )
+    if ours is None and console is not None:
+        return "tags", console
+    return "serverSelectionTags", ours
+
+
+def _wave_input(raw: Any, index: int) -> Any:
+    """A console wave: ``protectionGroupIds`` of one group is
+    ``protectionGroupId``; several groups are refused (400)."""
+    if not isinstance(raw, dict) or "protectionGroupIds" not in raw:
+        return raw
+    where = f"waves[{index}]."
+    wave = dict(raw)
+    ids = wave.pop("protectionGroupIds")
+    field = f"{where}protectionGroupIds"
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValidationError(
+            f"{field} must be a list of protection group ids", field=field
+        )
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > 1:
+        raise ValidationError(
+            f"{field}: a wave runs one protection group; put each of "
+            f"{', '.join(unique)} in its own wave (waves with "
+            "dependsOnWaves [] start together)",
+            field=field,
+            reason=MULTIPLE_GROUPS,
+        )
+    if unique:
+        wave = _alias(
+            {**wave, "protectionGroupIds": unique[0]},
+            "protectionGroupId",
+            "protectionGroupIds",
+            where,
+        )
+    return wave
+
+
+def plan_input(body: Body) -> Body:
+    """A plan body with the console's names mapped: ``name`` is
+    ``planName``; each wave's ``protectionGroupIds`` (one group) is its
+    ``protectionGroupId``."""
+    body = _alias(body, "planName", "name")
+    waves = body.get("waves")
+    if isinstance(waves, list):
+        body = {
+            **body,
+            "waves": [_wave_input(w, i) for i, w in enumerate(waves)],
+        }
+    return body
