@@ -9,6 +9,7 @@ from shared.aws_errors import aws_errors
 from shared.aws_pagination import all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
 from shared.tag_matching import matching_server_ids
+from shared.wave_servers import execution_server_ids
 
 
 def drs_client_for(
@@ -167,3 +168,31 @@ def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
         if wave.get("jobId"):
             jobs.setdefault(wave.get("region"), []).append(wave["jobId"])
     return jobs
+
+
+def execution_recovery_instances(
+    record: Dict[str, Any], drs_client=None
+) -> Dict[str, List[Dict[str, Any]]]:
+    """This execution's recovery instances per region.
+
+    Only instances of its source servers launched by its own jobs (an
+    instance of the same server from another execution is not its).
+    """
+    context = record.get("accountContext")
+    job_ids = {j for ids in execution_jobs(record).values() for j in ids}
+    by_region: Dict[str, List[Dict[str, Any]]] = {}
+    for wave in record.get("waves") or []:
+        servers = execution_server_ids({"waves": [wave]})
+        if not servers or not wave.get("jobId"):
+            continue
+        client = drs_client_for(wave.get("region"), context, drs_client)
+        found = describe_recovery_instances(client, servers)
+        region_items = by_region.setdefault(wave.get("region"), [])
+        known = {i["recoveryInstanceID"] for i in region_items}
+        region_items += [
+            i
+            for i in found
+            if i.get("jobID") in job_ids
+            and i["recoveryInstanceID"] not in known
+        ]
+    return by_region

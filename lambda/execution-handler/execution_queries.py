@@ -6,10 +6,10 @@ from typing import Any, Dict, List, Optional
 from execution_drs import (
     describe_job_log_items,
     describe_jobs,
-    describe_recovery_instances,
     drs_client_for,
     ec2_details,
     execution_jobs,
+    execution_recovery_instances,
 )
 from execution_routes import router
 from execution_store import (
@@ -23,7 +23,6 @@ from shared.execution_records import get_execution
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
 from shared.validation import validate_choice
-from shared.wave_servers import execution_server_ids
 
 ALL_STATUSES = sorted(ACTIVE_STATUSES | TERMINAL_STATUSES)
 SERVER_FIELDS = (
@@ -225,34 +224,6 @@ def get_execution_job_logs(
             items = describe_job_log_items(client, job_id)
             logs.append({"jobId": job_id, "region": region, "items": items})
     return to_jsonable({"executionId": record["executionId"], "jobLogs": logs})
-
-
-def execution_recovery_instances(
-    record: Dict[str, Any], drs_client=None
-) -> Dict[str, List[Dict[str, Any]]]:
-    """This execution's recovery instances per region.
-
-    Only instances of its source servers launched by its own jobs (an
-    instance of the same server from another execution is not its).
-    """
-    context = record.get("accountContext")
-    job_ids = {j for ids in execution_jobs(record).values() for j in ids}
-    by_region: Dict[str, List[Dict[str, Any]]] = {}
-    for wave in record.get("waves") or []:
-        servers = execution_server_ids({"waves": [wave]})
-        if not servers or not wave.get("jobId"):
-            continue
-        client = drs_client_for(wave.get("region"), context, drs_client)
-        found = describe_recovery_instances(client, servers)
-        region_items = by_region.setdefault(wave.get("region"), [])
-        known = {i["recoveryInstanceID"] for i in region_items}
-        region_items += [
-            i
-            for i in found
-            if i.get("jobID") in job_ids
-            and i["recoveryInstanceID"] not in known
-        ]
-    return by_region
 
 
 @router.operation("get_recovery_instances")

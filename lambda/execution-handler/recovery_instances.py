@@ -15,8 +15,11 @@ execution (``recoveryTermination``).
 
 from typing import Any, Dict, List, Optional
 
-from execution_drs import drs_client_for, job_server_ids
-from execution_queries import execution_recovery_instances
+from execution_drs import (
+    drs_client_for,
+    execution_recovery_instances,
+    job_server_ids,
+)
 from execution_routes import router
 from execution_store import update_execution
 from shared import clock, rbac
