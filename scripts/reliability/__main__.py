@@ -38,7 +38,7 @@ def _parse(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument(
         "--fuzz-examples",
         type=int,
-        default=60,
+        default=40,
         help="schemathesis examples per operation and phase",
     )
     parser.add_argument("--seed", type=int, default=15)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator, List
 
 from reliability.fault_ops import CaseFailure, Ctx
 
@@ -186,3 +187,47 @@ def restore_spoke_role(ctx: Ctx) -> None:
     iam.update_assume_role_policy(
         RoleName=spoke.cross_account_role, PolicyDocument=json.dumps(policy)
     )
+
+
+@contextmanager
+def lambda_faults(cloud: Any, rules: List[dict]) -> Iterator[List[int]]:
+    """Inject faults into Lambda invocations of the local runtime.
+
+    A rule ``{"function", "action", "nth", "kind"}`` hits the nth
+    synchronous invocation of a function (name contains ``function``)
+    whose event has ``action``: ``kind`` "error" answers an unhandled
+    function error (a crash), "throttle" Lambda's 429. Yields how often
+    each rule fired."""
+    from localcloud.lambda_runtime.pool import InvokeResult, Throttled
+
+    runtime = cloud.runtime
+    original = runtime.invoke
+    seen = [0] * len(rules)
+    fired = [0] * len(rules)
+
+    def invoke(spec: Any, payload: bytes) -> Any:
+        try:
+            action = json.loads(payload or b"{}").get("action")
+        except (ValueError, AttributeError):
+            action = None
+        for index, rule in enumerate(rules):
+            if rule["function"] not in spec.name or rule["action"] != action:
+                continue
+            seen[index] += 1
+            if seen[index] != rule.get("nth", 1):
+                continue
+            fired[index] += 1
+            if rule["kind"] == "throttle":
+                raise Throttled("injected by the fault matrix")
+            crash = {
+                "errorType": "InjectedCrash",
+                "errorMessage": "injected by the fault matrix",
+            }
+            return InvokeResult(json.dumps(crash).encode(), True)
+        return original(spec, payload)
+
+    runtime.invoke = invoke
+    try:
+        yield fired
+    finally:
+        runtime.invoke = original

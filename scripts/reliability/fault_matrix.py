@@ -69,6 +69,8 @@ class FaultCase:
     # Events that must be sent exactly once besides the terminal one.
     once: Set[str] = field(default_factory=lambda: {"EXECUTION_STARTED"})
     error_code: Optional[str] = None
+    # Faults of Lambda invocations (fault_actions.lambda_faults).
+    lambda_faults: List[dict] = field(default_factory=list)
     # The faulted DRS operation must have been called (else it proved
     # nothing).
     fired: Optional[str] = None
@@ -95,157 +97,226 @@ def _drs_fault_cases() -> List[FaultCase]:
     return cases
 
 
+def _lambda_fault_cases() -> List[FaultCase]:
+    """Crashes and throttling of the functions' invocations: Step
+    Functions -> the orchestration function, and that function -> the
+    execution and query handlers."""
+    rows = (
+        (
+            "orchestration-crash-mid-poll",
+            "dr-orch-sf",
+            "poll_wave_status",
+            "error",
+            2,
+        ),
+        (
+            "orchestration-throttled-mid-poll",
+            "dr-orch-sf",
+            "poll_wave_status",
+            "throttle",
+            2,
+        ),
+        (
+            "query-handler-invoke-error",
+            "query-handler",
+            "poll_wave_status",
+            "error",
+            2,
+        ),
+        (
+            "query-handler-invoke-throttled",
+            "query-handler",
+            "poll_wave_status",
+            "throttle",
+            2,
+        ),
+        (
+            "execution-handler-invoke-error",
+            "execution-handler",
+            "start_wave_recovery",
+            "error",
+            2,
+        ),
+    )
+    return [
+        FaultCase(
+            name=name,
+            fault=f"{kind} on the {nth}nd {action} invocation of {function}",
+            expected=("COMPLETED",),
+            lambda_faults=[
+                {
+                    "function": function,
+                    "action": action,
+                    "nth": nth,
+                    "kind": kind,
+                }
+            ],
+        )
+        for name, function, action, kind, nth in rows
+    ]
+
+
 def cases() -> List[FaultCase]:
     """Every case of the matrix."""
     resumed = {"EXECUTION_STARTED", "EXECUTION_PAUSED", "EXECUTION_RESUMED"}
     paused = {"EXECUTION_STARTED", "EXECUTION_PAUSED"}
-    return _drs_fault_cases() + [
-        FaultCase(
-            "StartRecovery-throttled-always",
-            "throttle on every StartRecovery",
-            ("FAILED",),
-            [{"type": "throttle", "operation": "StartRecovery"}],
-            error_code="DRS_LIMIT_EXCEEDED",
-        ),
-        FaultCase(
-            "DescribeJobs-latency",
-            "2 s latency on every DescribeJobs",
-            ("COMPLETED",),
-            [{"type": "latency", "operation": "DescribeJobs", "seconds": 2}],
-        ),
-        FaultCase(
-            "DescribeJobs-5xx-30pct",
-            "5xx on 30 % of DescribeJobs",
-            ("COMPLETED",),
-            [
-                {
-                    "type": "internal_error",
-                    "operation": "DescribeJobs",
-                    "rate": 0.3,
-                }
-            ],
-        ),
-        FaultCase(
-            "launch-failure",
-            "the launch of erp-app-02 fails",
-            ("FAILED",),
-            [{"type": "launch_failure", "server": "erp-app-02"}],
-            error_code="SERVER_LAUNCH_FAILED",
-        ),
-        FaultCase(
-            "job-failure",
-            "the first recovery job fails as a whole",
-            ("FAILED",),
-            [{"type": "job_failure", "nth": 1}],
-        ),
-        FaultCase(
-            "events-dropped",
-            "every DRS event dropped",
-            ("COMPLETED",),
-            [{"type": "drop_events"}],
-        ),
-        FaultCase(
-            "events-duplicated",
-            "every DRS event published twice",
-            ("COMPLETED",),
-            [{"type": "duplicate_events"}],
-        ),
-        FaultCase(
-            "events-late",
-            "1 s latency on half of all DRS calls (late answers)",
-            ("COMPLETED",),
-            [{"type": "latency", "seconds": 1, "rate": 0.5}],
-        ),
-        FaultCase(
-            "recovery-completes",
-            "none (RECOVERY)",
-            ("COMPLETED",),
-            execution_type="RECOVERY",
-        ),
-        FaultCase(
-            "cancel-pending",
-            "cancel at once (PENDING)",
-            ("CANCELLED",),
-            action=fault_actions.cancel_pending,
-            durations=SLOW,
-            once=set(),
-        ),
-        FaultCase(
-            "cancel-starting",
-            "cancel while the job is PENDING",
-            ("CANCELLED",),
-            action=fault_actions.cancel_starting,
-            durations=SLOW,
-        ),
-        FaultCase(
-            "cancel-polling",
-            "cancel while instances launch",
-            ("CANCELLED",),
-            action=fault_actions.cancel_polling,
-            durations=SLOW,
-        ),
-        FaultCase(
-            "cancel-paused",
-            "cancel while PAUSED",
-            ("CANCELLED",),
-            waves=PAUSING,
-            action=fault_actions.cancel_paused,
-            once=paused,
-        ),
-        FaultCase(
-            "cancel-between-waves",
-            "cancel as wave 1 completes",
-            ("CANCELLED",),
-            action=fault_actions.cancel_between_waves,
-        ),
-        FaultCase(
-            "cancel-10-concurrent",
-            "10 concurrent cancels",
-            ("CANCELLED",),
-            action=fault_actions.cancel_twice_concurrently,
-            durations=SLOW,
-        ),
-        FaultCase(
-            "pause-resume",
-            "pause through the API, then resume",
-            ("COMPLETED",),
-            action=fault_actions.pause_then_resume,
-            once=resumed,
-        ),
-        FaultCase(
-            "resume-once",
-            "pauseBeforeWave, one resume",
-            ("COMPLETED",),
-            waves=PAUSING,
-            action=fault_actions.resume,
-            once=resumed,
-        ),
-        FaultCase(
-            "double-resume",
-            "two concurrent resumes",
-            ("COMPLETED",),
-            waves=PAUSING,
-            action=fault_actions.double_resume,
-            once=resumed,
-        ),
-        FaultCase(
-            "stale-task-token",
-            "resume after cancel while paused",
-            ("CANCELLED",),
-            waves=PAUSING,
-            action=fault_actions.stale_token,
-            once=paused,
-        ),
-        FaultCase(
-            "spoke-role-broken",
-            "spoke role cannot be assumed " "mid-execution",
-            ("FAILED", "COMPLETED"),
-            waves=[("Web", False)],
-            action=fault_actions.break_spoke_role,
-            spoke=True,
-            durations=SLOW,
-        ),
-    ]
+    return (
+        _drs_fault_cases()
+        + _lambda_fault_cases()
+        + [
+            FaultCase(
+                "StartRecovery-throttled-always",
+                "throttle on every StartRecovery",
+                ("FAILED",),
+                [{"type": "throttle", "operation": "StartRecovery"}],
+                error_code="DRS_LIMIT_EXCEEDED",
+            ),
+            FaultCase(
+                "DescribeJobs-latency",
+                "2 s latency on every DescribeJobs",
+                ("COMPLETED",),
+                [
+                    {
+                        "type": "latency",
+                        "operation": "DescribeJobs",
+                        "seconds": 2,
+                    }
+                ],
+            ),
+            FaultCase(
+                "DescribeJobs-5xx-30pct",
+                "5xx on 30 % of DescribeJobs",
+                ("COMPLETED",),
+                [
+                    {
+                        "type": "internal_error",
+                        "operation": "DescribeJobs",
+                        "rate": 0.3,
+                    }
+                ],
+            ),
+            FaultCase(
+                "launch-failure",
+                "the launch of erp-app-02 fails",
+                ("FAILED",),
+                [{"type": "launch_failure", "server": "erp-app-02"}],
+                error_code="SERVER_LAUNCH_FAILED",
+            ),
+            FaultCase(
+                "job-failure",
+                "the first recovery job fails as a whole",
+                ("FAILED",),
+                [{"type": "job_failure", "nth": 1}],
+            ),
+            FaultCase(
+                "events-dropped",
+                "every DRS event dropped",
+                ("COMPLETED",),
+                [{"type": "drop_events"}],
+            ),
+            FaultCase(
+                "events-duplicated",
+                "every DRS event published twice",
+                ("COMPLETED",),
+                [{"type": "duplicate_events"}],
+            ),
+            FaultCase(
+                "events-late",
+                "1 s latency on half of all DRS calls (late answers)",
+                ("COMPLETED",),
+                [{"type": "latency", "seconds": 1, "rate": 0.5}],
+            ),
+            FaultCase(
+                "recovery-completes",
+                "none (RECOVERY)",
+                ("COMPLETED",),
+                execution_type="RECOVERY",
+            ),
+            FaultCase(
+                "cancel-pending",
+                "cancel at once (PENDING)",
+                ("CANCELLED",),
+                action=fault_actions.cancel_pending,
+                durations=SLOW,
+                once=set(),
+            ),
+            FaultCase(
+                "cancel-starting",
+                "cancel while the job is PENDING",
+                ("CANCELLED",),
+                action=fault_actions.cancel_starting,
+                durations=SLOW,
+            ),
+            FaultCase(
+                "cancel-polling",
+                "cancel while instances launch",
+                ("CANCELLED",),
+                action=fault_actions.cancel_polling,
+                durations=SLOW,
+            ),
+            FaultCase(
+                "cancel-paused",
+                "cancel while PAUSED",
+                ("CANCELLED",),
+                waves=PAUSING,
+                action=fault_actions.cancel_paused,
+                once=paused,
+            ),
+            FaultCase(
+                "cancel-between-waves",
+                "cancel as wave 1 completes",
+                ("CANCELLED",),
+                action=fault_actions.cancel_between_waves,
+            ),
+            FaultCase(
+                "cancel-10-concurrent",
+                "10 concurrent cancels",
+                ("CANCELLED",),
+                action=fault_actions.cancel_twice_concurrently,
+                durations=SLOW,
+            ),
+            FaultCase(
+                "pause-resume",
+                "pause through the API, then resume",
+                ("COMPLETED",),
+                action=fault_actions.pause_then_resume,
+                once=resumed,
+            ),
+            FaultCase(
+                "resume-once",
+                "pauseBeforeWave, one resume",
+                ("COMPLETED",),
+                waves=PAUSING,
+                action=fault_actions.resume,
+                once=resumed,
+            ),
+            FaultCase(
+                "double-resume",
+                "two concurrent resumes",
+                ("COMPLETED",),
+                waves=PAUSING,
+                action=fault_actions.double_resume,
+                once=resumed,
+            ),
+            FaultCase(
+                "stale-task-token",
+                "resume after cancel while paused",
+                ("CANCELLED",),
+                waves=PAUSING,
+                action=fault_actions.stale_token,
+                once=paused,
+            ),
+            FaultCase(
+                "spoke-role-broken",
+                "spoke role cannot be assumed " "mid-execution",
+                ("FAILED", "COMPLETED"),
+                waves=[("Web", False)],
+                action=fault_actions.break_spoke_role,
+                spoke=True,
+                durations=SLOW,
+            ),
+        ]
+    )
 
 
 # -- running ---------------------------------------------------------------
@@ -292,10 +363,14 @@ def run_case(cloud: Any, case: FaultCase) -> Dict[str, Any]:
             case.waves,
             LAUNCH_CONFIG if case.launch_config else None,
         )
-        ctx.start(case.execution_type)
-        if case.action:
-            case.action(ctx)
-        record = ctx.wait_terminal()
+        with fault_actions.lambda_faults(cloud, case.lambda_faults) as hit:
+            ctx.start(case.execution_type)
+            if case.action:
+                case.action(ctx)
+            record = ctx.wait_terminal()
+        if case.lambda_faults and not all(hit):
+            ctx.notes.append(f"Lambda faults fired {hit}")
+            result["failures"].append("a Lambda fault never fired")
         result["status"] = record["status"]
         _checks(ctx, case, record, result)
     except CaseFailure as failure:

@@ -137,7 +137,8 @@ class Ctx:
             if time.monotonic() > deadline:
                 raise CaseFailure(
                     f"timed out after {timeout:.0f}s waiting for {what} "
-                    f"(status {record.get('status')})"
+                    f"(status {record.get('status')}, reason "
+                    f"{str(record.get('statusReason'))[:200]})"
                 )
             time.sleep(interval)
 
