@@ -101,6 +101,11 @@ FIELD_TYPES: Dict[str, Schema] = {
     "planName": TEXT_NAME,
     "name": {**TEXT_NAME, "description": "the console's planName"},
     "notificationEmail": TEXT,
+    "topicArn": {
+        "type": "string",
+        "description": "empty or this deployment's execution topic; "
+        "another topic: 400",
+    },
     "accountName": TEXT_NAME,
     "description": {"type": "string", "maxLength": 1024},
     "region": TEXT,
@@ -172,7 +177,9 @@ BODY_FIELDS: Dict[str, Tuple[str, ...]] = {
     "update_tag_sync_settings": tag_sync.SETTINGS_FIELDS + ("version",),
     "create_target_account": _ACCOUNT,
     "update_target_account": _ACCOUNT + ("version",),
-    "execute_recovery_plan": execution_start.START_FIELDS,
+    # dryRun and topicArn: the console's (shared.console_inputs)
+    "execute_recovery_plan": execution_start.START_FIELDS
+    + ("dryRun", "topicArn"),
     "terminate_recovery_instances": (recovery_instances.CONFIRM_FIELD,),
 }
 REQUIRED_BODY: Dict[str, List[str]] = {

@@ -18,6 +18,12 @@ from execution_store import (
     list_page,
 )
 from shared.api import Request
+from shared.console_shapes import (
+    execution_details,
+    execution_list,
+    execution_summary_view,
+    job_log_view,
+)
 from shared.errors import ValidationError
 from shared.execution_records import get_execution
 from shared.responses import to_jsonable
@@ -119,7 +125,8 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
         view["pausedBeforeWaveNumber"] = view["waves"][int(index)].get(
             "waveNumber"
         )
-    return to_jsonable(view)
+    terminal = record.get("status") in TERMINAL_STATUSES
+    return to_jsonable(execution_details(view, record, terminal))
 
 
 @router.operation("list_executions")
@@ -140,11 +147,11 @@ def list_executions(request: Request, table=None) -> Dict[str, Any]:
     page = list_page(
         query.get("planId"), status, limit, query.get("nextToken"), table
     )
-    items = [summary_view(i) for i in page["items"]]
+    items = [execution_summary_view(summary_view(i)) for i in page["items"]]
     result = {"executions": items, "count": len(items)}
     if page["nextToken"]:
         result["nextToken"] = page["nextToken"]
-    return to_jsonable(result)
+    return to_jsonable(execution_list(result))
 
 
 @router.operation("get_execution_details")
@@ -215,6 +222,11 @@ def get_execution_job_logs(
     record = get_execution(request.path_param("id"), table)
     context = record.get("accountContext")
     wanted = request.query.get("jobId")
+    wave_of = {
+        w["jobId"]: w.get("waveNumber")
+        for w in record.get("waves") or []
+        if w.get("jobId")
+    }
     logs = []
     for region, ids in _all_job_ids(record).items():
         client = drs_client_for(region, context, drs_client)
@@ -222,7 +234,8 @@ def get_execution_job_logs(
             if wanted and job_id != wanted:
                 continue
             items = describe_job_log_items(client, job_id)
-            logs.append({"jobId": job_id, "region": region, "items": items})
+            log = {"jobId": job_id, "region": region, "items": items}
+            logs.append(job_log_view(log, wave_of.get(job_id)))
     return to_jsonable({"executionId": record["executionId"], "jobLogs": logs})
 
 

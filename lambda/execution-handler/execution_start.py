@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from execution_drs import TagSelection, active_jobs, describe_jobs
 from execution_drs import drs_client_for, job_server_ids
+from execution_dry_run import dry_run_report
 from execution_routes import router
 from execution_store import (
     active_executions,
@@ -26,6 +27,7 @@ from shared.api import Request
 from shared.aws_clients import get_client
 from shared.aws_errors import aws_errors
 from shared.config import get_settings
+from shared.console_inputs import start_input
 from shared.errors import (
     ExecutionConflictError,
     ServerConflictError,
@@ -74,7 +76,9 @@ def execute_recovery_plan_operation(request: Request) -> Dict[str, Any]:
     body.pop("requestedBy", None)
     if request.caller.requested_by:
         body["requestedBy"] = request.caller.requested_by
-    return execute_recovery_plan(body)
+    answer = execute_recovery_plan(body)
+    # A dry run starts nothing: 200 with the report, not 202 Accepted.
+    return (200, answer) if answer.get("dryRun") else answer
 
 
 def execute_recovery_plan(
@@ -90,6 +94,9 @@ def execute_recovery_plan(
     SERVER_CONFLICT, WAVE_SIZE_LIMIT_EXCEEDED or DRS_LIMIT_EXCEEDED.
     """
     tables = tables or {}
+    body, dry_run = start_input(
+        body, get_settings().execution_notifications_topic_arn
+    )
     reject_unknown(body, START_FIELDS)
     plan_id = str(require(body, "planId"))
     execution_type = validate_choice(
@@ -122,6 +129,16 @@ def execute_recovery_plan(
     all_servers = {s for servers in wave_servers for s in servers}
     _check_active_executions(plan_id, all_servers, tables.get("executions"))
     _check_drs(waves, groups, wave_servers, context, drs_client)
+    if dry_run:
+        return dry_run_report(
+            plan,
+            waves,
+            resolved,
+            execution_type,
+            groups,
+            active_executions(tables.get("executions")),
+            tables.get("accounts"),
+        )
 
     record = _new_record(plan, waves, resolved, execution_type, initiated_by)
     record["accountContext"] = context

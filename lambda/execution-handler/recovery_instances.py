@@ -25,6 +25,7 @@ from execution_store import update_execution
 from shared import clock, rbac
 from shared.api import Request
 from shared.aws_errors import aws_errors
+from shared.console_shapes import terminate_view
 from shared.errors import (
     DomainError,
     ForbiddenError,
@@ -184,7 +185,7 @@ def terminate_recovery_instances(
             extra={"jobId": job["jobID"], "servers": job_server_ids(job)},
         )
     _record_terminations(execution_id, record, terminations, table, recovery)
-    return to_jsonable(
+    answer = to_jsonable(
         {
             "executionId": execution_id,
             "terminateJobs": [
@@ -200,6 +201,7 @@ def terminate_recovery_instances(
             ),
         }
     )
+    return terminate_view(answer, bool(record.get("terminations")))
 
 
 def _record_terminations(

@@ -8,7 +8,7 @@ validation of each resource. ``docs/DEVELOPING.md`` lists each mapping
 with the screen that sends it.
 """
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from shared.errors import ValidationError
 
@@ -94,3 +94,25 @@ def plan_input(body: Body) -> Body:
             "waves": [_wave_input(w, i) for i, w in enumerate(waves)],
         }
     return body
+
+
+def start_input(body: Body, own_topic: Optional[str]) -> Tuple[Body, bool]:
+    """The console's start body: ``dryRun`` (a bool) is returned apart;
+    ``topicArn`` empty or naming this deployment's execution topic needs
+    nothing (every execution is published there). Another topic is
+    refused (400): this API does not publish to callers' topics, which
+    would let any user make it publish anywhere."""
+    body = dict(body)
+    dry_run = body.pop("dryRun", False)
+    if not isinstance(dry_run, bool):
+        raise ValidationError("dryRun must be true or false", field="dryRun")
+    topic = body.pop("topicArn", None)
+    if topic not in (None, "") and topic != own_topic:
+        raise ValidationError(
+            "topicArn: per-execution topics are not supported; every "
+            "execution is published to the deployment's execution topic"
+            + (f" ({own_topic})" if own_topic else "")
+            + ", whose subscriptions can filter on the planId attribute",
+            field="topicArn",
+        )
+    return body, dry_run

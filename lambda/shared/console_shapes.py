@@ -135,3 +135,150 @@ def plan_list(items: List[Item], caller: Caller) -> Item:
     """``GET /recovery-plans``: the seeds' ``{plans, count}`` and the
     console's ``recoveryPlans`` (the same items)."""
     return {"plans": items, "count": len(items), "recoveryPlans": items}
+
+
+def execution_summary_view(view: Item) -> Item:
+    """An execution (list item or details) with the console's names:
+    ``recoveryPlanId``, ``recoveryPlanName`` and ``executedBy``."""
+    view = dict(view)
+    for ours, theirs in (
+        ("planId", "recoveryPlanId"),
+        ("planName", "recoveryPlanName"),
+        ("initiatedBy", "executedBy"),
+    ):
+        if view.get(ours) is not None:
+            view[theirs] = view[ours]
+    return view
+
+
+def execution_list(result: Item) -> Item:
+    """``GET /executions``: ``items`` beside ``executions`` (the console's
+    paginated envelope; ``nextToken`` is shared)."""
+    return {**result, "items": result.get("executions", [])}
+
+
+def _recovery_instance_ids(record: Item) -> List[str]:
+    return [
+        str(server["recoveryInstanceId"])
+        for wave in record.get("waves") or []
+        for server in wave.get("servers") or []
+        if server.get("recoveryInstanceId")
+    ]
+
+
+def termination_metadata(record: Item, terminal: bool) -> Item:
+    """Whether the console offers Terminate, and why not: a finished
+    drill with recovery instances not yet terminated by this API. A real
+    recovery's instances need the explicit confirmation the console does
+    not send (issue 15), so it is not offered there."""
+    launched = _recovery_instance_ids(record)
+    terminated = {
+        str(i)
+        for item in record.get("terminations") or []
+        for i in item.get("recoveryInstanceIds") or []
+    }
+    left = [i for i in launched if i not in terminated]
+    is_recovery = record.get("executionType") == "RECOVERY"
+    reason = None
+    if not terminal:
+        reason = "the execution has not finished"
+    elif not launched:
+        reason = "no recovery instances were launched"
+    elif not left:
+        reason = "its recovery instances were already terminated"
+    elif is_recovery:
+        reason = (
+            "a RECOVERY's instances are production now: terminate them "
+            "through the API with confirmRecoveryTermination"
+        )
+    meta: Item = {
+        "canTerminate": reason is None,
+        "hasRecoveryInstances": bool(left),
+    }
+    if reason:
+        meta["reason"] = reason
+    return meta
+
+
+def server_execution(server: Item, region: Optional[str]) -> Item:
+    """A server row of the execution page (``serverExecutions``)."""
+    row = {
+        **server,
+        "serverId": server.get("sourceServerId"),
+        "launchStatus": server.get("status"),
+    }
+    if server.get("hostname"):
+        row["serverName"] = server["hostname"]
+    if server.get("instanceId"):
+        row["recoveredInstanceId"] = server["instanceId"]
+    if region:
+        row["region"] = region
+    return row
+
+
+def execution_details(view: Item, record: Item, terminal: bool) -> Item:
+    """The execution page: the summary names, per wave
+    ``serverExecutions`` (the seeds' ``servers`` rows with ``serverId``,
+    ``launchStatus``), ``totalWaves`` and ``terminationMetadata``."""
+    view = execution_summary_view(view)
+    view["waves"] = [
+        {
+            **wave,
+            "serverExecutions": [
+                server_execution(s, wave.get("region"))
+                for s in wave.get("servers") or []
+            ],
+        }
+        for wave in view.get("waves") or []
+    ]
+    view["terminationMetadata"] = termination_metadata(record, terminal)
+    return view
+
+
+def job_log_view(log: Item, wave_number: Optional[int]) -> Item:
+    """A job's log: the console's ``waveNumber`` and ``events`` (each
+    DRS log item, with ``sourceServerId`` when the event names one)."""
+    events = []
+    for item in log.get("items") or []:
+        # DRS leaves eventData out of events that carry none.
+        data = item.get("eventData") or {}
+        event = {**item, "eventData": data}
+        if data.get("sourceServerID"):
+            event["sourceServerId"] = data["sourceServerID"]
+        if data.get("conversionServerID"):
+            event["conversionServerId"] = data["conversionServerID"]
+        events.append(event)
+    view = {**log, "events": events}
+    if wave_number is not None:
+        view["waveNumber"] = wave_number
+    return view
+
+
+def terminate_view(answer: Item, earlier_terminations: bool) -> Item:
+    """The terminate answer with the console's counters: ``terminated``,
+    ``failed``, ``totalFound``, ``totalTerminated``, ``totalFailed``,
+    ``alreadyTerminated`` and ``jobs`` (a DRS failure is an error answer,
+    so nothing is counted as failed here)."""
+    instances = answer.get("instances") or []
+    regions = {j["jobId"]: j["region"] for j in answer["terminateJobs"]}
+    return {
+        **answer,
+        "terminated": [
+            {
+                "instanceId": i.get("instanceId"),
+                "recoveryInstanceId": i.get("recoveryInstanceId"),
+                "region": regions.get(i.get("jobId")),
+                "currentState": i.get("status"),
+            }
+            for i in instances
+        ],
+        "failed": [],
+        "totalFound": len(instances),
+        "totalTerminated": len(instances),
+        "totalFailed": 0,
+        "alreadyTerminated": not instances and earlier_terminations,
+        "jobs": [
+            {"jobId": j["jobId"], "region": j["region"], "type": "TERMINATE"}
+            for j in answer["terminateJobs"]
+        ],
+    }

@@ -8,3 +8,7 @@ handler tests.
 """
 
 from tests.unit.data_management.conftest import dm  # noqa: F401
+from tests.unit.execution_lifecycle.conftest import (  # noqa: F401
+    lc,
+    lc_factory,
+)

@@ -102,7 +102,9 @@ def test_a_plan_name_claim_is_not_a_plan(lc):
     [
         ({}, "planId"),
         ({"planId": "p1", "executionType": "TEST"}, "executionType"),
-        ({"planId": "p1", "dryRun": True}, "dryRun"),
+        ({"planId": "p1", "dryRun": "yes"}, "dryRun"),
+        ({"planId": "p1", "topicArn": "arn:aws:sns:x"}, "topicArn"),
+        ({"planId": "p1", "startFromWave": 2}, "startFromWave"),
     ],
 )
 def test_bad_input_is_a_validation_error(lc, body, field):
