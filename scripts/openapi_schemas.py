@@ -208,13 +208,18 @@ QUERY_PARAMS: Dict[str, List[QueryParam]] = {
     ],
     "get_execution_job_logs": [("jobId", TEXT, False)],
     "get_drs_source_servers": _REGION_Q
-    + [("tags", TEXT, False), ("replicationState", TEXT, False)],
+    + [
+        ("tags", TEXT, False),
+        ("replicationState", TEXT, False),
+        ("currentProtectionGroupId", TEXT, False),
+        ("filterByProtectionGroup", TEXT, False),
+    ],
     "get_drs_quotas": _REGION_Q,
     "get_drs_service_limits": _REGION_Q,
     "get_drs_accounts": [("regions", TEXT, False), ("region", TEXT, False)],
     "get_ec2_subnets": _REGION_Q
-    + [("vpcId", TEXT, True), ("availabilityZone", TEXT, False)],
-    "get_ec2_security_groups": _REGION_Q + [("vpcId", TEXT, True)],
+    + [("vpcId", TEXT, False), ("availabilityZone", TEXT, False)],
+    "get_ec2_security_groups": _REGION_Q + [("vpcId", TEXT, False)],
     "get_ec2_instance_types": _REGION_Q
     + [("instanceFamily", TEXT, False), ("availabilityZone", TEXT, False)],
     "get_ec2_instance_profiles": [

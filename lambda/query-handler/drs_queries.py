@@ -13,6 +13,7 @@ from shared.api import Request
 from shared.aws_clients import create_drs_client
 from shared.aws_errors import aws_errors
 from shared.aws_pagination import all_items
+from shared.console_shapes import source_server_view
 from shared.drs_constants import HEALTHY_REPLICATION_STATES
 from shared.errors import ValidationError
 from shared.name_claims import without_claims
@@ -139,6 +140,9 @@ def summarize_server(
         "hostname": hints.get("hostname") or hints.get("fqdn") or "",
         "replicationState": replication_state(server),
         "lifecycleState": lifecycle_state(server),
+        "lagDuration": (server.get("dataReplicationInfo") or {}).get(
+            "lagDuration"
+        ),
         "hardware": hardware(server),
         "tags": dict(server.get("tags") or {}),
         "recommendedInstanceType": props.get("recommendedInstanceType"),
@@ -209,6 +213,11 @@ def get_drs_source_servers(request: Request) -> Dict[str, Any]:
     state = _state_param(request, replication_states())
     target = target_param(request, region)
     servers = list_source_servers(target, tags=tags, state=state)
+    editing = text_param(request, "currentProtectionGroupId")
+    servers = [source_server_view(s, editing) for s in servers]
+    only = text_param(request, "filterByProtectionGroup")
+    if only:
+        servers = [s for s in servers if s.get("protectionGroupId") == only]
     return {
         "servers": servers,
         "totalCount": len(servers),

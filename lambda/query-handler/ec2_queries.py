@@ -24,6 +24,12 @@ from shared.aws_clients import (
 )
 from shared.aws_errors import aws_errors
 from shared.aws_pagination import all_items
+from shared.console_shapes import (
+    instance_profile_option,
+    instance_type_option,
+    security_group_option,
+    subnet_option,
+)
 
 # DescribeInstanceTypes accepts at most this many names per call.
 INSTANCE_TYPES_PER_CALL = 100
@@ -44,12 +50,13 @@ def _name_tag(tags: Optional[List[Dict[str, str]]]) -> Optional[str]:
 
 def list_subnets(
     target: Target,
-    vpc_id: str,
+    vpc_id: Optional[str],
     availability_zone: Optional[str] = None,
     ec2_client: Optional[Any] = None,
 ) -> List[Dict[str, Any]]:
-    """Subnets of a VPC, optionally of one availability zone."""
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    """Subnets of a VPC (every VPC without one), optionally of one
+    availability zone."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []
     if availability_zone:
         filters.append(
             {"Name": "availability-zone", "Values": [availability_zone]}
@@ -79,15 +86,16 @@ def list_subnets(
 
 
 def list_security_groups(
-    target: Target, vpc_id: str, ec2_client: Optional[Any] = None
+    target: Target, vpc_id: Optional[str], ec2_client: Optional[Any] = None
 ) -> List[Dict[str, Any]]:
-    """Security groups of a VPC."""
+    """Security groups of a VPC (of every VPC without one)."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else []
     with aws_errors("EC2", target.account_id, target.region):
         groups = all_items(
             _ec2(target, ec2_client),
             "describe_security_groups",
             "SecurityGroups",
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+            Filters=filters,
         )
     return sorted(
         (
@@ -193,21 +201,23 @@ def _listing(key: str, items: List[Any], region: str) -> Dict[str, Any]:
 
 @router.operation("get_ec2_subnets")
 def get_ec2_subnets(request: Request) -> Dict[str, Any]:
-    """Subnets: ``region`` and ``vpcId`` required, ``availabilityZone``."""
+    """Subnets: ``region`` required; ``vpcId`` (the seeds' filter; the
+    console's picker omits it: every VPC) and ``availabilityZone``."""
     region = region_param(request)
-    vpc_id = vpc_param(request)
+    vpc_id = vpc_param(request, required=False)
     zone = availability_zone_param(request, region)
     subnets = list_subnets(target_param(request, region), vpc_id, zone)
-    return _listing("subnets", subnets, region)
+    return _listing("subnets", [subnet_option(s) for s in subnets], region)
 
 
 @router.operation("get_ec2_security_groups")
 def get_ec2_security_groups(request: Request) -> Dict[str, Any]:
-    """Security groups: ``region`` and ``vpcId`` required."""
+    """Security groups: ``region`` required, ``vpcId`` as for subnets."""
     region = region_param(request)
-    vpc_id = vpc_param(request)
+    vpc_id = vpc_param(request, required=False)
     groups = list_security_groups(target_param(request, region), vpc_id)
-    return _listing("securityGroups", groups, region)
+    options = [security_group_option(g) for g in groups]
+    return _listing("securityGroups", options, region)
 
 
 @router.operation("get_ec2_instance_types")
@@ -218,7 +228,8 @@ def get_ec2_instance_types(request: Request) -> Dict[str, Any]:
     family = instance_family_param(request)
     zone = availability_zone_param(request, region)
     types = list_instance_types(target_param(request, region), family, zone)
-    return _listing("instanceTypes", types, region)
+    options = [instance_type_option(t) for t in types]
+    return _listing("instanceTypes", options, region)
 
 
 @router.operation("get_ec2_instance_profiles")
@@ -226,4 +237,5 @@ def get_ec2_instance_profiles(request: Request) -> Dict[str, Any]:
     """IAM instance profiles (``region`` optional: IAM is global)."""
     region = region_param(request, required=False) or resolve_region(None)
     profiles = list_instance_profiles(target_param(request, region))
-    return _listing("instanceProfiles", profiles, region)
+    options = [instance_profile_option(p) for p in profiles]
+    return _listing("instanceProfiles", options, region)

@@ -63,8 +63,10 @@ def target_param(request: Request, region: str) -> Target:
     return Target(region, account_id, context)
 
 
-def vpc_param(request: Request) -> str:
-    """The required ``vpcId`` parameter."""
+def vpc_param(request: Request, required: bool = True) -> Optional[str]:
+    """The ``vpcId`` parameter (None when optional and absent)."""
+    if not required and text_param(request, "vpcId") is None:
+        return None
     value = required_text(request, "vpcId")
     if not VPC_ID.match(value):
         raise ValidationError(

@@ -282,3 +282,75 @@ def terminate_view(answer: Item, earlier_terminations: bool) -> Item:
             for j in answer["terminateJobs"]
         ],
     }
+
+
+def subnet_option(subnet: Item) -> Item:
+    """A subnet with the console's picker fields ``value``, ``label``,
+    ``az``, ``cidr`` beside ours."""
+    label = subnet["subnetId"]
+    if subnet.get("name"):
+        label = f"{subnet['name']} ({label})"
+    details = [
+        d
+        for d in (subnet.get("cidrBlock"), subnet.get("availabilityZone"))
+        if d
+    ]
+    if details:
+        label = f"{label} - {', '.join(details)}"
+    return {
+        **subnet,
+        "value": subnet["subnetId"],
+        "label": label,
+        "az": subnet.get("availabilityZone"),
+        "cidr": subnet.get("cidrBlock"),
+    }
+
+
+def security_group_option(group: Item) -> Item:
+    """A security group with the picker's ``value`` and ``label`` (our
+    ``name`` stays the Name tag; the group name is ``groupName``)."""
+    label = group["groupId"]
+    if group.get("groupName"):
+        label = f"{group['groupName']} ({label})"
+    return {**group, "value": group["groupId"], "label": label}
+
+
+def instance_type_option(item: Item) -> Item:
+    """An instance type with ``value``, ``label``, ``vcpus``,
+    ``memoryGb``."""
+    label = item["instanceType"]
+    if item.get("vCpus") and item.get("memoryGiB"):
+        label = f"{label} ({item['vCpus']} vCPU, {item['memoryGiB']} GiB)"
+    return {
+        **item,
+        "value": item["instanceType"],
+        "label": label,
+        "vcpus": item.get("vCpus"),
+        "memoryGb": item.get("memoryGiB"),
+    }
+
+
+def instance_profile_option(item: Item) -> Item:
+    """An instance profile with ``value`` and ``label``."""
+    name = item["instanceProfileName"]
+    return {**item, "value": name, "label": name}
+
+
+def source_server_view(server: Item, editing: Optional[str] = None) -> Item:
+    """A source server with the console's ``state``, ``lagDuration``,
+    ``assignedToProtectionGroup`` (null when free) and ``selectable``
+    (free, or in the group being edited: ``currentProtectionGroupId``)."""
+    group_id = server.get("protectionGroupId")
+    assigned = None
+    if group_id:
+        assigned = {
+            "protectionGroupId": group_id,
+            "protectionGroupName": server.get("protectionGroupName"),
+        }
+    return {
+        **server,
+        "state": server.get("lifecycleState"),
+        "lagDuration": server.get("lagDuration"),
+        "assignedToProtectionGroup": assigned,
+        "selectable": not group_id or group_id == editing,
+    }

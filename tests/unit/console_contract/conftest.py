@@ -12,3 +12,8 @@ from tests.unit.execution_lifecycle.conftest import (  # noqa: F401
     lc,
     lc_factory,
 )
+from tests.unit.query_handler.conftest import (  # noqa: F401
+    make_world,
+    no_default_amis,
+    small_world,
+)

@@ -112,7 +112,6 @@ def test_instance_profiles_in_the_spoke(small_world):
 @pytest.mark.parametrize(
     "path, query, field",
     [
-        ("/ec2/subnets", {"region": REGION}, "vpcId"),
         ("/ec2/subnets", {"region": REGION, "vpcId": "sg-1"}, "vpcId"),
         (
             "/ec2/subnets",
