@@ -124,6 +124,44 @@ def _health() -> Dict[str, Any]:
     }
 
 
+# API Gateway's own answers (no token: 401, authorizer refusal: 403,
+# throttling, unknown route, integration failure) carry the CORS headers
+# too, or a browser console sees them as network errors. Bodies keep the
+# CONTRACTS section 7 shape where a code fits.
+GATEWAY_RESPONSES = {
+    "UNAUTHORIZED": ("401", None),
+    "ACCESS_DENIED": ("403", "FORBIDDEN"),
+    "DEFAULT_4XX": (None, None),
+    "DEFAULT_5XX": (None, "INTERNAL_ERROR"),
+}
+
+
+def _gateway_responses() -> Dict[str, Any]:
+    headers = {
+        "Access-Control-Allow-Origin": "'*'",
+        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+        "Access-Control-Allow-Methods": "'DELETE,GET,OPTIONS,POST,PUT'",
+    }
+    responses: Dict[str, Any] = {}
+    for kind, (status, code) in GATEWAY_RESPONSES.items():
+        # $context.error.messageString is already a quoted JSON string.
+        fields = ['"message": $context.error.messageString']
+        if code:
+            fields.insert(0, f'"error": "{code}"')
+        response: Dict[str, Any] = {
+            "responseParameters": {
+                f"gatewayresponse.header.{h}": v for h, v in headers.items()
+            },
+            "responseTemplates": {
+                "application/json": "{" + ", ".join(fields) + "}"
+            },
+        }
+        if status:
+            response["statusCode"] = status
+        responses[kind] = response
+    return responses
+
+
 def openapi_body(endpoints: Iterable[Any]) -> Dict[str, Any]:
     """The OpenAPI (swagger 2.0) body of the REST API."""
     paths: Dict[str, Dict[str, Any]] = {"/health": {"get": _health()}}
@@ -163,6 +201,7 @@ def openapi_body(endpoints: Iterable[Any]) -> Dict[str, Any]:
             }
         },
         "paths": dict(sorted(paths.items())),
+        "x-amazon-apigateway-gateway-responses": _gateway_responses(),
     }
 
 
