@@ -19,13 +19,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from execution_drs import active_jobs, describe_jobs, drs_client_for
-from execution_drs import execution_jobs
+from execution_drs import unsettled_jobs
 from execution_routes import router
 from execution_settlement import finish_cancel
 from execution_store import update_execution
 from shared import clock
-from shared.account_context import get_account_context
 from shared.api import Request
 from shared.aws_clients import get_client
 from shared.config import get_settings
@@ -57,20 +55,6 @@ SETTLE_HAND_OFF_ATTEMPTS = 2
 TASK_GONE_CODES = frozenset(
     {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
 )
-
-
-def unsettled_jobs(
-    record: Dict[str, Any], drs_client: Optional[Any] = None
-) -> List[str]:
-    """Job ids of this execution still PENDING or STARTED in DRS."""
-    context = get_account_context(record)
-    busy: List[str] = []
-    for region, job_ids in execution_jobs(record).items():
-        client = drs_client_for(region, context, drs_client)
-        busy += [
-            j["jobID"] for j in active_jobs(describe_jobs(client, job_ids))
-        ]
-    return sorted(busy)
 
 
 @router.operation("cancel_execution")

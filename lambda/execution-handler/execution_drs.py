@@ -4,6 +4,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import aws_errors
 from shared.aws_pagination import all_items
@@ -196,3 +197,17 @@ def execution_recovery_instances(
             and i["recoveryInstanceID"] not in known
         ]
     return by_region
+
+
+def unsettled_jobs(
+    record: Dict[str, Any], drs_client: Optional[Any] = None
+) -> List[str]:
+    """Job ids of this execution still PENDING or STARTED in DRS."""
+    context = get_account_context(record)
+    busy: List[str] = []
+    for region, job_ids in execution_jobs(record).items():
+        client = drs_client_for(region, context, drs_client)
+        busy += [
+            j["jobID"] for j in active_jobs(describe_jobs(client, job_ids))
+        ]
+    return sorted(busy)

@@ -14,19 +14,24 @@ orchestration core calls it (action ``cleanup_drill`` or in-process)
 when its write ended the drill.
 """
 
-from typing import Any, Dict, List, Optional
+import time
+from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from execution_drs import describe_jobs, drs_client_for, execution_jobs
+from execution_drs import unsettled_jobs
 from execution_routes import router
 from execution_store import update_execution
 from recovery_instances import terminate_recovery_instances
 from shared import clock
 from shared.account_context import get_account_context
-from shared.errors import DomainError, InvalidStateError
+from shared.config import get_settings
+from shared.errors import ConfigurationError, DomainError
+from shared.errors import InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.job_servers import merge_job_servers
+from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
 from shared.statuses import (
@@ -41,6 +46,10 @@ from shared.statuses import (
 
 logger = get_logger("execution-handler")
 
+CLEANUP_ACTION = "cleanup_drill"
+# One worker invocation re-checks for at most this long, then re-queues
+# itself; the whole wait is bounded by WAVE_MAX_WAIT_SECONDS.
+CLEANUP_SLICE_SECONDS = 600
 # The endings after which a drill leaves no recovery instance behind (a
 # COMPLETED drill keeps its instances for the user's tests) -> who is
 # recorded as terminating them.
@@ -111,25 +120,143 @@ def finish_cancel(
     return record
 
 
+def _cleanable(
+    execution_id: str, table: Optional[Any]
+) -> Optional[Dict[str, Any]]:
+    """The record when it is a drill that ended CANCELLED, FAILED or
+    TIMEOUT; None (logged) for anything else: a RECOVERY, a COMPLETED or
+    an active drill is never cleaned up."""
+    record = get_execution(execution_id, table)
+    status = record.get("status")
+    if record.get("isDrill") and status in CLEANUP_BY:
+        return record
+    logger.warning(
+        "drill cleanup refused",
+        extra={"executionId": execution_id, "status": status},
+    )
+    return None
+
+
+def _launching_jobs(
+    record: Dict[str, Any], drs_client: Optional[Any]
+) -> Optional[List[str]]:
+    """The execution's DRS jobs still PENDING/STARTED; None when DRS
+    could not be asked (checked again later)."""
+    try:
+        return unsettled_jobs(record, drs_client)
+    except Exception as error:  # noqa: BLE001 - checked again later
+        logger.warning(
+            "DRS jobs not checked for the drill cleanup",
+            extra={"executionId": record["executionId"], "error": str(error)},
+        )
+        return None
+
+
 def cleanup_drill(
     execution_id: str,
     table: Optional[Any] = None,
     drs_client: Optional[Any] = None,
+    lambda_client: Optional[Any] = None,
+    worker_function: Optional[str] = None,
 ) -> bool:
     """Terminate the recovery instances a drill that ended CANCELLED,
     FAILED or TIMEOUT launched (called once, by the writer of that
-    ending: ``finish_cancel`` or the orchestration core). Anything else
-    (a RECOVERY, a COMPLETED or active drill) is left alone: False. A
-    failure is logged and recorded (``drillCleanupError``, in our words):
-    ``POST /executions/{id}/terminate-instances`` finishes the job."""
-    record = get_execution(execution_id, table)
-    status = record.get("status")
-    if not record.get("isDrill") or status not in CLEANUP_BY:
+    ending: ``finish_cancel`` or the orchestration core); False when the
+    execution is not such a drill.
+
+    While a job of the execution still launches (a timed-out wave, a
+    failure of the engine itself), DRS refuses to terminate its servers'
+    instances and would launch more after: the cleanup is handed to the
+    execution-handler's worker (:func:`follow_drill_cleanup`), which
+    terminates once the jobs ended (or at the deadline).
+    ``worker_function``: the execution-handler's name or ARN (default:
+    this function, the execution-handler itself)."""
+    record = _cleanable(execution_id, table)
+    if record is None:
+        return False
+    busy = _launching_jobs(record, drs_client)
+    if busy != [] and _hand_off(
+        execution_id, busy, worker_function, lambda_client
+    ):
+        return True
+    _terminate(execution_id, record["status"], table, drs_client)
+    return True
+
+
+def _hand_off(
+    execution_id: str,
+    busy: Optional[List[str]],
+    worker: Optional[str],
+    lambda_client: Optional[Any],
+) -> bool:
+    """Queue the cleanup worker; False when it cannot be queued (the
+    caller then terminates what launched so far)."""
+    settings = get_settings()
+    payload = {
+        "action": CLEANUP_ACTION,
+        "execution_id": execution_id,
+        "deadline": clock.epoch() + settings.wave_max_wait_seconds,
+    }
+    try:
+        worker = worker or settings.require("function_name")
+        invoke_async(worker, payload, lambda_client)
+    except (
+        ClientError,
+        BotoCoreError,
+        DomainError,
+        ConfigurationError,
+    ) as error:
         logger.warning(
-            "drill cleanup refused",
-            extra={"executionId": execution_id, "status": status},
+            "drill cleanup worker not queued",
+            extra={"executionId": execution_id, "error": str(error)},
         )
         return False
+    logger.info(
+        "drill cleanup waits for DRS jobs",
+        extra={"executionId": execution_id, "jobs": busy},
+    )
+    return True
+
+
+def follow_drill_cleanup(
+    event: Dict[str, Any],
+    table: Optional[Any] = None,
+    drs_client: Optional[Any] = None,
+    lambda_client: Optional[Any] = None,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.monotonic,
+) -> Dict[str, Any]:
+    """The cleanup worker: re-check the execution's jobs every poll
+    interval; terminate once none is active, or at ``deadline`` (epoch)
+    in any case. A slice of work that runs out re-queues itself."""
+    execution_id = str(event.get("execution_id") or "")
+    deadline = int(event.get("deadline") or 0)
+    interval = get_settings().wave_poll_interval_seconds
+    slice_end = now() + CLEANUP_SLICE_SECONDS
+    while True:
+        record = _cleanable(execution_id, table)
+        if record is None:
+            return {"executionId": execution_id, "cleanedUp": False}
+        busy = _launching_jobs(record, drs_client)
+        if busy == [] or clock.epoch() >= deadline:
+            _terminate(execution_id, record["status"], table, drs_client)
+            return {"executionId": execution_id, "cleanedUp": True}
+        if now() + interval > slice_end:
+            worker = get_settings().require("function_name")
+            invoke_async(worker, event, lambda_client)
+            return {"executionId": execution_id, "activeJobs": busy}
+        sleep(interval)
+
+
+def _terminate(
+    execution_id: str,
+    status: str,
+    table: Optional[Any],
+    drs_client: Optional[Any],
+) -> None:
+    """Terminate through the one terminate path. A failure is logged and
+    recorded (``drillCleanupError``, in our words):
+    ``POST /executions/{id}/terminate-instances`` finishes the job."""
     try:
         result = terminate_recovery_instances(
             execution_id,
@@ -151,19 +278,20 @@ def cleanup_drill(
             expected_statuses=TERMINAL_STATUSES,
             table=table,
         )
-        return True
+        return
     logger.info(
         "drill cleanup started",
         extra={"executionId": execution_id, "instances": result["count"]},
     )
-    return True
 
 
-@router.action("cleanup_drill")
+@router.action(CLEANUP_ACTION)
 def cleanup_drill_action(event: Dict[str, Any]) -> Dict[str, Any]:
-    """``{"action": "cleanup_drill", "execution_id"}`` (the generic
-    orchestration function, after it ended a drill) -> whether the
-    drill's instances were (asked to be) terminated."""
+    """``{"action": "cleanup_drill", "execution_id"}`` from the generic
+    orchestration function after it ended a drill; with ``deadline``,
+    the worker following the execution's jobs."""
+    if event.get("deadline") is not None:
+        return follow_drill_cleanup(event)
     execution_id = str(event.get("execution_id") or "")
     return {
         "executionId": execution_id,

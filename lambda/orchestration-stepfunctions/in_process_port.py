@@ -12,6 +12,7 @@ import execution_settlement
 import server_discovery
 import wave_recovery
 import wave_status
+from shared.config import get_settings
 from shared.responses import to_jsonable
 
 
@@ -41,5 +42,10 @@ class InProcessOperationsPort:
         )
 
     def cleanup_drill(self, execution_id: str) -> None:
-        """Terminate a finished drill's recovery instances in-process."""
-        execution_settlement.cleanup_drill(execution_id)
+        """Terminate a finished drill's recovery instances in-process (a
+        job still launching hands the cleanup to the execution-handler's
+        worker)."""
+        execution_settlement.cleanup_drill(
+            execution_id,
+            worker_function=get_settings().execution_handler_arn,
+        )

@@ -8,7 +8,8 @@ backup cancel path when the state machine could not be stopped).
 A drill never leaves a recovery instance behind: the caller whose write
 made a drill FAILED, TIMEOUT or CANCELLED (one winner, the write is
 conditional) asks the execution-handler's drill cleanup (through the
-port: a Lambda invoke or in-process) to terminate what its jobs launched.
+port: a Lambda invoke or in-process) to terminate what its jobs launched
+(once they ended: the execution-handler follows jobs still launching).
 A COMPLETED drill keeps its instances for the user to test; a RECOVERY's
 instances are never cleaned up.
 """

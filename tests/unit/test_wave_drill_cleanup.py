@@ -147,3 +147,36 @@ def test_an_unreachable_cleanup_is_recorded(monkeypatch):
         assert record["status"] == "FAILED"
         assert "terminate-instances" in record["drillCleanupError"]
         assert _terminate_jobs(engine) == []
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_a_timed_out_drill_is_cleaned_up_once_its_job_ended(
+    monkeypatch, folder
+):
+    # Given a drill wave whose wait limit is one poll
+    with wave_engine(monkeypatch) as engine:
+        engine.add_group("pg-db", sourceServerIds=engine.ids("erp-db"))
+        handler = load_handler(folder).lambda_handler
+        state = handler(plan_event(DB_WAVE), None)
+        state["current_wave_max_wait_time"] = state["current_wave_update_time"]
+        # When it is polled while its DRS job still launches
+        event = {"action": "poll_wave_status", "application": state}
+        state = handler(event, None)
+        # Then the drill timed out, and its cleanup waits for the job
+        assert state["status"] == "timeout"
+        assert engine.record("exec-1")["status"] == "TIMEOUT"
+        (job,) = _launch_jobs(engine)
+        assert job.status in ("PENDING", "STARTED")
+        assert "terminations" not in engine.record("exec-1")
+        (queued,) = engine.async_calls
+        assert queued["fn"] == "execution-handler"
+        # When the job ends and the queued cleanup worker runs
+        engine.advance()
+        assert _launch_jobs(engine)[0].status == "COMPLETED"
+        engine.deliver_async()
+        # Then what the job launched after the timeout was terminated
+        (termination,) = engine.record("exec-1")["terminations"]
+        assert termination["terminatedBy"] == "drill cleanup after timeout"
+        assert termination["recoveryInstanceIds"] == _launched_ids(engine)
+        engine.advance(TERMINATE_SECONDS)
+        assert engine.running_recovery_instances() == []

@@ -3,7 +3,8 @@
 ``wave_engine(monkeypatch, faults=...)`` yields an :class:`Engine`: moto
 (Lambda without Docker), the five tables, the DRS simulator on the sample
 three-tier scenario (manual clock) and moto's Lambda invoke routed to the
-real handlers in-process, recording every invocation.
+real handlers in-process, recording every invocation (asynchronous ones
+are queued until ``deliver_async``).
 """
 
 import contextlib
@@ -44,6 +45,8 @@ class Engine:
     tables: Dict[str, Any]
     invocations: List[Dict[str, Any]] = field(default_factory=list)
     fail_functions: Dict[str, str] = field(default_factory=dict)
+    # Asynchronous (Event) invocations, queued as Lambda would.
+    async_calls: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
     def groups(self) -> Any:
@@ -123,6 +126,14 @@ class Engine:
             if instance["State"]["Name"] not in ("terminated", "shutting-down")
         ]
 
+    def deliver_async(self) -> List[Any]:
+        """Run the queued asynchronous invocations (their answers)."""
+        queued, self.async_calls[:] = list(self.async_calls), []
+        return [
+            load_handler(call["fn"]).lambda_handler(call["payload"], None)
+            for call in queued
+        ]
+
     def calls(self, folder: str) -> List[Dict[str, Any]]:
         """Payloads of the invocations of one function."""
         return [c["payload"] for c in self.invocations if c["fn"] == folder]
@@ -151,6 +162,9 @@ def _route_lambda(engine: Engine) -> Iterator[None]:
     def invoke(self, function_name, qualifier, body, headers, resp_headers):
         folder = _folder_of(function_name)
         payload = json.loads(body or "{}")
+        if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            engine.async_calls.append({"fn": folder, "payload": payload})
+            return b"{}"
         engine.invocations.append(
             {"fn": folder, "payload": copy.deepcopy(payload)}
         )
@@ -200,6 +214,10 @@ def wave_engine(
 
     monkeypatch.setenv("EXECUTION_HANDLER_ARN", FUNCTIONS["execution-handler"])
     monkeypatch.setenv("QUERY_HANDLER_ARN", FUNCTIONS["query-handler"])
+    # Only execution-handler code reads its own name (its async workers).
+    monkeypatch.setenv(
+        "AWS_LAMBDA_FUNCTION_NAME", FUNCTIONS["execution-handler"]
+    )
     monkeypatch.setenv("WAVE_POLL_INTERVAL_SECONDS", "30")
     monkeypatch.setenv("WAVE_MAX_WAIT_SECONDS", "3600")
     reset_shared_caches()

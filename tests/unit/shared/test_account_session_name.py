@@ -62,7 +62,7 @@ def test_the_session_name_is_valid_for_sts():
 
 def test_the_cancel_check_names_the_execution(monkeypatch):
     # Given a cancelled execution's record with a job in a spoke account
-    import execution_control
+    import execution_drs
 
     contexts = []
 
@@ -70,14 +70,14 @@ def test_the_cancel_check_names_the_execution(monkeypatch):
         contexts.append(context)
         return None
 
-    monkeypatch.setattr(execution_control, "drs_client_for", client_for)
-    monkeypatch.setattr(execution_control, "describe_jobs", lambda *a: [])
+    monkeypatch.setattr(execution_drs, "drs_client_for", client_for)
+    monkeypatch.setattr(execution_drs, "describe_jobs", lambda *a: [])
     record = {
         "executionId": "ex-5",
         "accountContext": _context(),
         "waves": [{"jobId": "drsjob-1", "region": "us-east-1"}],
     }
     # When its DRS jobs are checked
-    assert execution_control.unsettled_jobs(record) == []
+    assert execution_drs.unsettled_jobs(record) == []
     # Then the account's session names the execution
     assert contexts[0]["sessionName"] == "drs-ex-5"
