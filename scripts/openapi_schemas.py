@@ -200,6 +200,9 @@ _REGION_Q: List[QueryParam] = [
     ("accountId", TEXT, False),
 ]
 QUERY_PARAMS: Dict[str, List[QueryParam]] = {
+    # The console's account selector (crud_routes account_scoped lists).
+    "list_protection_groups": [("accountId", TEXT, False)],
+    "list_recovery_plans": [("accountId", TEXT, False)],
     "list_executions": [
         ("planId", TEXT, False),
         ("status", TEXT, False),

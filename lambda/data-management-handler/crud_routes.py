@@ -23,16 +23,23 @@ def register_crud(
     update: Callable[[str, Body, str], Body],
     delete: Callable[[str], Body],
     list_shape: Optional[ListShape] = None,
+    account_scoped: bool = False,
 ) -> None:
     """Register list/create/get/update/delete of ``noun`` on the router.
 
     ``create``/``update`` receive the caller's name (``createdBy`` /
     ``updatedBy``); the list answers ``{plural: [...], "count": n}``
-    unless ``list_shape`` (``shared.console_shapes``) shapes it.
+    unless ``list_shape`` (``shared.console_shapes``) shapes it. An
+    ``account_scoped`` list takes the ``accountId`` query parameter (the
+    console's account selector): ``list_all(account_id)``.
     """
 
     def list_operation(request: Request) -> Any:
-        items = list_all()
+        if account_scoped:
+            account = request.query.get("accountId") or None
+            items = list_all(account)  # type: ignore[call-arg]
+        else:
+            items = list_all()
         if list_shape is not None:
             return list_shape(items, request.caller)
         return {plural: items, "count": len(items)}

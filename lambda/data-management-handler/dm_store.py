@@ -28,7 +28,10 @@ from shared.name_claims import (
     is_name_claim,
     without_claims,
 )
+from shared.aws_errors import aws_errors
 from shared.tables import scan_all
+from shared.target_accounts import current_account_id, in_account
+from shared.validation import validate_account_id
 
 
 def new_id() -> str:
@@ -47,6 +50,21 @@ def get_item(table: Any, key: str, value: str, kind: str) -> Dict[str, Any]:
 def list_items(table: Any) -> List[Dict[str, Any]]:
     """Every item of a table (name claims skipped)."""
     return without_claims(scan_all(table, ConsistentRead=True))
+
+
+def in_account_only(
+    items: List[Dict[str, Any]], account_id: Optional[str]
+) -> List[Dict[str, Any]]:
+    """The items of one account (all without one); items stored without
+    ``accountId`` are the hub's (the account the API runs in)."""
+    if not account_id:
+        return items
+    validate_account_id(account_id)
+    with aws_errors("STS"):
+        hub = current_account_id()
+    return [
+        i for i in items if in_account(i.get("accountId"), account_id, hub)
+    ]
 
 
 def check_unique_name(

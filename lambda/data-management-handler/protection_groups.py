@@ -7,6 +7,7 @@ from crud_routes import register_crud, sorted_by
 from data_routes import router
 from dm_store import (
     check_unique_name,
+    in_account_only,
     check_version,
     create_claimed,
     delete_unless_used,
@@ -272,9 +273,9 @@ def delete_group(
     )
 
 
-def list_groups() -> List[Dict[str, Any]]:
-    """Every protection group, by name."""
-    groups = list_items(protection_groups_table())
+def list_groups(account_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Every protection group (of one account when given), by name."""
+    groups = in_account_only(list_items(protection_groups_table()), account_id)
     return sorted_by([public_group(g) for g in groups], "groupName")
 
 
@@ -286,6 +287,7 @@ register_crud(
     lambda group_id: public_group(get_group(group_id)),
     update_group,
     delete_group,
+    account_scoped=True,
 )
 
 

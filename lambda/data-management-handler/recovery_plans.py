@@ -7,6 +7,7 @@ from boto3.dynamodb.conditions import Key
 from crud_routes import register_crud, sorted_by
 from dm_store import (
     check_unique_name,
+    in_account_only,
     check_version,
     create_claimed,
     delete_claimed,
@@ -191,9 +192,9 @@ def delete_plan(
     return {"planId": plan_id, "deleted": True}
 
 
-def list_plans() -> List[Dict[str, Any]]:
-    """Every recovery plan, by name."""
-    plans = list_items(recovery_plans_table())
+def list_plans(account_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Every recovery plan (of one account when given), by name."""
+    plans = in_account_only(list_items(recovery_plans_table()), account_id)
     ordered = sorted_by([public_plan(p) for p in plans], "planName")
     return plan_answers(ordered, group_lookup())
 
@@ -207,4 +208,5 @@ register_crud(
     update_plan,
     delete_plan,
     list_shape=plan_list,
+    account_scoped=True,
 )

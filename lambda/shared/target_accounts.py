@@ -62,3 +62,11 @@ def account_context_for(
     if record.get("isCurrentAccount"):
         return None
     return account_context_from_target(record, session_name=session_name)
+
+
+def in_account(
+    item_account: Optional[str], wanted: str, hub_account: str
+) -> bool:
+    """Whether an item stored with ``item_account`` (None/empty: the hub)
+    lives in account ``wanted``."""
+    return (item_account or hub_account) == wanted
