@@ -6,6 +6,7 @@ from query_routes import router
 from shared.api import Request
 from shared.aws_clients import get_client, resolve_region
 from shared.aws_errors import aws_errors
+from shared.console_shapes import current_account_view
 from shared.target_accounts import current_account_id
 
 
@@ -32,4 +33,4 @@ def current_account_info(
 @router.operation("get_current_account_info")
 def get_current_account_info(request: Request) -> Dict[str, Any]:
     """The hub account's id, region and alias."""
-    return current_account_info()
+    return current_account_view(current_account_info())

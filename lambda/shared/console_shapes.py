@@ -26,6 +26,12 @@ def target_account_view(item: Item) -> Item:
     return {**item, "status": item.get("status", ACCOUNT_STATUS_ACTIVE)}
 
 
+def current_account_view(info: Item) -> Item:
+    """``GET /accounts/current`` with ``isCurrentAccount`` (the setup
+    wizard offers to register this account as the hub)."""
+    return {**info, "isCurrentAccount": True}
+
+
 def target_account_list(
     items: List[Item], caller: Caller
 ) -> Union[List[Item], Item]:

@@ -132,3 +132,13 @@ def test_instance_type_and_profile_pickers(small_world):
     assert "app-profile" in names
     for item in profiles["instanceProfiles"]:
         assert item["label"] == item["value"] and item["arn"]
+
+
+def test_setup_wizard_reads_the_current_account(small_world):
+    # When the setup wizard asks which account the API runs in
+    status, body = _get(small_world, "/accounts/current", None)
+    # Then it reads the id, a name and that it is the current account
+    assert status == 200, body
+    assert body["accountId"] == "123456789012"
+    assert isinstance(body["accountName"], str) and body["accountName"]
+    assert body["isCurrentAccount"] is True

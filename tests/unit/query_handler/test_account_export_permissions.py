@@ -29,6 +29,7 @@ def test_current_account(bare_handler):
         "region": REGION,
         "accountAlias": "dr-hub",
         "accountName": "dr-hub",
+        "isCurrentAccount": True,
     }
 
 
