@@ -130,15 +130,7 @@ def execute_recovery_plan(
     _check_active_executions(plan_id, all_servers, tables.get("executions"))
     _check_drs(waves, groups, wave_servers, context, drs_client)
     if dry_run:
-        return dry_run_report(
-            plan,
-            waves,
-            resolved,
-            execution_type,
-            groups,
-            active_executions(tables.get("executions")),
-            tables.get("accounts"),
-        )
+        return dry_run_report(plan, waves, resolved, execution_type)
 
     record = _new_record(plan, waves, resolved, execution_type, initiated_by)
     record["accountContext"] = context

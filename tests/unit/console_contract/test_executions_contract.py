@@ -27,23 +27,26 @@ def test_run_dialog_starts_a_drill(lc):
 
 
 def test_dry_run_validates_and_reports_without_starting(lc):
-    # Given a plan of two servers
+    # Given a plan of two servers whose last scheduled readiness is stored
     servers = lc.servers(2)
     lc.plan("p1", ("g1", servers))
+    stored = {"status": "READY", "checkedAt": "2026-01-01T00:00:00+00:00"}
+    lc.tables["RECOVERY_PLANS_TABLE"].update_item(
+        Key={"planId": "p1"},
+        UpdateExpression="SET readiness = :r",
+        ExpressionAttributeValues={":r": stored},
+    )
     # When the console asks for a dry run
     status, body = lc.rest(
         "POST", "/executions", _console_start("p1", dry_run=True)
     )
-    # Then 200 reports what would start, with the readiness report
+    # Then 200 reports what would start, with the plan's readiness
     assert status == 200, body
     assert body["dryRun"] is True and body["valid"] is True
     assert body["waves"][0]["serverIds"] == servers
     assert body["totalServers"] == 2
-    assert body["readiness"]["status"] in ("READY", "WARNING", "NOT_READY")
-    assert {c["name"] for c in body["readiness"]["checks"]} >= {
-        "access",
-        "replication",
-    }
+    assert body["readiness"] == stored
+    assert body["readinessUrl"] == "/recovery-plans/p1/readiness"
     # And a script's direct dry run answers the same report
     direct = lc.direct(
         "execute_recovery_plan", {"planId": "p1", "dryRun": True}
@@ -53,6 +56,20 @@ def test_dry_run_validates_and_reports_without_starting(lc):
     # And nothing was recorded or queued
     assert lc.tables["EXECUTION_HISTORY_TABLE"].scan()["Items"] == []
     assert lc.async_calls == []
+
+
+def test_dry_run_refuses_what_a_start_would_refuse(lc):
+    # Given a plan whose server is busy in another plan's execution
+    servers = lc.servers(1)
+    lc.plan("p1", ("g1", servers))
+    lc.plan("p2", ("g2", servers))
+    lc.start("p2")
+    # When p1 is dry-run
+    status, error = lc.rest(
+        "POST", "/executions", _console_start("p1", dry_run=True)
+    )
+    # Then the start's own refusal is answered
+    assert (status, error["error"]) == (409, "SERVER_CONFLICT"), error
 
 
 def test_a_foreign_topic_is_refused_clearly(lc):
