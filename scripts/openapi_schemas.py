@@ -205,6 +205,7 @@ QUERY_PARAMS: Dict[str, List[QueryParam]] = {
     "list_recovery_plans": [("accountId", TEXT, False)],
     "list_executions": [
         ("planId", TEXT, False),
+        ("accountId", TEXT, False),
         ("status", TEXT, False),
         ("limit", {"type": "integer", "minimum": 1}, False),
         ("nextToken", TEXT, False),

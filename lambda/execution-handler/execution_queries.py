@@ -18,6 +18,7 @@ from execution_store import (
     list_page,
 )
 from shared.api import Request
+from shared.aws_errors import aws_errors
 from shared.console_shapes import (
     execution_details,
     execution_list,
@@ -28,7 +29,8 @@ from shared.errors import ValidationError
 from shared.execution_records import get_execution
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
-from shared.validation import validate_choice
+from shared.target_accounts import current_account_id, in_account
+from shared.validation import validate_account_id, validate_choice
 
 ALL_STATUSES = sorted(ACTIVE_STATUSES | TERMINAL_STATUSES)
 SERVER_FIELDS = (
@@ -129,6 +131,22 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
     return to_jsonable(execution_details(view, record, terminal))
 
 
+def _account_filter(account_id: Optional[str]):
+    """The console's account selector: executions run in one account
+    (the hub's have no account in their context); None: every one."""
+    if not account_id:
+        return None
+    validate_account_id(account_id)
+    with aws_errors("STS"):
+        hub = current_account_id()
+
+    def keep(record: Dict[str, Any]) -> bool:
+        context = record.get("accountContext") or {}
+        return in_account(context.get("accountId"), account_id, hub)
+
+    return keep
+
+
 @router.operation("list_executions")
 def list_executions(request: Request, table=None) -> Dict[str, Any]:
     """GET /executions?planId=&status=&limit=&nextToken= (newest first)."""
@@ -145,7 +163,12 @@ def list_executions(request: Request, table=None) -> Dict[str, Any]:
             f"limit must be between 1 and {MAX_PAGE_SIZE}", field="limit"
         )
     page = list_page(
-        query.get("planId"), status, limit, query.get("nextToken"), table
+        query.get("planId"),
+        status,
+        limit,
+        query.get("nextToken"),
+        table,
+        _account_filter(query.get("accountId")),
     )
     items = [execution_summary_view(summary_view(i)) for i in page["items"]]
     result = {"executions": items, "count": len(items)}

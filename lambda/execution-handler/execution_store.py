@@ -2,7 +2,7 @@
 
 import base64
 import json
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from botocore.exceptions import ClientError
 
@@ -226,13 +226,19 @@ def list_page(
     limit: int,
     token: Optional[str],
     table: Optional[Any] = None,
+    keep: Optional[Callable[[Dict[str, Any]], bool]] = None,
 ) -> Dict[str, Any]:
-    """One page of executions, newest first, and the next token."""
+    """One page of executions, newest first, and the next token; ``keep``
+    selects the records listed (pages still hold up to ``limit``)."""
     table = table or execution_history_table()
     start = decode_token(token)
     if plan_id or status:
-        return _query_page(table, plan_id, status, limit, start)
-    items = [i for i in scan_all(table) if not is_lock_item(i)]
+        return _query_page(table, plan_id, status, limit, start, keep)
+    items = [
+        i
+        for i in scan_all(table)
+        if not is_lock_item(i) and (keep is None or keep(i))
+    ]
     items.sort(key=lambda i: (i.get("startTime", 0), i["executionId"]))
     items.reverse()
     offset = int((start or {}).get("offset", 0))
@@ -246,7 +252,9 @@ def list_page(
     }
 
 
-def _query_page(table, plan_id, status, limit, start) -> Dict[str, Any]:
+def _query_page(
+    table, plan_id, status, limit, start, keep=None
+) -> Dict[str, Any]:
     if plan_id:
         kwargs = {
             "IndexName": "PlanIdIndex",
@@ -271,7 +279,9 @@ def _query_page(table, plan_id, status, limit, start) -> Dict[str, Any]:
         if start:
             page_kwargs["ExclusiveStartKey"] = start
         page = table.query(**page_kwargs)
-        items.extend(page.get("Items", []))
+        items.extend(
+            i for i in page.get("Items", []) if keep is None or keep(i)
+        )
         start = page.get("LastEvaluatedKey")
         if not start:
             break

@@ -1,5 +1,6 @@
 """Console contract: starting a drill, the history and execution pages."""
 
+from tests.helpers import HUB_ACCOUNT as HUB
 from tests.unit.execution_lifecycle.test_execution_queries import _launched
 
 
@@ -171,3 +172,22 @@ def test_terminate_answer_and_metadata_after_terminating(lc):
     # And the page no longer offers Terminate
     _, page = lc.rest("GET", f"/executions/{execution_id}")
     assert page["terminationMetadata"]["canTerminate"] is False
+
+
+def test_history_of_one_account(lc):
+    # Given a hub drill and a (recorded) drill in a spoke account
+    hub_id, _ = _launched(lc, "p1", lc.servers(1))
+    spoke_id, _ = _launched(lc, "p2", lc.servers(1, 1))
+    lc.set_record(spoke_id, accountContext={"accountId": "210987654321"})
+    # When the history page lists each selected account
+    _, hub = lc.rest("GET", "/executions", query={"accountId": HUB})
+    _, spoke = lc.rest(
+        "GET", "/executions", query={"accountId": "210987654321"}
+    )
+    _, by_plan = lc.rest(
+        "GET", "/executions", query={"accountId": HUB, "planId": "p2"}
+    )
+    # Then each answers only its own executions
+    assert [i["executionId"] for i in hub["items"]] == [hub_id]
+    assert [i["executionId"] for i in spoke["items"]] == [spoke_id]
+    assert by_plan["items"] == []
