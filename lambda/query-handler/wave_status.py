@@ -39,7 +39,8 @@ from shared.drs_constants import (
     DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES,
     DRS_JOB_STATUS_WAIT_STATES,
 )
-from shared.errors import NotFoundError
+from shared.aws_errors import translate_client_error
+from shared.errors import ForbiddenError, NotFoundError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
@@ -53,6 +54,9 @@ from shared.wave_state import (
 )
 
 logger = get_logger("query-handler")
+
+# A wave whose DRS job cannot be read because access is refused.
+ACCESS_DENIED = "ACCOUNT_ACCESS_DENIED"
 
 WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
 
@@ -204,9 +208,9 @@ def poll_wave_status(
             jobs = drs.describe_jobs(filters={"jobIDs": [job_id]})["items"]
             job = jobs[0] if jobs else {}
         except (ClientError, BotoCoreError) as error:
-            # Transient: keep polling; the wave timeout bounds retries.
-            state["status_reason"] = f"describe_jobs failed: {error}"
-            return _advance_clock(state, entry, wave, history_table)
+            return _drs_unreadable(
+                state, context, (entry, wave), error, history_table
+            )
         if not job and not cancelling:
             return _fail(
                 state,
@@ -299,6 +303,35 @@ def _decide(
         )
     state["status_reason"] = f"{wave['waveName']} in progress"
     return _advance_clock(state, entry, wave, history_table)
+
+
+def _drs_unreadable(state, context, at, error, table) -> Dict[str, Any]:
+    """The wave's job could not be read. Refused access (the spoke role
+    cannot be assumed, DRS denies) fails the wave: polling cannot end
+    it. Anything else (throttling past the client's retries, 5xx, the
+    network) is transient: keep polling; the wave timeout bounds it."""
+    entry, wave = at
+    account = (context or {}).get("accountId")
+    region = state.get("region")
+    mapped = (
+        translate_client_error(error, "DRS", account, region)
+        if isinstance(error, ClientError)
+        else None
+    )
+    logger.warning("reading DRS job %s failed: %s", state["job_id"], error)
+    if isinstance(mapped, ForbiddenError):
+        return _fail(
+            state,
+            wave,
+            table,
+            ACCESS_DENIED,
+            f"{wave['waveName']}: {mapped.message}",
+        )
+    state["status_reason"] = (
+        f"{wave['waveName']}: DRS job {state.get('job_id')} could not be "
+        "read; polling again"
+    )
+    return _advance_clock(state, entry, wave, table)
 
 
 def _advance_clock(state, entry, wave, table) -> Dict[str, Any]:
