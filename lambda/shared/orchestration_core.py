@@ -228,9 +228,19 @@ def record_failure(
 ) -> Dict[str, Any]:
     """The state machine's ``States.ALL`` catch: record FAILED."""
     state = dict(event.get("application") or {})
-    error = str(event.get("error") or "States.ALL")
-    cause = str(event.get("cause") or "")[:2000]
-    mark_failed(state, "ORCHESTRATION_ERROR", f"{error}: {cause}".strip(": "))
+    error = str(event.get("error") or "States.ALL")[:100]
+    # The cause is the failed function's error payload (AWS text, a
+    # traceback): the logs keep it; the record says it in our words.
+    logger.error(
+        "orchestration step failed",
+        extra={"error": error, "cause": event.get("cause")},
+    )
+    mark_failed(
+        state,
+        "ORCHESTRATION_ERROR",
+        f"the orchestration step failed ({error}) after its retries; "
+        "the cause is in the orchestration function's logs",
+    )
     return finish_execution(state, table, port)
 
 

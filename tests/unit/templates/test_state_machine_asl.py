@@ -76,6 +76,24 @@ def test_asl_tasks_retry_lambda_errors_and_catch_everything():
         assert "States.ALL" in caught, name
 
 
+def test_asl_poll_retries_a_function_error_a_bounded_number_of_times():
+    # Given the poll task (idempotent: a wave's start is claimed once)
+    poll = asl()["States"]["PollWaveStatus"]
+    # Then one unhandled function error is retried, with backoff and a
+    # bound, before the catch records the failure
+    retriers = [
+        r for r in poll["Retry"] if "States.TaskFailed" in r["ErrorEquals"]
+    ]
+    assert len(retriers) == 1
+    assert 2 <= retriers[0]["MaxAttempts"] <= 3
+    assert retriers[0]["BackoffRate"] > 1
+    # And the other tasks (not idempotent) do not retry function errors
+    for name, state in asl()["States"].items():
+        if state["Type"] == "Task" and name != "PollWaveStatus":
+            retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
+            assert "States.TaskFailed" not in retried, name
+
+
 def test_asl_statuses_route_to_the_right_end():
     # Given the status choice of the state machine
     states = asl()["States"]
