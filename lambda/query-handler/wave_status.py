@@ -17,7 +17,8 @@ Moved from the orchestration Lambda's ``update_wave_status``
    server's final status), times out at ``current_wave_max_wait_time``;
 4. after a completed wave: pauses (next wave's ``pauseBeforeWave`` or the
    record's ``pauseRequested``), starts the next wave (``start_wave``:
-   by default an invocation of the execution-handler), or completes.
+   by default an invocation of the execution-handler; its error
+   propagates to the state machine's retry of the poll), or completes.
 
 The execution record's status is finished by the orchestration core, not
 here (one place for terminal transitions; it also cleans up a drill that
@@ -44,7 +45,7 @@ from shared.errors import ForbiddenError, NotFoundError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
-from shared.orchestration_core import start_wave_or_fail
+from shared.responses import to_jsonable
 from shared.wave_state import (
     end_for_record,
     mark_failed,
@@ -76,19 +77,14 @@ def start_next_wave_via_lambda(
 
 
 def start_next_wave(
-    state: Dict[str, Any],
-    wave_number: int,
-    start_wave: WaveStarter,
-    table: Optional[Any] = None,
+    state: Dict[str, Any], wave_number: int, start_wave: WaveStarter
 ) -> Dict[str, Any]:
-    """Start the next wave; the one path for both orchestration functions
-    and the same as ``begin``/``resume_wave``
-    (``orchestration_core.start_wave_or_fail``): any error of
-    ``start_wave`` ends the state ``failed`` on that wave,
-    ``WAVE_START_INVOCATION_FAILED``, and marks ``waves[wave_number]``
-    FAILED on the record.
-    """
-    return start_wave_or_fail(state, wave_number, start_wave, table)
+    """Start the next wave from a poll; the one path for both
+    orchestration functions. An error propagates: the state machine
+    retries the whole poll (the wave just completed is completed again,
+    the next wave's start is claimed once), then records the failure
+    (``orchestration_core.record_failure``)."""
+    return to_jsonable(start_wave(to_jsonable(state), wave_number))
 
 
 def _adopt_recorded_job(
@@ -138,7 +134,6 @@ def _complete(
     state: Dict[str, Any],
     record: Optional[Dict[str, Any]],
     start_wave: WaveStarter,
-    table: Optional[Any],
 ) -> Dict[str, Any]:
     """The wave completed: pause, start the next wave, or finish."""
     index = state["current_wave_number"]
@@ -156,7 +151,7 @@ def _complete(
                 status_reason=f"paused before {wave_name(state, nxt)}",
             )
             return state
-        return start_next_wave(state, nxt, start_wave, table)
+        return start_next_wave(state, nxt, start_wave)
     now = clock.iso_now()
     state.update(
         all_waves_completed=True,
@@ -291,7 +286,7 @@ def _decide(
         entry.pop("serverStatuses", None)
         entry["launchedCount"] = len(launched)
         _save(state, index, wave, history_table)
-        return _complete(state, record, start_wave, history_table)
+        return _complete(state, record, start_wave)
     if job.get("status") not in (None, *DRS_JOB_STATUS_WAIT_STATES):
         return _fail(
             state,

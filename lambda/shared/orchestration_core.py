@@ -15,10 +15,13 @@ The initial state and RUNNING record: ``orchestration_start``; the one
 terminal write, with the drill cleanup of a failed, timed-out or
 cancelled drill (``port.cleanup_drill``): ``orchestration_finish``.
 
-No DRS code here. Any exception from the port (``InvocationError``,
-timeouts, an unexpected error in-process) ends the state ``failed`` with
-the error, and the record FAILED — the same for both ports (``seeds/000_*``
-"Handler Invocation Errors"; a wave start: :func:`start_wave_or_fail`).
+No DRS code here. An exception from the port (``InvocationError``,
+timeouts, an unexpected error in-process), the same for both ports: in a
+``begin``/``resume_wave`` wave start it ends the state ``failed`` and the
+record FAILED (``seeds/000_*`` "Handler Invocation Errors";
+:func:`start_wave_or_fail`); in a poll (the next wave's start included)
+it propagates to the state machine's bounded ``Retry`` of the poll, then
+to ``record_failure`` (issue 15).
 """
 
 from typing import Any, Callable, Dict, Optional, Protocol
@@ -76,30 +79,16 @@ def invocation_error_text(error: Exception) -> str:
     return f"{error.error_type or 'FunctionError'}: {message}"
 
 
-def run_port(
-    operation: Callable[..., Dict[str, Any]],
-    state: Dict[str, Any],
-    *args: Any,
-) -> Dict[str, Any]:
-    """Call a port operation; any error ends the state ``failed`` with
-    ``HANDLER_INVOCATION_FAILED``, whichever port raised it."""
-    try:
-        return to_jsonable(operation(to_jsonable(state), *args))
-    except Exception as error:  # noqa: BLE001 - recorded as the failure
-        logger.exception("wave operation failed")
-        text = invocation_error_text(error)
-    return mark_failed(state, "HANDLER_INVOCATION_FAILED", text)
-
-
 def start_wave_or_fail(
     state: Dict[str, Any],
     wave_number: int,
     start_wave: Callable[..., Dict[str, Any]],
     table: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Start wave ``wave_number`` (``begin``, ``resume_wave``, the poll's
-    ``wave_status.start_next_wave``). Any error, whichever port raised
-    it, fails the state on that wave and the record's wave
+    """Start wave ``wave_number`` (``begin``, ``resume_wave``; a poll's
+    start propagates its error: ``wave_status.start_next_wave``). Any
+    error, whichever port raised it, fails the state on that wave and
+    the record's wave
     (``WAVE_START_INVOCATION_FAILED``, ``starting <wave> failed:
     <type>: <message>``)."""
     try:
@@ -155,11 +144,15 @@ def begin_wave_plan(
 def poll_wave_status(
     event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
 ) -> Dict[str, Any]:
-    """Poll the current wave through the port."""
+    """Poll the current wave through the port. An error of the port (an
+    invocation error, a crash in-process) propagates, the same for both
+    ports: the state machine retries the poll (bounded; a poll is
+    idempotent, a wave's start is claimed once), then its catch records
+    the failure (``record_failure``)."""
     state = dict(event.get("application") or {})
     if is_terminal(state):
         return state
-    state = run_port(port.poll, state)
+    state = to_jsonable(port.poll(to_jsonable(state)))
     return finish_execution(state, table, port)
 
 
@@ -235,11 +228,14 @@ def record_failure(
         "orchestration step failed",
         extra={"error": error, "cause": event.get("cause")},
     )
+    # A States.* error is the state machine's own; a function's error
+    # type differs between the ports (the record is the same for both).
+    what = error if error.startswith("States.") else "a function error"
     mark_failed(
         state,
         "ORCHESTRATION_ERROR",
-        f"the orchestration step failed ({error}) after its retries; "
-        "the cause is in the orchestration function's logs",
+        f"the orchestration step failed after its retries ({what}); the "
+        "cause is in the orchestration function's logs",
     )
     return finish_execution(state, table, port)
 

@@ -3,6 +3,7 @@ tasks 4.12-4.15), and the orchestration core's record keeping."""
 
 import pytest
 
+from shared.errors import InvocationError
 from tests.helpers import REGION, load_handler
 from tests.unit.wave_engine_support import (
     HUB,
@@ -125,17 +126,22 @@ def test_begin_invocation_failure_fails_state_and_record(engine):
     assert record["waves"][0]["errorCode"] == "WAVE_START_INVOCATION_FAILED"
 
 
-def test_poll_invocation_failure_fails_state_and_record(engine):
+def test_poll_invocation_failure_goes_to_the_state_machine(engine):
     # Given a running execution whose query-handler then fails
     state = _call(plan_event(WAVES), None)
     engine.fail_functions["query-handler"] = "Runtime.ExitError"
     # When polled
+    with pytest.raises(InvocationError):
+        _call({"action": "poll_wave_status", "application": state})
+    # Then the error reached the state machine (its Retry of the poll,
+    # then its catch); the record still runs
+    assert engine.record("exec-1")["status"] == "RUNNING"
+    # And when the state machine retries the poll, the fault passed
+    del engine.fail_functions["query-handler"]
     polled = _call({"action": "poll_wave_status", "application": state})
-    # Then the state and the record are failed with the error
-    assert polled["status"] == "failed"
-    assert polled["error_code"] == "HANDLER_INVOCATION_FAILED"
-    assert polled["error"] == "Sandbox.Timedout: Runtime.ExitError"
-    assert engine.record("exec-1")["status"] == "FAILED"
+    # Then the execution goes on, with one DRS job for the wave
+    assert polled["status"] == "running"
+    assert len(engine.calls("execution-handler")) == 1
 
 
 def test_unknown_function_arn_fails_the_state(engine, monkeypatch):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from shared.errors import InvocationError
+
 import wave_recovery
 import wave_status
 from tests.helpers import REGION, load_handler
@@ -193,14 +195,26 @@ def test_completed_wave_starts_the_next_through_the_execution_handler(
     assert [w["status"] for w in record["waves"]] == ["COMPLETED", "STARTED"]
 
 
-def test_next_wave_invocation_failure_fails_the_state(engine):
+def test_next_wave_invocation_failure_goes_to_the_state_machine(engine):
     # Given the execution-handler times out
     state = _started(engine, TWO_WAVES)
     engine.advance()
     engine.fail_functions["execution-handler"] = "Task timed out"
     # When the first wave completes
+    with pytest.raises(InvocationError):
+        wave_status.poll_wave_status(state)
+    # Then the error reached the state machine (its Retry of the poll);
+    # the record runs, wave 1 completed, wave 2 not started
+    record = engine.record("exec-1")
+    assert record["status"] == "RUNNING"
+    assert [w["status"] for w in record["waves"]] == ["COMPLETED", "PENDING"]
+    # And when the state machine retries the same poll, the fault passed
+    del engine.fail_functions["execution-handler"]
     result = wave_status.poll_wave_status(state)
-    # Then the state failed with the invocation error
-    assert result["status"] == "failed"
-    assert result["error_code"] == "WAVE_START_INVOCATION_FAILED"
-    assert "Task timed out" in result["error"]
+    # Then wave 2 is started once: one DRS job per wave
+    assert result["status"] == "running"
+    assert result["current_wave_number"] == 1
+    record = engine.record("exec-1")
+    assert [w["status"] for w in record["waves"]] == ["COMPLETED", "STARTED"]
+    jobs = [j for j in engine.sim.jobs(HUB, REGION) if j.type == "LAUNCH"]
+    assert len(jobs) == 2

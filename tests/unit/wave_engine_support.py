@@ -270,5 +270,20 @@ def drive(engine: Engine, folder: str, event: dict, max_steps: int = 20):
             action = "poll_wave_status"
         else:
             return states
-        states.append(handler({"action": action, "application": state}, None))
+        try:
+            result = handler({"action": action, "application": state}, None)
+        except Exception as error:  # noqa: BLE001 - as the state machine
+            if action != "poll_wave_status":
+                raise
+            # The poll's retries exhausted: the catch records the failure
+            result = handler(
+                {
+                    "action": "record_failure",
+                    "application": state,
+                    "error": type(error).__name__,
+                    "cause": str(error),
+                },
+                None,
+            )
+        states.append(result)
     raise AssertionError(f"no terminal status after {max_steps} steps")
