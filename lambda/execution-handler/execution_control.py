@@ -40,6 +40,7 @@ from shared.statuses import (
     FAILED,
     PAUSED,
     RUNNING,
+    WAVE_STARTED,
 )
 
 logger = get_logger("execution-handler")
@@ -51,6 +52,9 @@ SETTLE_SLICE_SECONDS = 600
 # Queueing the settle worker is tried this often before the cancel ends
 # here (the client already retried each attempt).
 SETTLE_HAND_OFF_ATTEMPTS = 2
+# The longest a wave's start runs (the execution-handler's timeout plus a
+# margin): a claimed wave without a job after that never gets one.
+START_IN_FLIGHT_SECONDS = 330
 # SendTaskSuccess errors meaning the paused wait no longer exists.
 TASK_GONE_CODES = frozenset(
     {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
@@ -160,11 +164,39 @@ def _settle_or_hand_off(
     )
 
 
+def _starting_waves(record: Dict[str, Any]) -> List[int]:
+    """Indexes of the waves claimed (STARTED) whose DRS job is not
+    recorded yet, within a start's longest run: that start may still
+    start a job (it claimed the wave while the record was RUNNING) and
+    records it on the CANCELLING record."""
+    now = clock.epoch()
+    starting = []
+    for index, wave in enumerate(record.get("waves") or []):
+        if wave.get("status") != WAVE_STARTED or wave.get("jobId"):
+            continue
+        began = clock.to_epoch(wave.get("startTime"))
+        if began is not None and now - began < START_IN_FLIGHT_SECONDS:
+            starting.append(index)
+    return starting
+
+
 def _checked_unsettled_jobs(
     record: Dict[str, Any], drs_client: Optional[Any]
 ) -> Optional[List[str]]:
-    """``unsettled_jobs``, or None when DRS could not be asked (the
-    caller re-checks later; a cancel must never stop half way)."""
+    """``unsettled_jobs``, or None when that cannot be known yet: a
+    wave's start is in flight (its job is followed once recorded) or DRS
+    could not be asked. The caller re-checks later; a cancel must never
+    stop half way."""
+    starting = _starting_waves(record)
+    if starting:
+        logger.info(
+            "a wave start is in flight",
+            extra={
+                "executionId": record.get("executionId"),
+                "waves": starting,
+            },
+        )
+        return None
     try:
         return unsettled_jobs(record, drs_client)
     except Exception as error:  # noqa: BLE001 - re-checked later
