@@ -27,7 +27,8 @@ from recovery_instances import terminate_recovery_instances
 from shared import clock
 from shared.account_context import get_account_context
 from shared.config import get_settings
-from shared.errors import ConfigurationError, DomainError
+from shared.aws_errors import translate_client_error
+from shared.errors import ConfigurationError, DomainError, ForbiddenError
 from shared.errors import InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.job_servers import merge_job_servers
@@ -141,7 +142,10 @@ def _launching_jobs(
     record: Dict[str, Any], drs_client: Optional[Any]
 ) -> Optional[List[str]]:
     """The execution's DRS jobs still PENDING/STARTED; None when DRS
-    could not be asked (checked again later)."""
+    could not be asked (checked again later). Refused access (the
+    account's role cannot be assumed, DRS denies) answers [] instead:
+    following the jobs cannot succeed, so the termination is tried at
+    once and records why it cannot (``drillCleanupError``)."""
     try:
         return unsettled_jobs(record, drs_client)
     except Exception as error:  # noqa: BLE001 - checked again later
@@ -149,6 +153,10 @@ def _launching_jobs(
             "DRS jobs not checked for the drill cleanup",
             extra={"executionId": record["executionId"], "error": str(error)},
         )
+        if isinstance(error, ClientError) and isinstance(
+            translate_client_error(error), ForbiddenError
+        ):
+            return []
         return None
 
 
