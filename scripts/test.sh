@@ -4,7 +4,7 @@
 # Usage: ./scripts/test.sh [extra pytest args]
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 2
 # shellcheck source=scripts/lib/venv.sh
 source scripts/lib/venv.sh
 ensure_venv "$ROOT" || { echo "FAIL: could not prepare .venv"; exit 2; }
@@ -38,6 +38,10 @@ bandit_paths=()
 for p in "${existing[@]}"; do [[ $p == tests ]] || bandit_paths+=("$p"); done
 gate "bandit -ll" "$BIN/bandit" -r "${bandit_paths[@]}" -ll -q \
   -c pyproject.toml
+# shellcheck source=scripts/lib/security_gates.sh
+source scripts/lib/security_gates.sh
+gate "detect-secrets (against .secrets.baseline)" secrets_gate
+gate "shellcheck (every shell script)" shellcheck_gate
 if compgen -G "cfn/*.yaml" >/dev/null; then
   gate "cfn-lint" "$BIN/cfn-lint" --config-file .cfnlintrc.yaml
 else

@@ -19,6 +19,7 @@ CONFIG_FILES = (
     ".flake8",
     ".cfnlintrc.yaml",
     "pyproject.toml",
+    ".secrets.baseline",
 )
 CLEAN_MODULE = '"""A clean module."""\n\n\ndef double(value: int) -> int:\n'
 CLEAN_MODULE += '    """Twice the value."""\n    return value * 2\n'
@@ -40,7 +41,12 @@ pytestmark = pytest.mark.skipif(
 def mini_project(tmp_path: Path) -> Path:
     """Given a minimal project that passes every gate."""
     (tmp_path / "scripts" / "lib").mkdir(parents=True)
-    for name in ("test.sh", "lib/venv.sh"):
+    for name in (
+        "test.sh",
+        "lib/venv.sh",
+        "lib/security_gates.sh",
+        "lib/secrets_gate.py",
+    ):
         shutil.copy2(ROOT / "scripts" / name, tmp_path / "scripts" / name)
     for name in CONFIG_FILES:
         shutil.copy2(ROOT / name, tmp_path / name)
@@ -83,7 +89,15 @@ def test_clean_project_passes(mini_project):
     result = run_gates(mini_project)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    for gate in ("black", "flake8", "bandit", "cfn-lint", "pytest"):
+    for gate in (
+        "black",
+        "flake8",
+        "bandit",
+        "detect-secrets",
+        "shellcheck",
+        "cfn-lint",
+        "pytest",
+    ):
         assert f"PASS  {gate}" in result.stdout
     assert "pytest: 1 passed" in result.stdout
     # in parallel: the run used pytest-xdist workers
@@ -110,6 +124,17 @@ def test_clean_project_passes(mini_project):
             "tests/unit/test_bad.py",
             "def test_bad():\n    assert 1 + 1 == 3\n",
             "pytest",
+        ),
+        (
+            "scripts/unquoted.sh",
+            "#!/usr/bin/env bash\nrm -f $1\n",
+            "shellcheck",
+        ),
+        (
+            "notes.txt",
+            # an AWS key id, assembled so this file holds none
+            "aws_access_key_id = " + "AKIA" + "Q3EGRWJ7XZ5BN2LT\n",
+            "detect-secrets",
         ),
     ],
 )
