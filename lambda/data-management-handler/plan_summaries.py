@@ -13,9 +13,9 @@ from boto3.dynamodb.conditions import Key
 import drs_lookup
 from shared.console_shapes import PlanFacts, plan_view
 from shared.errors import DomainError
+from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
-from shared.statuses import ACTIVE_STATUSES
-from shared.tables import execution_history_table, query_all
+from shared.tables import execution_history_table
 from shared.wave_servers import execution_server_ids
 
 logger = get_logger("plan-summaries")
@@ -32,19 +32,6 @@ def _latest_execution(table: Any, plan_id: str) -> Optional[Item]:
         Limit=1,
     ).get("Items")
     return found[0] if found else None
-
-
-def _active_executions(table: Any) -> List[Item]:
-    """Every execution in an active status (StatusIndex)."""
-    return [
-        item
-        for status in sorted(ACTIVE_STATUSES)
-        for item in query_all(
-            table,
-            IndexName="StatusIndex",
-            KeyConditionExpression=Key("status").eq(status),
-        )
-    ]
 
 
 class _Members:
@@ -83,7 +70,7 @@ def plan_answers(
         else execution_history_table()
     )
     members = _Members(lookup)
-    active = _active_executions(table) if plans else []
+    active = active_executions(table) if plans else []
     busy = [(e, execution_server_ids(e)) for e in active]
     answers = []
     for plan in plans:

@@ -15,7 +15,6 @@ from execution_drs import drs_client_for, job_server_ids
 from execution_dry_run import dry_run_report
 from execution_routes import router
 from execution_store import (
-    active_executions,
     create_execution,
     load_groups,
     load_plan,
@@ -33,7 +32,11 @@ from shared.errors import (
     ServerConflictError,
     ValidationError,
 )
-from shared.execution_records import get_execution, transition_status
+from shared.execution_records import (
+    active_executions,
+    get_execution,
+    transition_status,
+)
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution

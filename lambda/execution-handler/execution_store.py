@@ -17,11 +17,10 @@ from shared.execution_lock import get_plan_lock, is_lock_item, lock_put
 from shared.execution_records import get_execution
 from shared.name_claims import is_name_claim
 from shared.responses import to_jsonable
-from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
+from shared.statuses import TERMINAL_STATUSES
 from shared.tables import (
     execution_history_table,
     protection_groups_table,
-    query_all,
     recovery_plans_table,
     scan_all,
 )
@@ -67,23 +66,6 @@ def load_groups(
             )
         groups[group_id] = item
     return groups
-
-
-def active_executions(table: Optional[Any] = None) -> List[Dict[str, Any]]:
-    """Every execution in an active status (StatusIndex)."""
-    table = table or execution_history_table()
-    items: List[Dict[str, Any]] = []
-    for status in sorted(ACTIVE_STATUSES):
-        items.extend(
-            query_all(
-                table,
-                IndexName="StatusIndex",
-                KeyConditionExpression="#s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": status},
-            )
-        )
-    return items
 
 
 def create_execution(

@@ -12,16 +12,14 @@ from botocore.exceptions import ClientError
 from query_routes import router
 from shared.api import Request
 from shared.errors import NotFoundError
+from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
 from shared.name_claims import is_name_claim, without_claims
 from shared.notifications import publish_message
 from shared.readiness import evaluate_plan, sorted_waves
 from shared.readiness_result import summary
-from shared.statuses import ACTIVE_STATUSES
 from shared.tables import (
-    execution_history_table,
     protection_groups_table,
-    query_all,
     recovery_plans_table,
     scan_all,
     target_accounts_table,
@@ -29,23 +27,6 @@ from shared.tables import (
 
 logger = get_logger("plan-readiness")
 CHANGE_EVENT = "PLAN_READINESS_CHANGED"
-
-
-def running_executions(table: Optional[Any] = None) -> List[Dict[str, Any]]:
-    """Every execution in an active status (StatusIndex)."""
-    table = table if table is not None else execution_history_table()
-    items: List[Dict[str, Any]] = []
-    for status in sorted(ACTIVE_STATUSES):
-        items.extend(
-            query_all(
-                table,
-                IndexName="StatusIndex",
-                KeyConditionExpression="#s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": status},
-            )
-        )
-    return items
 
 
 def plan_groups(
@@ -72,7 +53,7 @@ def plan_report(
     """Every readiness check of one stored plan."""
     tables = tables or {}
     if executions is None:
-        executions = running_executions(tables.get("executions"))
+        executions = active_executions(tables.get("executions"))
     accounts = tables.get("accounts")
     return evaluate_plan(
         plan,
@@ -153,7 +134,7 @@ def evaluate_readiness(
     plans_table = tables.get("plans")
     if plans_table is None:
         plans_table = recovery_plans_table()
-    executions = running_executions(tables.get("executions"))
+    executions = active_executions(tables.get("executions"))
     results = []
     for plan in without_claims(scan_all(plans_table)):
         try:

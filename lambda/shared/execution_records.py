@@ -1,14 +1,19 @@
 """Execution history records: reads and conditional status transitions."""
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from shared import clock, metrics
 from shared.errors import InvalidStateError, NotFoundError
 from shared.execution_lock import release_plan_lock
-from shared.statuses import LEGAL_PREDECESSORS, TERMINAL_STATUSES
-from shared.tables import execution_history_table
+from shared.statuses import (
+    ACTIVE_STATUSES,
+    LEGAL_PREDECESSORS,
+    TERMINAL_STATUSES,
+)
+from shared.tables import execution_history_table, query_all
 
 
 def get_execution(
@@ -24,6 +29,20 @@ def get_execution(
             f"execution {execution_id} not found", executionId=execution_id
         )
     return item
+
+
+def active_executions(table: Optional[Any] = None) -> List[Dict[str, Any]]:
+    """Every execution in an active status, of any plan (StatusIndex)."""
+    table = table if table is not None else execution_history_table()
+    return [
+        item
+        for status in sorted(ACTIVE_STATUSES)
+        for item in query_all(
+            table,
+            IndexName="StatusIndex",
+            KeyConditionExpression=Key("status").eq(status),
+        )
+    ]
 
 
 def transition_status(
