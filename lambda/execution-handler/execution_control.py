@@ -23,6 +23,7 @@ from execution_drs import unsettled_jobs
 from execution_routes import router
 from execution_settlement import finish_cancel
 from execution_store import update_execution
+from sliced_worker import run_in_slices
 from shared import clock
 from shared.api import Request
 from shared.aws_clients import get_client
@@ -239,16 +240,21 @@ def settle_cancelled_execution(
     """
     execution_id = event["executionId"]
     deadline = int(event.get("deadline") or 0)
-    interval = get_settings().wave_poll_interval_seconds
-    slice_end = now() + SETTLE_SLICE_SECONDS
-    while True:
+
+    def step() -> Tuple[bool, Dict[str, Any]]:
         record = get_execution(execution_id, table)
         if record.get("status") != CANCELLING:
-            return {"executionId": execution_id, "status": record["status"]}
+            return True, {
+                "executionId": execution_id,
+                "status": record["status"],
+            }
         busy = _checked_unsettled_jobs(record, drs_client)
         if busy == []:
             record = finish_cancel(execution_id, None, table, drs_client)
-            return {"executionId": execution_id, "status": record["status"]}
+            return True, {
+                "executionId": execution_id,
+                "status": record["status"],
+            }
         if clock.epoch() >= deadline:
             jobs = ", ".join(busy) if busy else "(DRS unreachable)"
             record = finish_cancel(
@@ -257,13 +263,15 @@ def settle_cancelled_execution(
                 table,
                 drs_client,
             )
-            return {"executionId": execution_id, "status": record["status"]}
-        if now() + interval > slice_end:
-            invoke_async(
-                get_settings().require("function_name"), event, lambda_client
-            )
-            return {"executionId": execution_id, "status": CANCELLING}
-        sleep(interval)
+            return True, {
+                "executionId": execution_id,
+                "status": record["status"],
+            }
+        return False, {"executionId": execution_id, "status": CANCELLING}
+
+    return run_in_slices(
+        event, step, SETTLE_SLICE_SECONDS, lambda_client, sleep, now
+    )
 
 
 @router.operation("pause_execution")

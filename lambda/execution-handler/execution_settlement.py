@@ -15,7 +15,7 @@ when its write ended the drill.
 """
 
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -24,6 +24,7 @@ from execution_drs import unsettled_jobs
 from execution_routes import router
 from execution_store import update_execution
 from recovery_instances import terminate_recovery_instances
+from sliced_worker import run_in_slices
 from shared import clock
 from shared.account_context import get_account_context
 from shared.config import get_settings
@@ -239,21 +240,20 @@ def follow_drill_cleanup(
     in any case. A slice of work that runs out re-queues itself."""
     execution_id = str(event.get("execution_id") or "")
     deadline = int(event.get("deadline") or 0)
-    interval = get_settings().wave_poll_interval_seconds
-    slice_end = now() + CLEANUP_SLICE_SECONDS
-    while True:
+
+    def step() -> Tuple[bool, Dict[str, Any]]:
         record = _cleanable(execution_id, table)
         if record is None:
-            return {"executionId": execution_id, "cleanedUp": False}
+            return True, {"executionId": execution_id, "cleanedUp": False}
         busy = _launching_jobs(record, drs_client)
         if busy == [] or clock.epoch() >= deadline:
             _terminate(execution_id, record["status"], table, drs_client)
-            return {"executionId": execution_id, "cleanedUp": True}
-        if now() + interval > slice_end:
-            worker = get_settings().require("function_name")
-            invoke_async(worker, event, lambda_client)
-            return {"executionId": execution_id, "activeJobs": busy}
-        sleep(interval)
+            return True, {"executionId": execution_id, "cleanedUp": True}
+        return False, {"executionId": execution_id, "activeJobs": busy}
+
+    return run_in_slices(
+        event, step, CLEANUP_SLICE_SECONDS, lambda_client, sleep, now
+    )
 
 
 def _terminate(
