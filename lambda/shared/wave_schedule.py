@@ -32,15 +32,19 @@ from math import ceil
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from shared import drs_limits
+from shared.statuses import WAVE_CANCELLED as CANCELLED
+from shared.statuses import WAVE_COMPLETED as COMPLETED
+from shared.statuses import WAVE_FAILED as FAILED
+from shared.statuses import WAVE_PENDING as PENDING
+from shared.statuses import WAVE_STARTED as STARTED
 
-PENDING = "PENDING"
-WAITING_APPROVAL = "WAITING_APPROVAL"
+# Round-two wave statuses (CONTRACTS §8), decided here; they move to
+# shared.statuses (and the runbook's generated status list) once the
+# engine records them.
 QUEUED = "QUEUED"
-IN_PROGRESS = "IN_PROGRESS"
-COMPLETED = "COMPLETED"
-FAILED = "FAILED"
+WAITING_APPROVAL = "WAITING_APPROVAL"
 SKIPPED = "SKIPPED"
-CANCELLED = "CANCELLED"
+
 WAVE_TERMINAL = frozenset({COMPLETED, FAILED, SKIPPED, CANCELLED})
 
 
@@ -204,7 +208,7 @@ def decide(
         _mark_ready(deps, state, by_number, progress)
         decision.start = _pack(by_number, state, progress, usage, quotas)
         for start in decision.start:
-            state[start.wave] = IN_PROGRESS
+            state[start.wave] = STARTED
     decision.statuses = dict(state)
     decision.paused, decision.outcome = _standing(state, cancelled)
     return decision
@@ -272,7 +276,7 @@ def _pack(
     blocked = set()
     out: List[ChunkStart] = []
     for number in sorted(by_number):
-        if state[number] not in (QUEUED, IN_PROGRESS):
+        if state[number] not in (QUEUED, STARTED):
             continue
         wave = by_number[number]
         loc = wave.location
@@ -308,5 +312,5 @@ def _standing(
         if values & {FAILED, SKIPPED}:
             return False, FAILED
         return False, COMPLETED
-    running = values & {QUEUED, IN_PROGRESS}
+    running = values & {QUEUED, STARTED}
     return (not running and WAITING_APPROVAL in values), None

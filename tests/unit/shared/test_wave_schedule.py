@@ -6,7 +6,7 @@ from shared.wave_schedule import (
     CANCELLED,
     COMPLETED,
     FAILED,
-    IN_PROGRESS,
+    STARTED,
     PENDING,
     QUEUED,
     SKIPPED,
@@ -70,7 +70,7 @@ def test_a_350_server_wave_starts_as_four_jobs_at_once():
         (1, 2, 87),
         (1, 3, 87),
     ]
-    assert decision.statuses == {1: IN_PROGRESS}
+    assert decision.statuses == {1: STARTED}
 
 
 def test_chunks_over_the_servers_quota_wait_for_the_next_poll():
@@ -87,7 +87,7 @@ def test_chunks_over_the_servers_quota_wait_for_the_next_poll():
     # And on the next poll the started ones are skipped
     third = decide(
         [wave(1, 700)],
-        {1: WaveProgress(IN_PROGRESS, frozenset(range(5)))},
+        {1: WaveProgress(STARTED, frozenset(range(5)))},
         {HUB: Usage(3, 300)},
     )
     assert [s.chunk for s in third.start] == [5, 6]
@@ -111,7 +111,7 @@ def test_quotas_are_per_account_and_region():
     # When the rule decides / Then only the spoke's wave starts
     decision = decide(waves, {}, usage)
     assert [(s.wave, s.location) for s in decision.start] == [(2, SPOKE)]
-    assert decision.statuses == {1: QUEUED, 2: IN_PROGRESS}
+    assert decision.statuses == {1: QUEUED, 2: STARTED}
 
 
 def test_a_later_wave_never_overtakes_a_chunk_that_does_not_fit():
@@ -134,7 +134,7 @@ def test_without_depends_on_waves_run_one_after_another():
     waves = [wave(1, 2), wave(2, 2), wave(3, 2)]
     assert dependencies(waves) == {1: (), 2: (1,), 3: (2,)}
     # Given wave 1 running / Then wave 2 does not start
-    running = {1: WaveProgress(IN_PROGRESS, frozenset({0}))}
+    running = {1: WaveProgress(STARTED, frozenset({0}))}
     assert decide(waves, running, {}).start == []
     # Given wave 1 completed / Then wave 2 (only) starts
     decision = decide(waves, done(1), {})
@@ -155,7 +155,7 @@ def test_independent_branches_start_together_and_a_join_waits():
     # When ERP has finished but CRM's second wave still runs
     progress = {
         **done(1, 2, 3),
-        4: WaveProgress(IN_PROGRESS, frozenset({0})),
+        4: WaveProgress(STARTED, frozenset({0})),
     }
     # Then the join does not start
     decision = decide(waves, progress, {})
@@ -218,14 +218,14 @@ def test_a_failed_wave_skips_its_dependents_and_the_other_branch_runs():
     ]
     progress = {
         1: WaveProgress(FAILED, frozenset({0})),
-        4: WaveProgress(IN_PROGRESS, frozenset({0})),
+        4: WaveProgress(STARTED, frozenset({0})),
     }
     decision = decide(waves, progress, {})
     assert decision.statuses == {
         1: FAILED,
         2: SKIPPED,
         3: SKIPPED,
-        4: IN_PROGRESS,
+        4: STARTED,
     }
     assert decision.reasons == {2: "wave 1 failed", 3: "wave 2 was skipped"}
     assert decision.outcome is None
@@ -242,12 +242,12 @@ def test_after_cancel_nothing_starts_anywhere():
     ]
     progress = {
         1: WaveProgress(COMPLETED, frozenset({0})),
-        2: WaveProgress(IN_PROGRESS, frozenset({0})),
+        2: WaveProgress(STARTED, frozenset({0})),
     }
     decision = decide(waves, progress, {}, cancelled=True)
     # Then no chunk starts (not wave 2's queued ones, not wave 3)
     assert decision.start == []
-    assert decision.statuses == {1: COMPLETED, 2: IN_PROGRESS, 3: CANCELLED}
+    assert decision.statuses == {1: COMPLETED, 2: STARTED, 3: CANCELLED}
     # And the execution ends only once the running wave has ended
     assert decision.outcome is None
     progress[2] = WaveProgress(CANCELLED, frozenset({0}))
