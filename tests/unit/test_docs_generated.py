@@ -1,6 +1,7 @@
 """The generated blocks of ``docs/*.md`` match a fresh generation, and the
 hand-written parts keep their promises (links, statuses, snippets)."""
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ if str(ROOT / "scripts") not in sys.path:
     sys.path.insert(0, str(ROOT / "scripts"))
 
 import gen_docs  # noqa: E402
+from docgen import common, deployment_blocks  # noqa: E402
+from docgen.machine_blocks import state_machine_mermaid  # noqa: E402
 
 REQUIRED = ("architecture.md", "deployment.md", "runbook.md")
 
@@ -54,7 +57,7 @@ def test_render_fills_a_block_and_keeps_the_hand_written_text(tmp_path):
     # Then the block holds every master parameter and the rest is kept
     assert text.startswith("intro\n") and text.endswith("outro\n")
     assert "old" not in text
-    for name in gen_docs.template("master-template.yaml")["Parameters"]:
+    for name in common.template("master-template.yaml")["Parameters"]:
         assert f"| `{name}` |" in text
 
 
@@ -69,11 +72,11 @@ def test_unknown_block_name_is_refused(tmp_path):
 
 def test_state_machine_diagram_has_every_state_and_transition():
     # Given the state machine definition
-    definition = gen_docs.json.loads(
+    definition = json.loads(
         (ROOT / "cfn/statemachine/orchestration.asl.json").read_text()
     )
     # When it is drawn
-    chart = gen_docs.state_machine_mermaid(definition)
+    chart = state_machine_mermaid(definition)
     # Then every state is a node and every Next/Default an edge
     for name, state in definition["States"].items():
         assert re.search(rf"^    {name}[\[\{{\(]", chart, re.M), name
@@ -83,9 +86,9 @@ def test_state_machine_diagram_has_every_state_and_transition():
 
 def test_env_table_flags_a_variable_read_but_not_set(monkeypatch):
     # Given a function whose code reads a variable its template omits
-    real = gen_docs.code_reads("query-handler")
+    real = deployment_blocks.code_reads("query-handler")
     monkeypatch.setattr(
-        gen_docs,
+        deployment_blocks,
         "code_reads",
         lambda folder: (
             {**real, "MADE_UP_SETTING": "`os.environ`"}
@@ -94,7 +97,7 @@ def test_env_table_flags_a_variable_read_but_not_set(monkeypatch):
         ),
     )
     # When the environment table is generated
-    text = gen_docs.block_env_vars()
+    text = deployment_blocks.block_env_vars()
     # Then the variable is flagged
     row = next(r for r in text.splitlines() if "`MADE_UP_SETTING`" in r)
     assert "read by code, not set by the template" in row
