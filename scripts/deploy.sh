@@ -32,6 +32,14 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT" || exit 1
 # shellcheck source=scripts/lib/security_gates.sh
 source scripts/lib/security_gates.sh
+# A clean clone has no .venv: create it as scripts/test.sh does (an
+# existing one is used as it is; test.sh refreshes it when the
+# requirements change).
+if [[ ! -d $ROOT/.venv ]]; then
+  # shellcheck source=scripts/lib/venv.sh
+  source scripts/lib/venv.sh
+  ensure_venv "$ROOT" || { echo "FAILED: could not prepare .venv" >&2; exit 2; }
+fi
 
 usage() {
   echo "usage: $0 <env> [--validate-only] [--lambda-only]" >&2

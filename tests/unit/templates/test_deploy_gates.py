@@ -23,6 +23,7 @@ GATE_SCRIPTS = (
     "deploy.sh",
     "lib/security_gates.sh",
     "lib/secrets_gate.py",
+    "lib/venv.sh",
 )
 
 
@@ -177,7 +178,7 @@ def test_validate_only_runs_every_offline_seed_gate(tmp_path):
     # Then it passes and every stage-2 gate ran or says why it could not
     assert result.returncode == 0, out + result.stderr
     assert "detect-secrets:" in out and "no new secret" in out, out
-    assert "shellcheck: 2 scripts, ok" in out, out
+    assert "shellcheck: 3 scripts, ok" in out, out
     assert "cfn_nag: SKIPPED" in out and "RubyGems" in out, out
     assert "WARNING" not in out, out
     for gate in ("frontend type check", "npm audit", "frontend tests"):
