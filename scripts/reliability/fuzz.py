@@ -46,31 +46,21 @@ FUZZ_USER = "fuzz@example.com"
 def seed_records(cloud: Any) -> Dict[str, List[str]]:
     """A group, a plan, a finished drill and the spoke account: ids the
     fuzzer may use in paths."""
+    from reliability.fault_actions import register_spoke
     from reliability.fault_ops import Ctx
 
     ctx = Ctx(cloud)
     ctx.make_plan("fuzz-seed", [("Database", False)])
     ctx.start()
     ctx.wait_terminal()
-    spoke = cloud.scenario.spokes[0]
-    ctx.call(
-        "data-management-handler",
-        "create_target_account",
-        {
-            "accountId": spoke.account_id,
-            "accountName": spoke.name,
-            "roleArn": f"arn:aws:iam::{spoke.account_id}:role/"
-            f"{spoke.cross_account_role}",
-            "externalId": spoke.external_id,
-        },
-    )
+    register_spoke(ctx)
     record = ctx.details()
     return {
         "groups": [w["protectionGroupId"] for w in record["waves"]],
         "servers": ctx.servers("Database"),
         "plans": [ctx.plan_id],
         "executions": [ctx.execution_id],
-        "accounts": [spoke.account_id],
+        "accounts": [ctx.account],
     }
 
 
