@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Optional
 
+from shared import drs_limits
 from shared.errors import ConfigurationError
 
 # Attribute name -> environment variable. Every env var the functions read is
@@ -29,6 +30,9 @@ ENV_VARS = {
     "wave_poll_interval_seconds": "WAVE_POLL_INTERVAL_SECONDS",
     "wave_max_wait_seconds": "WAVE_MAX_WAIT_SECONDS",
     "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
+    "max_servers_per_job": "DRS_MAX_SERVERS_PER_JOB",
+    "max_concurrent_jobs": "DRS_MAX_CONCURRENT_JOBS",
+    "max_servers_in_all_jobs": "DRS_MAX_SERVERS_IN_ALL_JOBS",
 }
 
 DEFAULTS = {
@@ -38,6 +42,11 @@ DEFAULTS = {
     "wave_poll_interval_seconds": "30",
     "wave_max_wait_seconds": "14400",
     "metrics_namespace": "DRSOrchestration",
+    # The DRS quotas per account and region (seeds' DRS_LIMITS); an
+    # account with raised quotas sets the template parameters.
+    "max_servers_per_job": str(drs_limits.MAX_SERVERS_PER_JOB),
+    "max_concurrent_jobs": str(drs_limits.MAX_CONCURRENT_JOBS),
+    "max_servers_in_all_jobs": str(drs_limits.MAX_SERVERS_IN_ALL_JOBS),
 }
 
 
@@ -64,6 +73,9 @@ class Settings:
     wave_poll_interval_seconds: int = 30
     wave_max_wait_seconds: int = 14400
     metrics_namespace: str = "DRSOrchestration"
+    max_servers_per_job: int = drs_limits.MAX_SERVERS_PER_JOB
+    max_concurrent_jobs: int = drs_limits.MAX_CONCURRENT_JOBS
+    max_servers_in_all_jobs: int = drs_limits.MAX_SERVERS_IN_ALL_JOBS
 
     def require(self, attribute: str) -> str:
         """Return a setting or fail naming the missing environment variable."""

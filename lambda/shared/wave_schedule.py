@@ -57,6 +57,16 @@ class Quotas:
     max_servers_in_all_jobs: int = drs_limits.MAX_SERVERS_IN_ALL_JOBS
 
 
+def quotas_from(settings: object) -> Quotas:
+    """The quotas a deployment configured (``shared.config.Settings``:
+    ``DRS_MAX_*`` environment variables, defaults from the seeds)."""
+    return Quotas(
+        max_servers_per_job=getattr(settings, "max_servers_per_job"),
+        max_concurrent_jobs=getattr(settings, "max_concurrent_jobs"),
+        max_servers_in_all_jobs=getattr(settings, "max_servers_in_all_jobs"),
+    )
+
+
 @dataclass(frozen=True)
 class WaveSpec:
     """A wave as recorded at start: its servers and its place in the

@@ -269,3 +269,21 @@ def test_a_plan_that_can_never_run_is_named():
     assert unschedulable([wave(1, 80)], tight) == [
         "wave 1: a job of 80 servers exceeds 50 servers in all active jobs"
     ]
+
+
+def test_quotas_come_from_the_deployment_settings():
+    # Given a deployment with raised DRS quotas
+    from shared.config import load_settings
+    from shared.wave_schedule import Quotas, quotas_from
+
+    settings = load_settings(
+        {
+            "DRS_MAX_SERVERS_PER_JOB": "150",
+            "DRS_MAX_CONCURRENT_JOBS": "40",
+            "DRS_MAX_SERVERS_IN_ALL_JOBS": "1000",
+        }
+    )
+    # When the quotas are read / Then they are the configured ones
+    assert quotas_from(settings) == Quotas(150, 40, 1000)
+    # And an unset environment gives the seeds' defaults
+    assert quotas_from(load_settings({})) == Quotas(100, 20, 500)
