@@ -16,6 +16,12 @@ overlaid with the server's overrides) is applied in the TARGET account:
   ``securityGroupIds``, ``instanceType``, ``staticPrivateIp`` and
   ``instanceProfileName`` / ``instanceProfileArn``, set as default.
 
+A server whose effective configuration was already applied (the group's
+``launchConfigStatus``: same ``configHash``) and whose launch template's
+default version is still the one recorded is skipped without any DRS call
+(``shared.launch_config_applied``; the template defaults are read in
+batches), so an unchanged wave start costs no call per server.
+
 Servers run in parallel on a bounded thread pool. When any server fails,
 the servers already changed, and the changes a failed server made before
 failing, are rolled back (previous DRS settings and previous default
@@ -38,6 +44,12 @@ from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import translate_client_error
 from shared.config_merge import get_effective_launch_config
 from shared.errors import DomainError, InvalidStateError, NotFoundError
+from shared.launch_config_applied import (
+    APPLIED,
+    already_applied,
+    config_fingerprint,
+    uses_template,
+)
 from shared.launch_config_status import record_launch_config_status
 from shared.logging_setup import get_logger
 
@@ -52,15 +64,6 @@ DRS_FIELDS = (
     "licensing",
     "postLaunchEnabled",
 )
-EC2_FIELDS = (
-    "subnetId",
-    "securityGroupIds",
-    "instanceType",
-    "staticPrivateIp",
-    "instanceProfileName",
-    "instanceProfileArn",
-)
-APPLIED = "APPLIED"
 FAILED = "FAILED"
 
 
@@ -177,30 +180,25 @@ def template_data(
     return data
 
 
-def _latest_version(ec2: Any, template_id: str) -> Dict[str, Any]:
+def _default_version(ec2: Any, template_id: str) -> Dict[str, Any]:
+    """The template's default version (the one DRS launches with)."""
     versions = ec2.describe_launch_template_versions(
-        LaunchTemplateId=template_id, Versions=["$Latest"]
+        LaunchTemplateId=template_id, Versions=["$Default"]
     )["LaunchTemplateVersions"]
     return versions[0] if versions else {}
-
-
-def _default_version(ec2: Any, template_id: str) -> Optional[int]:
-    templates = ec2.describe_launch_templates(LaunchTemplateIds=[template_id])[
-        "LaunchTemplates"
-    ]
-    return templates[0].get("DefaultVersionNumber") if templates else None
 
 
 def _apply_one(
     drs: Any,
     ec2: Any,
-    group: Dict[str, Any],
+    config: Dict[str, Any],
     server_id: str,
     outcome: Dict[str, Any],
 ) -> None:
-    """Apply one server's config, recording in ``outcome`` each change as
-    soon as it is made, so a failure later on leaves what to undo."""
-    config = get_effective_launch_config(group, server_id)
+    """Apply one server's effective ``config``, recording in ``outcome``
+    each change as soon as it is made, so a failure later on leaves what
+    to undo, and the default template version in force at the end."""
+    outcome["configHash"] = config_fingerprint(config)
     previous = drs.get_launch_configuration(sourceServerID=server_id)
     template_id = previous.get("ec2LaunchTemplateID")
     outcome["launchTemplateId"] = template_id
@@ -209,16 +207,17 @@ def _apply_one(
         before = {k: previous[k] for k in settings if k in previous}
         drs.update_launch_configuration(sourceServerID=server_id, **settings)
         outcome.update(previousDrs=before, drsUpdated=sorted(settings))
-    if template_id and any(config.get(k) for k in EC2_FIELDS):
-        latest = _latest_version(ec2, template_id)
-        current = latest.get("LaunchTemplateData") or {}
+    if template_id and uses_template(config):
+        # Built on the DEFAULT version, not the latest: a default set back
+        # to an older version in the console is drift to correct.
+        default = _default_version(ec2, template_id)
+        current = default.get("LaunchTemplateData") or {}
         wanted = template_data(config, current)
+        outcome["defaultTemplateVersion"] = default.get("VersionNumber")
         if wanted != current:
             # Recorded before the change: restoring this default is
             # harmless when the new version never became the default.
-            outcome["previousDefaultVersion"] = _default_version(
-                ec2, template_id
-            )
+            outcome["previousDefaultVersion"] = default.get("VersionNumber")
             created = ec2.create_launch_template_version(
                 LaunchTemplateId=template_id,
                 LaunchTemplateData=wanted,
@@ -228,6 +227,7 @@ def _apply_one(
             ec2.modify_launch_template(
                 LaunchTemplateId=template_id, DefaultVersion=str(created)
             )
+            outcome["defaultTemplateVersion"] = created
     outcome["status"] = APPLIED
 
 
@@ -239,11 +239,11 @@ def _changed(outcome: Dict[str, Any]) -> bool:
 
 
 def _safe_apply(
-    drs: Any, ec2: Any, group: Dict[str, Any], server_id: str
+    drs: Any, ec2: Any, config: Dict[str, Any], server_id: str
 ) -> Dict[str, Any]:
     outcome: Dict[str, Any] = {"sourceServerId": server_id}
     try:
-        _apply_one(drs, ec2, group, server_id, outcome)
+        _apply_one(drs, ec2, config, server_id, outcome)
     except (ClientError, BotoCoreError, KeyError, ValueError) as error:
         logger.warning(
             "launch config failed",
@@ -299,12 +299,16 @@ def apply_launch_configs(
     """Apply ``group``'s effective launch config to ``server_ids``.
 
     ``region`` defaults to the group's region; clients are created in the
-    account of ``account_context`` unless injected. Never raises for a
-    server's AWS error: the result lists each server's ``status``
-    (``APPLIED``, ``FAILED``, or ``ROLLED_BACK`` after another server
-    failed) and ``error``. With ``source``, each server's outcome is
-    recorded on the group (``status_table`` or the protection groups
-    table); ``status_recorded`` says whether that worked.
+    account of ``account_context`` unless injected. A server whose
+    effective config the group's ``launchConfigStatus`` records as
+    applied, with its launch template's default version unchanged, is
+    skipped (``shared.launch_config_applied``: no DRS call) and reported
+    ``APPLIED`` with ``unchanged``. Never raises for a server's AWS
+    error: the result lists each server's ``status`` (``APPLIED``,
+    ``FAILED``, or ``ROLLED_BACK`` after another server failed) and
+    ``error``. With ``source``, each server's outcome is recorded on the
+    group (``status_table`` or the protection groups table);
+    ``status_recorded`` says whether that worked.
     """
     region = region or group.get("region")
     drs = drs_client or create_drs_client(region, account_context)
@@ -312,13 +316,25 @@ def apply_launch_configs(
     result = LaunchConfigResult()
     if not server_ids:
         return result
-    workers = max(1, min(max_workers, len(server_ids)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        result.servers = list(
-            pool.map(lambda sid: _safe_apply(drs, ec2, group, sid), server_ids)
-        )
+    configs = {
+        sid: get_effective_launch_config(group, sid) for sid in server_ids
+    }
+    skipped = already_applied(group, configs, ec2)
+    pending = [sid for sid in dict.fromkeys(server_ids) if sid not in skipped]
+    outcomes = dict(skipped)
+    if pending:
+        workers = max(1, min(max_workers, len(pending)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = pool.map(
+                lambda sid: _safe_apply(drs, ec2, configs[sid], sid), pending
+            )
+            outcomes.update(zip(pending, done))
+    result.servers = [dict(outcomes[sid]) for sid in server_ids]
     if result.failed and rollback_on_failure:
         for outcome in result.servers:
+            # A skipped server was not touched: nothing to undo.
+            if outcome.get("unchanged"):
+                continue
             if outcome["status"] == APPLIED or _changed(outcome):
                 _rollback(drs, ec2, outcome)
         result.rolled_back = True

@@ -6,8 +6,16 @@
 server's entry in the group item's ``launchConfigStatus`` map::
 
     {status: APPLIED | FAILED | ROLLED_BACK, appliedAt: epoch seconds,
-     source, appliedBy?, groupVersion, config, launchTemplateId?,
-     templateVersion?, launchTemplateVersion?, error?}
+     source, appliedBy?, groupVersion, config, configHash?,
+     launchTemplateId?, templateVersion?, launchTemplateVersion?,
+     unchanged?, error?}
+
+``configHash`` fingerprints ``config``
+(``shared.launch_config_applied.config_fingerprint``); ``templateVersion``
+is the launch template's default version after the apply (the version it
+created, ``launchTemplateVersion``, or the one it found already right);
+``unchanged`` marks a server skipped because both were still in force
+(``shared.launch_config_applied``, which reads these entries).
 
 Status is bookkeeping, not configuration: only the map entries of the
 servers applied are set (never the group's optimistic-lock ``version``
@@ -31,7 +39,13 @@ STATUS_ATTRIBUTE = "launchConfigStatus"
 SOURCE_API = "apply-launch-configs"
 # Keeps each UpdateExpression well under DynamoDB's 4 KB limit.
 SERVERS_PER_UPDATE = 50
-OUTCOME_FIELDS = ("launchTemplateId", "launchTemplateVersion", "error")
+OUTCOME_FIELDS = (
+    "configHash",
+    "launchTemplateId",
+    "launchTemplateVersion",
+    "unchanged",
+    "error",
+)
 
 
 def recovery_source(execution_id: Optional[str]) -> str:
@@ -61,8 +75,10 @@ def status_entry(
     for key in OUTCOME_FIELDS:
         if outcome.get(key) is not None:
             entry[key] = outcome[key]
-    if outcome.get("launchTemplateVersion") is not None:
-        entry["templateVersion"] = outcome["launchTemplateVersion"]
+    for key in ("launchTemplateVersion", "defaultTemplateVersion"):
+        if outcome.get(key) is not None:
+            entry["templateVersion"] = outcome[key]
+            break
     return entry
 
 
