@@ -17,6 +17,12 @@ import execution_settlement  # noqa: F401,E402
 import recovery_instances  # noqa: F401,E402
 import wave_recovery  # noqa: F401,E402
 
+# The seeds' names (seeds/000_*), importable from this module.
+from wave_recovery import start_wave_recovery  # noqa: F401,E402
+from shared.launch_config_seed import (  # noqa: F401,E402
+    apply_launch_config_before_recovery,
+)
+
 
 @instrument_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:

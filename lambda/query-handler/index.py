@@ -20,6 +20,10 @@ import user_permissions  # noqa: F401,E402
 import server_discovery  # noqa: F401,E402
 import wave_status  # noqa: F401,E402
 
+# The seeds' names (seeds/000_*), importable from this module.
+from wave_status import poll_wave_status  # noqa: F401,E402
+from server_discovery import query_drs_servers_by_tags  # noqa: F401,E402
+
 
 @instrument_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Any:
