@@ -11,18 +11,32 @@ failover: terminating them is refused (INVALID_STATE) unless the request
 names the execution in ``confirmRecoveryTermination`` and the caller holds
 ``terminate_instances``; who confirmed it, and when, is recorded on the
 execution (``recoveryTermination``).
+
+Before terminating, DRS is read again for every job of the execution and
+each server's truth (final launch status, recovery instance) is recorded:
+an execution that ended while it could not read DRS (its account's role
+refused mid-wave) says what DRS really did once access is back. While a
+job still launches, nothing is terminated (INVALID_STATE naming the jobs):
+DRS refuses to terminate an active job's instances and would launch more
+after. Refused access to the account is a FORBIDDEN naming the account
+and the action to take (a drill's cleanup is then pending).
 """
 
-from typing import Any, Dict, List, Optional
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from execution_drs import (
+    active_jobs,
+    describe_jobs,
     drs_client_for,
+    execution_jobs,
     execution_recovery_instances,
     job_server_ids,
 )
 from execution_routes import router
 from execution_store import update_execution
 from shared import clock, rbac
+from shared.account_context import get_account_context
 from shared.api import Request
 from shared.aws_errors import aws_errors
 from shared.console_shapes import terminate_view
@@ -33,6 +47,7 @@ from shared.errors import (
     ValidationError,
 )
 from shared.execution_records import get_execution
+from shared.job_servers import merge_job_servers
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
@@ -113,8 +128,12 @@ def terminate_recovery_instances(
 
     Refused (INVALID_STATE) while the execution is active, and for a
     RECOVERY unless ``confirmation`` is the execution id (FORBIDDEN
-    without ``may_terminate_recovery``). Answers the TERMINATE job ids
-    and the per-instance status.
+    without ``may_terminate_recovery``). Then every job of the execution
+    is read again and each server's truth recorded; INVALID_STATE while
+    one still launches, FORBIDDEN (naming the account and what to do)
+    while DRS in its account cannot be reached. Answers the TERMINATE job
+    ids and the per-instance status; a drill's ``drillCleanupError`` is
+    cleared once everything found is being terminated.
     """
     record = get_execution(execution_id, table)
     if record.get("status") in ACTIVE_STATUSES:
@@ -134,17 +153,18 @@ def terminate_recovery_instances(
         audit["requestedBy"] = requested_by
     if recovery:
         audit["recoveryConfirmed"] = True
-    context = record.get("accountContext")
+    record = _settle_servers(execution_id, record, table, drs_client)
+    context = get_account_context(record)
     terminations: List[Dict[str, Any]] = []
     instances: List[Dict[str, Any]] = []
-    for region, items in execution_recovery_instances(
-        record, drs_client
-    ).items():
+    with account_access(execution_id, context, None):
+        found = execution_recovery_instances(record, drs_client)
+    for region, items in found.items():
         ids = sorted(i["recoveryInstanceID"] for i in items)
         if not ids:
             continue
         try:
-            with aws_errors("DRS", region=region):
+            with account_access(execution_id, context, region):
                 client = drs_client_for(region, context, drs_client)
                 job = client.terminate_recovery_instances(
                     recoveryInstanceIDs=ids
@@ -153,7 +173,7 @@ def terminate_recovery_instances(
             # Keep the record true to DRS: jobs already started in other
             # regions are recorded before the refusal reaches the caller.
             _record_terminations(
-                execution_id, record, terminations, table, recovery
+                execution_id, record, terminations, table, recovery, False
             )
             raise
         terminations.append(
@@ -204,18 +224,125 @@ def terminate_recovery_instances(
     return terminate_view(answer, bool(record.get("terminations")))
 
 
+@contextmanager
+def account_access(
+    execution_id: str,
+    context: Optional[Dict[str, Any]],
+    region: Optional[str],
+) -> Iterator[None]:
+    """``aws_errors`` for DRS in the execution's account; refused access
+    becomes a FORBIDDEN that names the account and what to do (the
+    record of a drill keeps it as its pending cleanup)."""
+    account = (context or {}).get("accountId")
+    try:
+        with aws_errors("DRS", account_id=account, region=region):
+            yield
+    except ForbiddenError as error:
+        raise ForbiddenError(
+            f"access to account {account or '(this account)'} is denied "
+            f"({error.message}): the DRS jobs and recovery instances of "
+            f"execution {execution_id} can be neither read nor terminated "
+            "until it is restored. Restore the account's cross-account "
+            "role (runbook: when a spoke role fails), then run POST "
+            f"/executions/{execution_id}/terminate-instances",
+            executionId=execution_id,
+            accountId=account,
+            region=region,
+            reason=error.details.get("reason") or "ACCESS_DENIED",
+        ) from error
+
+
+def _settle_servers(
+    execution_id: str,
+    record: Dict[str, Any],
+    table: Optional[Any],
+    drs_client: Optional[Any],
+) -> Dict[str, Any]:
+    """Record DRS's truth for every server of every job of the
+    execution (final launch status, recovery instance) and answer the
+    record; INVALID_STATE, after recording, while a job still launches."""
+    context = get_account_context(record)
+    jobs: Dict[str, Dict[str, Any]] = {}
+    for region, job_ids in execution_jobs(record).items():
+        with account_access(execution_id, context, region):
+            client = drs_client_for(region, context, drs_client)
+            jobs.update(
+                {j["jobID"]: j for j in describe_jobs(client, job_ids)}
+            )
+    waves, changed = _merged_waves(record, jobs)
+    if changed:
+        record = update_execution(
+            execution_id,
+            {"waves": to_jsonable(waves)},
+            expected_statuses=TERMINAL_STATUSES,
+            table=table,
+        )
+    launching = sorted(j["jobID"] for j in active_jobs(jobs.values()))
+    if launching:
+        raise InvalidStateError(
+            f"DRS job(s) {', '.join(launching)} of execution "
+            f"{execution_id} are still launching: DRS refuses to "
+            "terminate the instances of an active job and would launch "
+            "more after. Run terminate-instances again once they have "
+            f"ended (GET /executions/{execution_id}/jobs shows them)",
+            executionId=execution_id,
+            activeJobs=launching,
+            reason="JOBS_ACTIVE",
+        )
+    return record
+
+
+def _merged_waves(
+    record: Dict[str, Any], jobs: Dict[str, Dict[str, Any]]
+) -> Tuple[List[Dict[str, Any]], bool]:
+    """The record's waves, each wave's ``servers`` as its jobs report
+    them (``shared.job_servers``, the poll's rule); whether any
+    changed."""
+    waves = [dict(wave) for wave in record.get("waves") or []]
+    changed = False
+    for wave in waves:
+        # This wave's jobs, by the execution's one rule (every job of a
+        # wave, whatever the number of its chunks).
+        wave_jobs = [
+            jobs[job_id]
+            for ids in execution_jobs({"waves": [wave]}).values()
+            for job_id in ids
+            if job_id in jobs
+        ]
+        servers = list(wave.get("servers") or [])
+        for job in wave_jobs:
+            servers = list(merge_job_servers(servers, job).values())
+        if wave_jobs and servers != list(wave.get("servers") or []):
+            wave["servers"] = servers
+            changed = True
+    return waves, changed
+
+
 def _record_terminations(
     execution_id: str,
     record: Dict[str, Any],
     terminations: List[Dict[str, Any]],
     table: Optional[Any],
     recovery: bool = False,
+    complete: bool = True,
 ) -> None:
+    changes: Dict[str, Any] = {}
+    if complete and record.get("drillCleanupError"):
+        # DRS was read and every instance found is being terminated:
+        # the cleanup the record said was pending is done.
+        changes["drillCleanupError"] = None
     if not terminations:
+        if changes:
+            update_execution(
+                execution_id,
+                changes,
+                expected_statuses=TERMINAL_STATUSES,
+                table=table,
+            )
         return
-    changes: Dict[str, Any] = {
-        "terminations": list(record.get("terminations") or []) + terminations
-    }
+    changes["terminations"] = (
+        list(record.get("terminations") or []) + terminations
+    )
     if recovery:
         # Who terminated a real recovery's (production) instances, when.
         first = terminations[0]

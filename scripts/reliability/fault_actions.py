@@ -106,7 +106,10 @@ def stale_token(ctx: Ctx) -> None:
 
 
 def break_spoke_role(ctx: Ctx) -> None:
-    """Once wave 1 runs, the spoke's role stops trusting the hub."""
+    """Once wave 1 runs, the spoke's role is broken: it no longer trusts
+    the hub (a new AssumeRole is refused) and DRS in the spoke refuses
+    the sessions assumed before (as when the role is deleted or its
+    permissions removed: cached credentials must not hide the break)."""
     _job_phase(ctx, "STARTED")
     iam = spoke_iam(ctx)
     role = ctx.cloud.scenario.spokes[0].cross_account_role
@@ -124,6 +127,88 @@ def break_spoke_role(ctx: Ctx) -> None:
     iam.update_assume_role_policy(
         RoleName=role, PolicyDocument=json.dumps(deny)
     )
+    _deny_drs(ctx.cloud.simulator, ctx.account or "", role)
+
+
+def _deny_drs(sim: Any, account: str, role: str) -> None:
+    """Every DRS call made in ``account`` answers AccessDeniedException
+    (the simulator's own records stay readable by the case)."""
+    from localcloud.drs.errors import DrsError
+
+    original = type(sim).handle
+
+    def handle(operation: str, params: dict, caller: str, region: str):
+        if caller == account:
+            raise DrsError(
+                "AccessDeniedException",
+                f"User is not authorized to perform drs:{operation} "
+                f"(role {role} broken by the fault matrix)",
+            )
+        return original(sim, operation, params, caller, region)
+
+    sim.handle = handle
+
+
+def _allow_drs(sim: Any) -> None:
+    sim.__dict__.pop("handle", None)
+
+
+def clean_up_after_role_restored(ctx: Ctx, record: dict) -> dict:
+    """The documented way out of a role broken mid-drill.
+
+    While access is denied: the record says the drill cleanup is pending,
+    naming the account and the action; terminate-instances is refused
+    (FORBIDDEN naming the account). Then the role is restored and the
+    operator runs terminate-instances (repeated while DRS's job still
+    launches: 409 naming it). Answers the record to check against DRS."""
+    account = ctx.account or ""
+    pending = ctx.wait(
+        lambda r: bool(r.get("drillCleanupError")),
+        "the pending drill cleanup on the record",
+        timeout=60.0,
+    )
+    _names_account_and_action(pending["drillCleanupError"], account)
+    ctx.notes.append(f"while denied: {pending['drillCleanupError'][:240]}")
+    refused = ctx.control("terminate_recovery_instances")
+    if refused.get("error") != "FORBIDDEN":
+        raise CaseFailure(f"terminate-instances while denied: {refused}")
+    _names_account_and_action(refused.get("message") or "", account)
+    restore_spoke_role(ctx)
+    ctx.notes.append("spoke role restored; terminate-instances run")
+    deadline = time.monotonic() + 120.0
+    refusals = 0
+    while True:
+        answer = ctx.control("terminate_recovery_instances")
+        if not answer.get("error"):
+            ctx.notes.append(
+                f"terminate-instances: 409 (job launching) {refusals} "
+                f"time(s), then {answer.get('count')} instance(s)"
+            )
+            break
+        refusals += 1
+        if answer.get("error") != "INVALID_STATE" or not answer.get(
+            "activeJobs"
+        ):
+            raise CaseFailure(f"terminate-instances: {answer}")
+        if time.monotonic() > deadline:
+            raise CaseFailure(f"jobs never ended: {answer}")
+        time.sleep(0.5)
+    if not answer.get("terminateJobs"):
+        raise CaseFailure(f"nothing terminated: {answer}")
+    record = ctx.details()
+    if record.get("drillCleanupError"):
+        raise CaseFailure(
+            f"cleanup still pending: {record['drillCleanupError']}"
+        )
+    return record
+
+
+def _names_account_and_action(text: str, account: str) -> None:
+    if account not in text or "terminate-instances" not in text:
+        raise CaseFailure(
+            f"does not name account {account} and terminate-instances: "
+            f"{text[:300]}"
+        )
 
 
 def spoke_iam(ctx: Ctx) -> Any:
@@ -167,6 +252,7 @@ def restore_spoke_role(ctx: Ctx) -> None:
     """Put back the trust policy a case removed (the reset keeps roles)."""
     if not ctx.account or not any("spoke role" in n for n in ctx.notes):
         return
+    _allow_drs(ctx.cloud.simulator)
     spoke = ctx.cloud.scenario.spokes[0]
     policy = {
         "Version": "2012-10-17",

@@ -9,10 +9,12 @@ role where the case says), and then checks, whatever the fault:
 1. the terminal status is the expected one;
 2. the execution record equals DRS's truth: its jobs, each server's
    launch status and recovery instance (``fault_ops``);
-3. no drill recovery instance is left (a completed drill's are
-   terminated through ``terminate_recovery_instances`` first: that is
-   the documented clean-up; a cancelled or failed one must clean up by
-   itself);
+3. no drill recovery instance is left in DRS, and no drill instance
+   runs in EC2 (a completed drill's are terminated through
+   ``terminate_recovery_instances`` first: that is the documented
+   clean-up; a cancelled or failed one must clean up by itself, or, when
+   it could not, through the documented operator action the case takes
+   in its ``after`` step);
 4. each notification was sent once (the terminal one exactly once);
 5. no AWS error text in the record.
 
@@ -50,6 +52,10 @@ PAUSING = [("Database", False), ("Application", True)]
 SLOW = {"start": (600, 600), "launch": (3000, 3000)}
 
 Action = Callable[[Ctx], None]
+# After the terminal record: the documented operator action of a case
+# (e.g. restore a broken role, then terminate-instances); answers the
+# record the checks compare with DRS.
+After = Callable[[Ctx, dict], dict]
 
 
 @dataclass
@@ -74,6 +80,7 @@ class FaultCase:
     # The faulted DRS operation must have been called (else it proved
     # nothing).
     fired: Optional[str] = None
+    after: Optional[After] = None
 
 
 # -- the matrix ------------------------------------------------------------
@@ -308,12 +315,15 @@ def cases() -> List[FaultCase]:
             ),
             FaultCase(
                 "spoke-role-broken",
-                "spoke role cannot be assumed " "mid-execution",
-                ("FAILED", "COMPLETED"),
+                "spoke role broken mid-wave (no AssumeRole, DRS denies "
+                "the sessions assumed before), restored after the failure",
+                ("FAILED",),
                 waves=[("Web", False)],
                 action=fault_actions.break_spoke_role,
                 spoke=True,
                 durations=SLOW,
+                error_code="ACCOUNT_ACCESS_DENIED",
+                after=fault_actions.clean_up_after_role_restored,
             ),
         ]
     )
@@ -331,13 +341,12 @@ def _scenario(case: FaultCase) -> Any:
 
 
 def _clean_up_completed_drill(ctx: Ctx, record: dict) -> None:
-    """A completed (or role-broken) drill's instances are removed by
-    terminate-instances, the documented clean-up."""
+    """A completed drill's instances are removed by terminate-instances,
+    the documented clean-up."""
     if record.get("executionType", "DRILL") != "DRILL":
         return
-    if record["status"] not in ("COMPLETED",) and not ctx.notes:
+    if record["status"] != "COMPLETED":
         return
-    fault_actions.restore_spoke_role(ctx)
     answer = ctx.control("terminate_recovery_instances")
     if answer.get("error") and answer["error"] != "NOT_FOUND":
         raise CaseFailure(f"terminate_recovery_instances: {answer}")
@@ -368,6 +377,9 @@ def run_case(cloud: Any, case: FaultCase) -> Dict[str, Any]:
             if case.action:
                 case.action(ctx)
             record = ctx.wait_terminal()
+            result["status"] = record["status"]
+            if case.after:
+                record = case.after(ctx, record)
         if case.lambda_faults and not all(hit):
             ctx.notes.append(f"Lambda faults fired {hit}")
             result["failures"].append("a Lambda fault never fired")

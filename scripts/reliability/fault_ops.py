@@ -174,6 +174,42 @@ class Ctx:
                 ]
         return found
 
+    def drill_ec2_running(self) -> List[str]:
+        """EC2 instances a drill job of the case launched that are not
+        terminated (EC2's own truth, account by account)."""
+        from localcloud.stack import account_credentials
+
+        running = []
+        for account in self.accounts():
+            ids = sorted(
+                server.recovery_instance_id
+                for job in self.cloud.simulator.jobs(
+                    account, self.cloud.region
+                )
+                if job.type == "LAUNCH" and job.is_drill
+                for server in job.servers.values()
+                if server.recovery_instance_id
+            )
+            if not ids:
+                continue
+            ec2 = (
+                self.cloud.client("ec2")
+                if account == self.cloud.hub_account
+                else self.cloud._client("ec2", account_credentials(account))
+            )
+            pages = ec2.get_paginator("describe_instances").paginate(
+                InstanceIds=ids
+            )
+            running += [
+                instance["InstanceId"]
+                for page in pages
+                for reservation in page["Reservations"]
+                for instance in reservation["Instances"]
+                if instance["State"]["Name"]
+                not in ("terminated", "shutting-down")
+            ]
+        return running
+
     def notifications(self) -> Dict[str, int]:
         """Messages per event type published for this case's plan."""
         from moto.sns.models import sns_backends
@@ -247,12 +283,14 @@ def _check_wave_servers(wave: dict, job: Any) -> None:
 
 
 def check_no_drill_instance(ctx: Ctx, timeout: float = 30.0) -> None:
-    """No drill recovery instance is left (terminations take DRS time)."""
+    """No drill recovery instance is left in DRS and no drill instance
+    runs in EC2 (terminations take DRS time)."""
     deadline = time.monotonic() + timeout
-    while ctx.drill_instances():
+    while ctx.drill_instances() or ctx.drill_ec2_running():
         if time.monotonic() > deadline:
             raise CaseFailure(
-                f"drill instances left: {sorted(ctx.drill_instances())}"
+                f"drill instances left: DRS {sorted(ctx.drill_instances())}"
+                f", EC2 running {sorted(ctx.drill_ec2_running())}"
             )
         time.sleep(0.3)
 
