@@ -43,12 +43,16 @@ HEADER = (
 )
 
 
+def _rbac() -> Any:
+    sys.path.insert(0, str(ROOT / "lambda"))
+    from shared import rbac  # noqa: E402
+
+    return rbac
+
+
 def load_endpoints() -> List[Any]:
     """The endpoint table of ``lambda/shared/rbac.py``."""
-    sys.path.insert(0, str(ROOT / "lambda"))
-    from shared.rbac import ENDPOINTS  # noqa: E402
-
-    return list(ENDPOINTS)
+    return list(_rbac().ENDPOINTS)
 
 
 def _sub(text: str) -> Dict[str, str]:
@@ -124,6 +128,37 @@ def _health() -> Dict[str, Any]:
     }
 
 
+def _out_of_scope() -> Dict[str, Any]:
+    """A call of the reference console this API does not serve: 404
+    ``NOT_FOUND`` with why, answered by API Gateway itself (a mock
+    integration behind the authorizer, CORS headers on the answer)."""
+    body = json.dumps(
+        {"error": "NOT_FOUND", "message": _rbac().STAGING_OUT_OF_SCOPE_MESSAGE}
+    )
+    origin = "method.response.header.Access-Control-Allow-Origin"
+    return {
+        "summary": "Out of scope (DRS staging-account extension): 404",
+        "security": [{AUTHORIZER: []}],
+        "responses": {
+            "404": {
+                "description": "NOT_FOUND",
+                "headers": {"Access-Control-Allow-Origin": {"type": "string"}},
+            }
+        },
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 404}'},
+            "responses": {
+                "default": {
+                    "statusCode": "404",
+                    "responseParameters": {origin: "'*'"},
+                    "responseTemplates": {"application/json": body},
+                }
+            },
+        },
+    }
+
+
 # API Gateway's own answers (no token: 401, authorizer refusal: 403,
 # throttling, unknown route, integration failure) carry the CORS headers
 # too, or a browser console sees them as network errors. Bodies keep the
@@ -179,6 +214,11 @@ def openapi_body(endpoints: Iterable[Any]) -> Dict[str, Any]:
         if params:
             operation["parameters"] = params
         paths.setdefault(e.path, {})[e.method.lower()] = operation
+    for method, path in _rbac().OUT_OF_SCOPE:
+        stub = _out_of_scope()
+        if _path_parameters(path):
+            stub["parameters"] = _path_parameters(path)
+        paths.setdefault(path, {})[method.lower()] = stub
     for path, methods in paths.items():
         methods["options"] = _options(m.upper() for m in methods)
     return {
@@ -351,14 +391,16 @@ def _api_resources(body: Dict[str, Any]) -> Dict[str, Any]:
 
 def build_template(endpoints: Iterable[Any]) -> Dict[str, Any]:
     """The whole api-gateway-stack template as a dict."""
+    endpoints = list(endpoints)
     body = openapi_body(endpoints)
     resources = _user_pool_resources()
     resources.update(_api_resources(body))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": (
-            "DRS orchestration - REST API (48 endpoints behind a Cognito "
-            "authorizer, open GET /health), user pool and role groups."
+            f"DRS orchestration - REST API ({len(list(endpoints))} "
+            "endpoints behind a Cognito authorizer, open GET /health), "
+            "user pool and role groups."
         ),
         "Parameters": _parameters(),
         "Conditions": {

@@ -310,3 +310,7 @@ def success_schema(operation: str) -> Schema:
 def success_status(operation: str) -> str:
     """The HTTP status of an operation's success."""
     return SUCCESS_STATUS.get(operation, "200")
+
+
+# The console endpoints' schemas (issue 20) add to the tables above.
+import openapi_console_schemas  # noqa: E402,F401

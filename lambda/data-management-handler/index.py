@@ -16,6 +16,8 @@ import group_launch_config  # noqa: F401,E402
 import recovery_plans  # noqa: F401,E402
 import tag_sync  # noqa: F401,E402
 import config_import  # noqa: F401,E402
+import account_validation  # noqa: F401,E402
+import static_ip_check  # noqa: F401,E402
 
 
 @instrument_handler

@@ -16,6 +16,7 @@ import execution_queries  # noqa: F401,E402
 import execution_settlement  # noqa: F401,E402
 import recovery_instances  # noqa: F401,E402
 import wave_recovery  # noqa: F401,E402
+import execution_history_delete  # noqa: F401,E402
 
 # The seeds' names (seeds/000_*), importable from this module.
 from wave_recovery import start_wave_recovery  # noqa: F401,E402

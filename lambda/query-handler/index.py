@@ -19,6 +19,8 @@ import plan_readiness  # noqa: F401,E402
 import user_permissions  # noqa: F401,E402
 import server_discovery  # noqa: F401,E402
 import wave_status  # noqa: F401,E402
+import account_capacity  # noqa: F401,E402
+import plan_instances  # noqa: F401,E402
 
 # The seeds' names (seeds/000_*), importable from this module.
 from wave_status import poll_wave_status  # noqa: F401,E402

@@ -1,11 +1,13 @@
 """Role-based access control (CONTRACTS §6), deny by default.
 
-``ENDPOINTS`` is the one table of the 48 authenticated endpoints: method,
+``ENDPOINTS`` is the one table of the 53 authenticated endpoints: method,
 path, the operation serving it, its handler folder and its permission.
+``OUT_OF_SCOPE`` lists the calls of the reference console this API
+answers 404 ``NOT_FOUND`` without an operation (API Gateway mock).
 """
 
 import re
-from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Set
+from typing import Dict, FrozenSet, Iterable, List, NamedTuple, Set, Tuple
 
 VIEW_PERMISSIONS = frozenset(
     {
@@ -120,6 +122,13 @@ ENDPOINTS: List[Endpoint] = [
         "view_protection_groups",
     ),
     Endpoint(
+        "POST",
+        _PG + "/{id}/servers/{serverId}/validate-ip",
+        "validate_server_static_ip",
+        _DM,
+        "view_protection_groups",
+    ),
+    Endpoint(
         "GET",
         _PG + "/{id}/servers/{serverId}/launch-config",
         "get_server_launch_config",
@@ -158,6 +167,13 @@ ENDPOINTS: List[Endpoint] = [
         "GET",
         _RP + "/{id}/readiness",
         "get_plan_readiness",
+        _QH,
+        "view_recovery_plans",
+    ),
+    Endpoint(
+        "GET",
+        _RP + "/{id}/check-existing-instances",
+        "check_existing_instances",
         _QH,
         "view_recovery_plans",
     ),
@@ -204,7 +220,24 @@ ENDPOINTS: List[Endpoint] = [
         _DM,
         "manage_accounts",
     ),
+    Endpoint(
+        "POST",
+        _TGT + "/{id}/validate",
+        "validate_target_account",
+        _DM,
+        "view_accounts",
+    ),
+    Endpoint(
+        "GET",
+        _TGT + "/{id}/capacity",
+        "get_target_account_capacity",
+        _QH,
+        "view_infrastructure",
+    ),
     Endpoint("POST", _EXE, "execute_recovery_plan", _EX, "start_recovery"),
+    # Erasing history removes the audit trail: an administrator's act
+    # (DRSOrchestrationAdmin, DRSRecoveryManager), not an operator's.
+    Endpoint("DELETE", _EXE, "delete_executions", _EX, "manage_configuration"),
     Endpoint("GET", _EXE, "list_executions", _EX, "view_executions"),
     Endpoint(
         "GET", _EXE + "/{id}", "get_execution_details", _EX, "view_executions"
@@ -325,6 +358,20 @@ ENDPOINTS: List[Endpoint] = [
     Endpoint(
         "GET", "/user/permissions", "get_user_permissions", _QH, AUTHENTICATED
     ),
+]
+
+# The reference console's DRS staging-account extension: out of scope.
+# API Gateway answers these 404 NOT_FOUND (cfn/api_stack_generator.py).
+STAGING_OUT_OF_SCOPE_MESSAGE = (
+    "The DRS staging-account extension (/staging-accounts, "
+    "/accounts/targets/{id}/staging-accounts) is out of scope of this API: "
+    "register each account that holds source servers as a target account"
+)
+OUT_OF_SCOPE: List[Tuple[str, str]] = [
+    ("POST", "/staging-accounts/validate"),
+    ("POST", _TGT + "/{id}/staging-accounts"),
+    ("GET", _TGT + "/{id}/staging-accounts/discover"),
+    ("DELETE", _TGT + "/{id}/staging-accounts/{stagingAccountId}"),
 ]
 
 # Which body/query field names the ``{id}`` of a path for direct invocation.

@@ -316,9 +316,9 @@ def _api_body():
     return api["Properties"]["Body"]
 
 
-def test_api_has_48_authorized_endpoints_and_open_health():
+def test_api_has_53_authorized_endpoints_and_open_health():
     # Given the REST API body and the RBAC endpoint table
-    from shared.rbac import ENDPOINTS
+    from shared.rbac import ENDPOINTS, OUT_OF_SCOPE
 
     body = _api_body()
     methods = {
@@ -332,15 +332,25 @@ def test_api_has_48_authorized_endpoints_and_open_health():
         for k, op in methods.items()
         if op.get("security") == [{"CognitoAuthorizer": []}]
     }
-    # Then the 48 endpoints are exactly the authorized methods
+    # Then the 53 endpoints and the out-of-scope calls are exactly the
+    # authorized methods
     expected = {(e.method, e.path) for e in ENDPOINTS}
-    assert len(expected) == 48
-    assert authorized == expected
-    # And each reaches its owning handler
+    assert len(expected) == 53
+    assert authorized == expected | set(OUT_OF_SCOPE)
+    # And each endpoint reaches its owning handler
     for e in ENDPOINTS:
         uri = methods[(e.method, e.path)]["x-amazon-apigateway-integration"]
         parts = [w.title() for w in e.handler.split("-")]
         assert "".join(parts) + "FunctionArn" in uri["uri"]["Fn::Sub"]
+    # And each out-of-scope call is answered 404 NOT_FOUND by the gateway
+    for key in OUT_OF_SCOPE:
+        integration = methods[key]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "mock"
+        answer = integration["responses"]["default"]
+        assert answer["statusCode"] == "404"
+        template = json.loads(answer["responseTemplates"]["application/json"])
+        assert template["error"] == "NOT_FOUND"
+        assert "out of scope" in template["message"]
     # And /health is the only open method, every path answers CORS
     assert set(methods) - authorized == {("GET", "/health")}
     assert "security" not in methods[("GET", "/health")]
