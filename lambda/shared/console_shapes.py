@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from shared.api import Caller
+from shared.console_outcome import outcome_details
 
 Item = Dict[str, Any]
 
@@ -225,7 +226,8 @@ def server_execution(server: Item, region: Optional[str]) -> Item:
 def execution_details(view: Item, record: Item, terminal: bool) -> Item:
     """The execution page: the summary names, per wave
     ``serverExecutions`` (the seeds' ``servers`` rows with ``serverId``,
-    ``launchStatus``), ``totalWaves`` and ``terminationMetadata``."""
+    ``launchStatus``), ``totalWaves``, ``terminationMetadata`` and
+    ``outcomeDetails`` (``shared.console_outcome``)."""
     view = execution_summary_view(view)
     view["waves"] = [
         {
@@ -238,6 +240,7 @@ def execution_details(view: Item, record: Item, terminal: bool) -> Item:
         for wave in view.get("waves") or []
     ]
     view["terminationMetadata"] = termination_metadata(record, terminal)
+    view["outcomeDetails"] = outcome_details(record)
     return view
 
 
