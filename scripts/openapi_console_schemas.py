@@ -38,6 +38,11 @@ base.QUERY_PARAMS.update(
     {
         # The console's selection: DELETE /executions?ids=a,b
         "delete_executions": [("ids", base.FIELD_TYPES["ids"], True)],
-        "get_target_account_capacity": [("region", base.TEXT, False)],
+        # includeRegionalBreakdown: sent by the console, accepted; the
+        # answer always holds the one region's breakdown.
+        "get_target_account_capacity": [
+            ("region", base.TEXT, False),
+            ("includeRegionalBreakdown", base.TEXT, False),
+        ],
     }
 )

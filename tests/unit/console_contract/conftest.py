@@ -13,6 +13,7 @@ from tests.unit.execution_lifecycle.conftest import (  # noqa: F401
     lc_factory,
 )
 from tests.unit.query_handler.conftest import (  # noqa: F401
+    enforce_external_id,
     make_world,
     no_default_amis,
     small_world,
