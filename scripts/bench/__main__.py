@@ -23,7 +23,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
-from . import big_waves, cold_start, orchestration, readiness, tag_discovery
+from . import (
+    big_waves,
+    cold_start,
+    orchestration,
+    readiness,
+    tag_discovery,
+    wave_start,
+)
 from .results import render_table, write_results
 
 UNIT_TIMEOUT = 1800
@@ -55,6 +62,7 @@ UNITS: Dict[str, Callable[[], Dict[str, Any]]] = {
     "tag_discovery": tag_discovery.measure,
     "cold_start": cold_start.measure,
     "readiness": readiness.measure,
+    "wave_start": wave_start.measure,
 }
 
 
@@ -131,6 +139,7 @@ BENCHMARKS: Dict[str, Bench] = {
     ),
     "tag_discovery": (lambda u: u.get("tag_discovery"), tag_discovery.rows),
     "readiness": (lambda u: u.get("readiness"), readiness.rows),
+    "wave_start": (lambda u: u.get("wave_start"), wave_start.rows),
     "cold_start": (lambda u: u.get("cold_start"), cold_start.rows),
     "state_size": (
         lambda u: u.get("big_waves")["stateSize"],

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from botocore.config import Config
 from localcloud.drill.invoker import Invoker
@@ -155,6 +155,24 @@ def _wave_times(cloud: LocalCloud, since: float) -> List[Dict[str, Any]]:
     ]
 
 
+def wait_for_end(
+    bench: BenchCloud, execution_id: str, deadline: float, poll: float
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The execution record (plain, and as stored) once its status is
+    terminal, or as it is at ``deadline`` (``time.monotonic()``)."""
+    details: Dict[str, Any] = {}
+    # Followed in DynamoDB, not through the handlers: the bench's own
+    # polling must not count as Lambda invocations.
+    raw: Dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        raw = bench.record(execution_id)
+        details = {k: DESERIALIZE.deserialize(v) for k, v in raw.items()}
+        if str(details.get("status")) in TERMINAL:
+            break
+        time.sleep(poll)
+    return details, raw
+
+
 def run_plan(
     bench: BenchCloud,
     definition: Dict[str, Any],
@@ -177,17 +195,7 @@ def run_plan(
         },
     )
     execution_id = started["executionId"]
-    deadline = wall0 + timeout
-    details: Dict[str, Any] = {}
-    # Followed in DynamoDB, not through the handlers: the bench's own
-    # polling must not count as Lambda invocations.
-    raw: Dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        raw = bench.record(execution_id)
-        details = {k: DESERIALIZE.deserialize(v) for k, v in raw.items()}
-        if str(details.get("status")) in TERMINAL:
-            break
-        time.sleep(poll)
+    details, raw = wait_for_end(bench, execution_id, wall0 + timeout, poll)
     wall = time.monotonic() - wall0
     status = str(details.get("status") or "UNKNOWN")
     if status not in TERMINAL:
