@@ -15,9 +15,11 @@ per server). A server is skipped when BOTH hold:
   changed in the console (drift) is caught and the server re-applied.
 
 DRS launch settings changed in the DRS console are not detected (that
-would need the per-server ``GetLaunchConfiguration`` this avoids); the
-apply-launch-configs endpoint after such an edit re-applies only when the
-group's configuration changed too.
+would need the per-server ``GetLaunchConfiguration`` this avoids), nor a
+server whose DRS launch template was replaced while the recorded one
+still exists; the apply-launch-configs endpoint after such an edit
+re-applies only when the group's configuration changed too. A refused or
+partial template read only means those servers are applied as before.
 """
 
 import hashlib
