@@ -7,7 +7,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Iterator, List
+from typing import Any, Callable, Iterator, List, Optional
 
 from reliability.fault_ops import CaseFailure, Ctx
 
@@ -38,6 +38,20 @@ def cancel_polling(ctx: Ctx) -> None:
     """Cancel while the first job runs (launching, instances exist)."""
     _job_phase(ctx, "STARTED")
     _wait_instances(ctx)
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_in_flight_start(ctx: Ctx, timeout: float = 60.0) -> None:
+    """Cancel while wave 1's StartRecovery is in flight: DRS received it
+    (the simulator counts it on arrival) and no job exists yet."""
+    sim = ctx.cloud.simulator
+    deadline = time.monotonic() + timeout
+    while not sim.call_count("StartRecovery"):
+        if time.monotonic() > deadline:
+            raise CaseFailure("StartRecovery never called")
+        time.sleep(0.02)
+    if [j for j in ctx.drs_jobs() if j.type == "LAUNCH"]:
+        raise CaseFailure("the job existed before the cancel")
     _expect_ok(ctx.control("cancel_execution"), "cancel")
 
 
@@ -135,22 +149,55 @@ def _deny_drs(sim: Any, account: str, role: str) -> None:
     (the simulator's own records stay readable by the case)."""
     from localcloud.drs.errors import DrsError
 
+    def refuse(operation: str, caller: str) -> Optional[Exception]:
+        if caller != account:
+            return None
+        return DrsError(
+            "AccessDeniedException",
+            f"User is not authorized to perform drs:{operation} "
+            f"(role {role} broken by the fault matrix)",
+        )
+
+    _intercept(sim, refuse)
+
+
+def _intercept(
+    sim: Any, refuse: Callable[[str, str], Optional[Exception]]
+) -> None:
+    """Answer ``refuse(operation, caller account)``'s error instead of
+    serving a DRS call, until :func:`release_drs`."""
     original = type(sim).handle
 
     def handle(operation: str, params: dict, caller: str, region: str):
-        if caller == account:
-            raise DrsError(
-                "AccessDeniedException",
-                f"User is not authorized to perform drs:{operation} "
-                f"(role {role} broken by the fault matrix)",
-            )
+        error = refuse(operation, caller)
+        if error is not None:
+            raise error
         return original(sim, operation, params, caller, region)
 
     sim.handle = handle
 
 
-def _allow_drs(sim: Any) -> None:
+def release_drs(sim: Any) -> None:
+    """Serve every DRS call again (undo ``_intercept``)."""
     sim.__dict__.pop("handle", None)
+
+
+def throttle_describe_jobs_mid_wave(ctx: Ctx, count: int = 18) -> None:
+    """Once wave 1's job runs, DRS throttles the next ``count``
+    DescribeJobs attempts (several polls' worth of client retries)."""
+    from localcloud.drs.errors import DrsError
+
+    _job_phase(ctx, "STARTED")
+    left = [count]
+
+    def refuse(operation: str, _caller: str) -> Optional[Exception]:
+        if operation != "DescribeJobs" or left[0] <= 0:
+            return None
+        left[0] -= 1
+        return DrsError("ThrottlingException", "Rate exceeded")
+
+    ctx.notes.append(f"next {count} DescribeJobs attempts throttled")
+    _intercept(ctx.cloud.simulator, refuse)
 
 
 def clean_up_after_role_restored(ctx: Ctx, record: dict) -> dict:
@@ -252,7 +299,7 @@ def restore_spoke_role(ctx: Ctx) -> None:
     """Put back the trust policy a case removed (the reset keeps roles)."""
     if not ctx.account or not any("spoke role" in n for n in ctx.notes):
         return
-    _allow_drs(ctx.cloud.simulator)
+    release_drs(ctx.cloud.simulator)
     spoke = ctx.cloud.scenario.spokes[0]
     policy = {
         "Version": "2012-10-17",

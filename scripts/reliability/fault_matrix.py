@@ -8,7 +8,9 @@ role where the case says), and then checks, whatever the fault:
 
 1. the terminal status is the expected one;
 2. the execution record equals DRS's truth: its jobs, each server's
-   launch status and recovery instance (``fault_ops``);
+   launch status and recovery instance (``fault_ops``), once the
+   execution is quiet (read again for up to 20 s: an ending is written
+   just before its drill cleanup records the TERMINATE job it started);
 3. no drill recovery instance is left in DRS, and no drill instance
    runs in EC2 (a completed drill's are terminated through
    ``terminate_recovery_instances`` first: that is the documented
@@ -26,307 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from localcloud.scenario import DEFAULT_SCENARIO, FaultSpec, load_scenario
 from reliability import fault_actions, fault_ops
+from reliability.fault_cases import DRS_CALLS, LAUNCH_CONFIG, FaultCase, cases
 from reliability.fault_ops import CaseFailure, Ctx
 
-# Operations the engine calls on DRS during a drill and its clean-up.
-DRS_CALLS = (
-    "DescribeSourceServers",
-    "GetLaunchConfiguration",
-    "UpdateLaunchConfiguration",
-    "StartRecovery",
-    "DescribeJobs",
-    "DescribeJobLogItems",
-    "DescribeRecoveryInstances",
-    "TerminateRecoveryInstances",
-)
-# A launch configuration makes each wave call Get/UpdateLaunchConfiguration.
-LAUNCH_CONFIG = {"copyTags": True, "launchDisposition": "STARTED"}
-TWO_WAVES = [("Database", False), ("Application", False)]
-PAUSING = [("Database", False), ("Application", True)]
-# Slow phases (simulated seconds) so a cancel lands in the phase named.
-SLOW = {"start": (600, 600), "launch": (3000, 3000)}
-
-Action = Callable[[Ctx], None]
-# After the terminal record: the documented operator action of a case
-# (e.g. restore a broken role, then terminate-instances); answers the
-# record the checks compare with DRS.
-After = Callable[[Ctx, dict], dict]
-
-
-@dataclass
-class FaultCase:
-    """One row of the matrix."""
-
-    name: str
-    fault: str
-    expected: Tuple[str, ...]
-    faults: List[dict] = field(default_factory=list)
-    waves: List[tuple] = field(default_factory=lambda: list(TWO_WAVES))
-    action: Optional[Action] = None
-    execution_type: str = "DRILL"
-    durations: Dict[str, tuple] = field(default_factory=dict)
-    launch_config: bool = False
-    spoke: bool = False
-    # Events that must be sent exactly once besides the terminal one.
-    once: Set[str] = field(default_factory=lambda: {"EXECUTION_STARTED"})
-    error_code: Optional[str] = None
-    # Faults of Lambda invocations (fault_actions.lambda_faults).
-    lambda_faults: List[dict] = field(default_factory=list)
-    # The faulted DRS operation must have been called (else it proved
-    # nothing).
-    fired: Optional[str] = None
-    after: Optional[After] = None
-
-
-# -- the matrix ------------------------------------------------------------
-def _drs_fault_cases() -> List[FaultCase]:
-    cases = []
-    for operation in DRS_CALLS:
-        for kind, label in (
-            ("throttle", "throttled"),
-            ("internal_error", "5xx"),
-        ):
-            cases.append(
-                FaultCase(
-                    name=f"{operation}-{label}-once",
-                    fault=f"{kind} on the 1st {operation}",
-                    expected=("COMPLETED",),
-                    faults=[{"type": kind, "operation": operation, "nth": 1}],
-                    launch_config=True,
-                    fired=operation,
-                )
-            )
-    return cases
-
-
-def _lambda_fault_cases() -> List[FaultCase]:
-    """Crashes and throttling of the functions' invocations: Step
-    Functions -> the orchestration function, and that function -> the
-    execution and query handlers."""
-    rows = (
-        (
-            "orchestration-crash-mid-poll",
-            "dr-orch-sf",
-            "poll_wave_status",
-            "error",
-            2,
-        ),
-        (
-            "orchestration-throttled-mid-poll",
-            "dr-orch-sf",
-            "poll_wave_status",
-            "throttle",
-            2,
-        ),
-        (
-            "query-handler-invoke-error",
-            "query-handler",
-            "poll_wave_status",
-            "error",
-            2,
-        ),
-        (
-            "query-handler-invoke-throttled",
-            "query-handler",
-            "poll_wave_status",
-            "throttle",
-            2,
-        ),
-        (
-            "execution-handler-invoke-error",
-            "execution-handler",
-            "start_wave_recovery",
-            "error",
-            2,
-        ),
-    )
-    return [
-        FaultCase(
-            name=name,
-            fault=f"{kind} on the {nth}nd {action} invocation of {function}",
-            expected=("COMPLETED",),
-            lambda_faults=[
-                {
-                    "function": function,
-                    "action": action,
-                    "nth": nth,
-                    "kind": kind,
-                }
-            ],
-        )
-        for name, function, action, kind, nth in rows
-    ]
-
-
-def cases() -> List[FaultCase]:
-    """Every case of the matrix."""
-    resumed = {"EXECUTION_STARTED", "EXECUTION_PAUSED", "EXECUTION_RESUMED"}
-    paused = {"EXECUTION_STARTED", "EXECUTION_PAUSED"}
-    return (
-        _drs_fault_cases()
-        + _lambda_fault_cases()
-        + [
-            FaultCase(
-                "StartRecovery-throttled-always",
-                "throttle on every StartRecovery",
-                ("FAILED",),
-                [{"type": "throttle", "operation": "StartRecovery"}],
-                error_code="DRS_LIMIT_EXCEEDED",
-            ),
-            FaultCase(
-                "DescribeJobs-latency",
-                "2 s latency on every DescribeJobs",
-                ("COMPLETED",),
-                [
-                    {
-                        "type": "latency",
-                        "operation": "DescribeJobs",
-                        "seconds": 2,
-                    }
-                ],
-            ),
-            FaultCase(
-                "DescribeJobs-5xx-30pct",
-                "5xx on 30 % of DescribeJobs",
-                ("COMPLETED",),
-                [
-                    {
-                        "type": "internal_error",
-                        "operation": "DescribeJobs",
-                        "rate": 0.3,
-                    }
-                ],
-            ),
-            FaultCase(
-                "launch-failure",
-                "the launch of erp-app-02 fails",
-                ("FAILED",),
-                [{"type": "launch_failure", "server": "erp-app-02"}],
-                error_code="SERVER_LAUNCH_FAILED",
-            ),
-            FaultCase(
-                "job-failure",
-                "the first recovery job fails as a whole",
-                ("FAILED",),
-                [{"type": "job_failure", "nth": 1}],
-            ),
-            FaultCase(
-                "events-dropped",
-                "every DRS event dropped",
-                ("COMPLETED",),
-                [{"type": "drop_events"}],
-            ),
-            FaultCase(
-                "events-duplicated",
-                "every DRS event published twice",
-                ("COMPLETED",),
-                [{"type": "duplicate_events"}],
-            ),
-            FaultCase(
-                "events-late",
-                "1 s latency on half of all DRS calls (late answers)",
-                ("COMPLETED",),
-                [{"type": "latency", "seconds": 1, "rate": 0.5}],
-            ),
-            FaultCase(
-                "recovery-completes",
-                "none (RECOVERY)",
-                ("COMPLETED",),
-                execution_type="RECOVERY",
-            ),
-            FaultCase(
-                "cancel-pending",
-                "cancel at once (PENDING)",
-                ("CANCELLED",),
-                action=fault_actions.cancel_pending,
-                durations=SLOW,
-                once=set(),
-            ),
-            FaultCase(
-                "cancel-starting",
-                "cancel while the job is PENDING",
-                ("CANCELLED",),
-                action=fault_actions.cancel_starting,
-                durations=SLOW,
-            ),
-            FaultCase(
-                "cancel-polling",
-                "cancel while instances launch",
-                ("CANCELLED",),
-                action=fault_actions.cancel_polling,
-                durations=SLOW,
-            ),
-            FaultCase(
-                "cancel-paused",
-                "cancel while PAUSED",
-                ("CANCELLED",),
-                waves=PAUSING,
-                action=fault_actions.cancel_paused,
-                once=paused,
-            ),
-            FaultCase(
-                "cancel-between-waves",
-                "cancel as wave 1 completes",
-                ("CANCELLED",),
-                action=fault_actions.cancel_between_waves,
-            ),
-            FaultCase(
-                "cancel-10-concurrent",
-                "10 concurrent cancels",
-                ("CANCELLED",),
-                action=fault_actions.cancel_twice_concurrently,
-                durations=SLOW,
-            ),
-            FaultCase(
-                "pause-resume",
-                "pause through the API, then resume",
-                ("COMPLETED",),
-                action=fault_actions.pause_then_resume,
-                once=resumed,
-            ),
-            FaultCase(
-                "resume-once",
-                "pauseBeforeWave, one resume",
-                ("COMPLETED",),
-                waves=PAUSING,
-                action=fault_actions.resume,
-                once=resumed,
-            ),
-            FaultCase(
-                "double-resume",
-                "two concurrent resumes",
-                ("COMPLETED",),
-                waves=PAUSING,
-                action=fault_actions.double_resume,
-                once=resumed,
-            ),
-            FaultCase(
-                "stale-task-token",
-                "resume after cancel while paused",
-                ("CANCELLED",),
-                waves=PAUSING,
-                action=fault_actions.stale_token,
-                once=paused,
-            ),
-            FaultCase(
-                "spoke-role-broken",
-                "spoke role broken mid-wave (no AssumeRole, DRS denies "
-                "the sessions assumed before), restored after the failure",
-                ("FAILED",),
-                waves=[("Web", False)],
-                action=fault_actions.break_spoke_role,
-                spoke=True,
-                durations=SLOW,
-                error_code="ACCOUNT_ACCESS_DENIED",
-                after=fault_actions.clean_up_after_role_restored,
-            ),
-        ]
-    )
+__all__ = ["DRS_CALLS", "FaultCase", "cases", "run_all", "run_case"]
 
 
 # -- running ---------------------------------------------------------------
@@ -390,10 +99,13 @@ def run_case(cloud: Any, case: FaultCase) -> Dict[str, Any]:
     except Exception as error:  # noqa: BLE001 - a case never stops the run
         result["failures"].append(f"{type(error).__name__}: {error}")
     finally:
+        fault_actions.release_drs(cloud.simulator)
         try:
             fault_actions.restore_spoke_role(ctx)
         except Exception as error:  # noqa: BLE001
             result["failures"].append(f"restoring the spoke role: {error}")
+    if result["failures"] and case.defect:
+        result["failures"].insert(0, f"defect: {case.defect}")
     result["notes"] = ctx.notes
     result["executionId"] = ctx.execution_id
     result["passed"] = not result["failures"]
@@ -425,7 +137,7 @@ def _checks(
         if case.error_code not in codes:
             failures.append(f"error code {case.error_code} not in {codes}")
     attempt(lambda: fault_ops.check_our_words(record))
-    attempt(lambda: fault_ops.check_record_matches_drs(ctx, record))
+    attempt(lambda: fault_ops.check_record_settles_to_drs(ctx, record))
     result["notifications"] = attempt(
         lambda: fault_ops.check_notifications(ctx, record["status"], case.once)
     )

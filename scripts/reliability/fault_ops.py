@@ -259,6 +259,26 @@ def check_record_matches_drs(ctx: Ctx, record: dict) -> None:
         _check_wave_servers(wave, job)
 
 
+def check_record_settles_to_drs(
+    ctx: Ctx, record: dict, timeout: float = 20.0
+) -> dict:
+    """:func:`check_record_matches_drs` once the execution is quiet: an
+    ending is written before its drill cleanup records the TERMINATE job
+    it started in DRS (two writes, milliseconds apart), so the record is
+    read again until it matches or ``timeout`` passed (the last
+    difference is the failure). Answers the record that matched."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check_record_matches_drs(ctx, record)
+            return record
+        except CaseFailure:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+        record = ctx.details()
+
+
 def _check_wave_servers(wave: dict, job: Any) -> None:
     mine = {s["sourceServerId"]: s for s in wave.get("servers") or []}
     if set(mine) != set(job.servers):

@@ -151,3 +151,29 @@ def test_notifications_twice_or_missing_fail(monkeypatch):
     counts = {"EXECUTION_STARTED": 1}
     with pytest.raises(CaseFailure, match="missing"):
         fault_ops.check_notifications(ctx, "CANCELLED", set(), 0)
+
+
+def test_a_record_that_catches_up_with_drs_passes(monkeypatch):
+    # Given a record read before its cleanup recorded the TERMINATE job
+    monkeypatch.setattr(fault_ops.time, "sleep", lambda _s: None)
+    jobs = [
+        _job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")}),
+        _job("drsjob-9", {"s-1": ("TERMINATED", "i-1")}, "TERMINATE"),
+    ]
+    caught_up = dict(_record(), terminations=[{"jobId": "drsjob-9"}])
+    ctx = _Ctx(jobs)
+    ctx.details = lambda: caught_up
+    # Then the record read again is compared, and matches
+    assert fault_ops.check_record_settles_to_drs(ctx, _record()) is caught_up
+
+
+def test_a_record_that_never_matches_fails_at_the_deadline(monkeypatch):
+    # Given a record that keeps its servers PENDING while DRS launched
+    monkeypatch.setattr(fault_ops.time, "sleep", lambda _s: None)
+    ctx = _Ctx([_job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")})])
+    ctx.details = lambda: _record(status="PENDING")
+    # Then the last difference is the failure
+    with pytest.raises(CaseFailure, match="record PENDING != DRS LAUNCHED"):
+        fault_ops.check_record_settles_to_drs(
+            ctx, _record(status="PENDING"), timeout=0
+        )

@@ -42,7 +42,7 @@ def test_denied_drs_refuses_the_account_until_allowed():
     assert refused.value.code == "AccessDeniedException"
     assert sim.handle("DescribeJobs", {}, "123456789012", "us-east-1")
     # And once allowed again the spoke is served
-    fault_actions._allow_drs(sim)
+    fault_actions.release_drs(sim)
     assert sim.handle("DescribeJobs", {}, SPOKE, "x")["caller"] == SPOKE
 
 
