@@ -16,6 +16,7 @@ from shared.launch_config_applied import config_fingerprint
 from tests.helpers import REGION, create_tables, reset_shared_caches
 
 SERVERS = 20
+HUB = "123456789012"
 GROUP_ID = "pg-skip"
 # moto answers at most 15 launch templates per DescribeLaunchTemplates.
 MOTO_TEMPLATES_PER_ANSWER = 15
@@ -48,6 +49,14 @@ class Cloud:
         item.update(region=REGION, accountId=HUB, version=1, **attrs)
         self.groups.put_item(Item=item)
 
+    def set_servers(self, entries):
+        """Replace the group's per-server entries (overrides)."""
+        self.groups.update_item(
+            Key={"groupId": GROUP_ID},
+            UpdateExpression="SET servers = :s",
+            ExpressionAttributeValues={":s": entries},
+        )
+
     def group(self):
         return self.groups.get_item(Key={"groupId": GROUP_ID})["Item"]
 
@@ -73,9 +82,6 @@ class Cloud:
         return plain.describe_launch_template_versions(
             LaunchTemplateId=template_id, Versions=["$Default"]
         )["LaunchTemplateVersions"][0]
-
-
-HUB = "123456789012"
 
 
 @pytest.fixture
@@ -169,13 +175,7 @@ def test_changed_server_override_reapplies_that_server_only(cloud):
     assert cloud.apply().ok
     # When one server gets an override of its own
     target = cloud.ids[5]
-    cloud.groups.update_item(
-        Key={"groupId": GROUP_ID},
-        UpdateExpression="SET servers = :s",
-        ExpressionAttributeValues={
-            ":s": [{"sourceServerId": target, "instanceType": "r5.large"}]
-        },
-    )
+    cloud.set_servers([{"sourceServerId": target, "instanceType": "r5.large"}])
     result = cloud.apply()
     # Then only that server is applied
     assert result.ok
@@ -278,14 +278,8 @@ def test_a_failure_does_not_roll_back_skipped_servers(cloud):
     cloud.add_group(launchConfig=_config())
     assert cloud.apply().ok
     target = cloud.ids[3]
-    cloud.groups.update_item(
-        Key={"groupId": GROUP_ID},
-        UpdateExpression="SET servers = :s",
-        ExpressionAttributeValues={
-            ":s": [
-                {"sourceServerId": target, "launchTemplate": {"licensing": 1}}
-            ]
-        },
+    cloud.set_servers(
+        [{"sourceServerId": target, "launchTemplate": {"licensing": 1}}]
     )
     # When applied again
     result = cloud.apply()
