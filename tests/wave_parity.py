@@ -11,6 +11,7 @@ VOLATILE = frozenset(
         "endTime",
         "launchTime",
         "updatedTime",
+        "claimedAt",
         "start_time",
         "end_time",
         "duration_seconds",

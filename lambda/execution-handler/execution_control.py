@@ -35,6 +35,8 @@ from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
 from shared.responses import dumps
+from shared.wave_jobs import STARTING, wave_jobs, with_status
+from shared.wave_schedule import QUEUED as WAVE_QUEUED
 from shared.statuses import (
     CANCELLED,
     CANCELLING,
@@ -166,16 +168,24 @@ def _settle_or_hand_off(
 
 
 def _starting_waves(record: Dict[str, Any]) -> List[int]:
-    """Indexes of the waves claimed (STARTED) whose DRS job is not
-    recorded yet, within a start's longest run: that start may still
-    start a job (it claimed the wave while the record was RUNNING) and
-    records it on the CANCELLING record."""
+    """Indexes of the waves with a start in flight, within a start's
+    longest run: a wave claimed but not yet planned, or a chunk claimed
+    (STARTING) whose job is not recorded yet. That start may still start
+    a job (it claimed while the record was RUNNING) and records it on the
+    CANCELLING record."""
     now = clock.epoch()
     starting = []
     for index, wave in enumerate(record.get("waves") or []):
-        if wave.get("status") != WAVE_STARTED or wave.get("jobId"):
-            continue
-        began = clock.to_epoch(wave.get("startTime"))
+        jobs = wave_jobs(wave)
+        if wave.get("status") in (WAVE_STARTED, WAVE_QUEUED) and not jobs:
+            began = clock.to_epoch(wave.get("startTime"))
+        else:
+            claims = [
+                float(j.get("claimedAt") or 0)
+                for j in with_status(jobs, STARTING)
+                if not j.get("jobId")
+            ]
+            began = max(claims) if claims else None
         if began is not None and now - began < START_IN_FLIGHT_SECONDS:
             starting.append(index)
     return starting

@@ -10,6 +10,7 @@ from shared.aws_errors import aws_errors
 from shared.aws_pagination import all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
 from shared.tag_matching import matching_server_ids
+from shared.wave_jobs import wave_job_ids
 from shared.wave_servers import execution_server_ids
 
 
@@ -166,8 +167,9 @@ def execution_jobs(record: Dict[str, Any]) -> Dict[str, List[str]]:
     """The execution's recovery job ids per region."""
     jobs: Dict[str, List[str]] = {}
     for wave in record.get("waves") or []:
-        if wave.get("jobId"):
-            jobs.setdefault(wave.get("region"), []).append(wave["jobId"])
+        # Every job of the wave (a wave runs as several: shared.wave_jobs)
+        for job_id in wave_job_ids(wave):
+            jobs.setdefault(wave.get("region"), []).append(job_id)
     return jobs
 
 
@@ -184,7 +186,7 @@ def execution_recovery_instances(
     by_region: Dict[str, List[Dict[str, Any]]] = {}
     for wave in record.get("waves") or []:
         servers = execution_server_ids({"waves": [wave]})
-        if not servers or not wave.get("jobId"):
+        if not servers or not wave_job_ids(wave):
             continue
         client = drs_client_for(wave.get("region"), context, drs_client)
         found = describe_recovery_instances(client, servers)

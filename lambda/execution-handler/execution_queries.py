@@ -3,6 +3,7 @@ job logs and recovery instances (in the execution's target account)."""
 
 from typing import Any, Dict, List, Optional
 
+from shared.wave_jobs import wave_job_ids
 from execution_drs import (
     describe_job_log_items,
     describe_jobs,
@@ -246,9 +247,9 @@ def get_execution_job_logs(
     context = record.get("accountContext")
     wanted = request.query.get("jobId")
     wave_of = {
-        w["jobId"]: w.get("waveNumber")
+        job_id: w.get("waveNumber")
         for w in record.get("waves") or []
-        if w.get("jobId")
+        for job_id in wave_job_ids(w)
     }
     logs = []
     for region, ids in _all_job_ids(record).items():

@@ -33,6 +33,7 @@ from shared.errors import ConfigurationError, DomainError, ForbiddenError
 from shared.errors import InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.job_servers import merge_job_servers
+from shared.wave_jobs import wave_job_ids
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
@@ -81,10 +82,12 @@ def settled_waves(
             )
             continue
         for wave in waves:
-            job = jobs.get(wave.get("jobId"))
-            if job:
-                merged = merge_job_servers(wave.get("servers") or [], job)
-                wave["servers"] = list(merged.values())
+            for job_id in wave_job_ids(wave):
+                if job_id in jobs:
+                    merged = merge_job_servers(
+                        wave.get("servers") or [], jobs[job_id]
+                    )
+                    wave["servers"] = list(merged.values())
     for wave in waves:
         if wave.get("status") not in (WAVE_COMPLETED, WAVE_FAILED):
             wave["status"] = WAVE_CANCELLED

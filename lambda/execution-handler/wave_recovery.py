@@ -3,41 +3,40 @@
 Moved from the orchestration Lambda (``seeds/000_*`` §1): read the wave's
 protection group, take the servers recorded for the wave when the
 execution started (``shared.wave_servers``; resolved now only when the
-record has none), apply the group's launch configuration,
-``start_recovery`` in the target account, then record the wave in the
-state and the execution record. A refused ``start_recovery`` is recorded
-in our words (``shared.aws_errors.recovery_start_error``).
-Any failure ends the wave and the state ``failed`` with an ``error_code``;
-nothing is left half done (no job when launch config or resolution fails).
+record has none), apply the group's launch configuration, record the
+wave with its plan of DRS jobs (``shared.wave_jobs``: ceil(N / max
+servers per job) chunks), then start the chunks that fit the quotas
+(``chunk_starts``); the poll starts the rest as capacity frees.
+A failure before any job (resolution, launch configuration) ends the
+wave and the state ``failed`` with an ``error_code``; a refused
+``start_recovery`` is recorded in our words
+(``shared.aws_errors.recovery_start_error``).
 """
 
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from execution_drs import servers_in_active_jobs
+from chunk_starts import start_wave_chunks
 from execution_routes import router
 from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
-from shared.aws_errors import recovery_start_error
-from shared.drs_limits import MAX_SERVERS_PER_JOB
+from shared.config import get_settings
 from shared.execution_records import get_execution
 from shared.launch_config import apply_launch_configs
 from shared.launch_config_status import recovery_source
 from shared.logging_setup import get_logger
 from shared.tables import protection_groups_table
+from shared.wave_jobs import plan_jobs, wave_job_ids, wave_jobs
+from shared.wave_schedule import QUEUED, quotas_from
 from shared.wave_servers import (
     ServerResolutionError,
     TagLister,
     WaveServers,
     recorded_wave_servers,
-)
-from wave_members import (
-    execution_context,
-    resolve_by_tags_via_lambda,
-    wave_servers,
 )
 from shared.wave_state import (
     claim_wave,
@@ -47,16 +46,24 @@ from shared.wave_state import (
     wave_name,
     wave_result,
 )
+from wave_members import (
+    execution_context,
+    resolve_by_tags_via_lambda,
+    wave_servers,
+)
 
 logger = get_logger("execution-handler")
 
-TAG_EXECUTION = "DRSOrchExecutionId"
-TAG_WAVE = "DRSOrchWave"
-TAG_PLAN = "DRSOrchPlanId"
-
-# Recording a started job is retried: a lost write would orphan the job.
+# Recording a wave is retried: a lost write would lose its plan.
 RECORD_ATTEMPTS = 3
 RECORD_BACKOFF_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class PreparedWave(WaveServers):
+    """A wave's servers, configured, with their hostnames."""
+
+    hostnames: Dict[str, str] = None  # type: ignore[assignment]
 
 
 class WaveStartError(ServerResolutionError):
@@ -131,29 +138,8 @@ def _wave_record(
     }
 
 
-def start_wave_recovery(
-    state: Dict[str, Any],
-    wave_number: int,
-    *,
-    server_resolver: Optional[TagLister] = None,
-    groups_table: Optional[Any] = None,
-    history_table: Optional[Any] = None,
-    accounts_table: Optional[Any] = None,
-    drs_client: Optional[Any] = None,
-    ec2_client: Optional[Any] = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Dict[str, Any]:
-    """Start wave ``wave_number`` (zero-based) and return the state.
-
-    The state is updated in place (``seeds/000_*``) and returned.
-    ``server_resolver(region, tags, account_context)`` resolves tag-based
-    groups; by default the query-handler is invoked (the legacy
-    orchestration passes ``server_discovery.query_drs_servers_by_tags``).
-    When the started job cannot be recorded, the state fails with
-    ``WAVE_RECORD_FAILED`` and keeps ``job_id`` (named in the error too).
-    """
-    index = int(wave_number)
-    waves = state.get("waves") or []
+def _reset(state: Dict[str, Any], index: int) -> None:
+    """A wave begins: the state follows it from zero."""
     state.update(
         current_wave_number=index,
         wave_completed=False,
@@ -166,20 +152,54 @@ def start_wave_recovery(
         error=None,
         error_code=None,
     )
+
+
+def start_wave_recovery(
+    state: Dict[str, Any],
+    wave_number: int,
+    *,
+    chunk: Optional[int] = None,
+    server_resolver: Optional[TagLister] = None,
+    groups_table: Optional[Any] = None,
+    history_table: Optional[Any] = None,
+    accounts_table: Optional[Any] = None,
+    drs_client: Optional[Any] = None,
+    ec2_client: Optional[Any] = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Dict[str, Any]:
+    """Start wave ``wave_number`` (zero-based), or what of it fits now,
+    and return the state.
+
+    The first call claims the wave, resolves and configures its servers,
+    records its chunk plan (``shared.wave_jobs``) and starts the chunks
+    the quotas allow; a later call (the poll, a retry) starts the queued
+    chunks that fit now (``chunk``: only that one). The state is updated
+    in place (``seeds/000_*``) and returned.
+    ``server_resolver(region, tags, account_context)`` resolves tag-based
+    groups; by default the query-handler is invoked (the legacy
+    orchestration passes ``server_discovery.query_drs_servers_by_tags``).
+    """
+    index = int(wave_number)
+    waves = state.get("waves") or []
     if not 0 <= index < len(waves):
+        _reset(state, index)
         return mark_failed(
             state, "WAVE_NOT_FOUND", f"the plan has no wave {index}"
         )
+    clients = dict(drs_client=drs_client, ec2_client=ec2_client)
     group_id = waves[index].get("protectionGroupId")
     if state.get("execution_id") and not claim_wave(
         state["execution_id"], index, table=history_table
     ):
-        return _not_claimed(state, index, group_id, history_table, sleep)
+        return _not_claimed(
+            state, index, chunk, history_table, sleep, drs_client
+        )
+    _reset(state, index)
     record = _wave_record(state, index, group_id)
     entry = wave_result(state, index)
-    entry.update(status="STARTED", startTime=clock.iso_now())
+    entry.update(status=QUEUED, startTime=clock.iso_now())
     try:
-        job, servers, members, context = _start(
+        members, context, drs = _prepare(
             state,
             index,
             group_id,
@@ -187,8 +207,7 @@ def start_wave_recovery(
             history_table=history_table,
             groups_table=groups_table,
             accounts_table=accounts_table,
-            drs_client=drs_client,
-            ec2_client=ec2_client,
+            **clients,
         )
     except ServerResolutionError as error:
         logger.warning(
@@ -207,87 +226,74 @@ def start_wave_recovery(
         if _record_wave(state, index, record, history_table, sleep):
             logger.error("failed wave not recorded", extra={"wave": index})
         return state
-    server_ids = list(servers)
-    job_id = job["jobID"]
-    _started(state, entry, job_id, members.region, server_ids, context)
+    quotas = quotas_from(get_settings())
     record.update(
-        status="STARTED",
-        jobId=job_id,
+        status=QUEUED,
         startTime=entry["startTime"],
         # What this wave recovers (as recorded at start, or resolved now).
         **members.as_record(),
         servers=[
             {"sourceServerId": sid, "hostname": host, "status": "PENDING"}
-            for sid, host in servers.items()
+            for sid, host in members.hostnames.items()
         ],
+        maxServersPerJob=quotas.max_servers_per_job,
+        jobs=plan_jobs(len(members.server_ids), quotas.max_servers_per_job),
     )
     lost = _record_wave(state, index, record, history_table, sleep)
     if lost:
-        logger.error("started job not recorded", extra={"jobId": job_id})
         return mark_failed(
             state,
             "WAVE_RECORD_FAILED",
-            f"{record['waveName']}: DRS job {job_id} started but recording "
-            f"it failed: {lost}",
+            f"{record['waveName']}: recording the wave's plan failed "
+            "before any DRS job started",
         )
-    logger.info(
-        "wave started",
-        extra={"wave": index, "jobId": job_id, "servers": len(server_ids)},
-    )
-    return state
+    _follow(state, entry, members.region, members.server_ids, context)
+    if not state.get("execution_id"):
+        return state
+    return start_wave_chunks(state, index, record, drs, chunk, history_table)
 
 
-def _started(
+def _follow(
     state: Dict[str, Any],
     entry: Dict[str, Any],
-    job_id: str,
     region: Optional[str],
     server_ids: List[str],
     context: Optional[Dict[str, Any]],
 ) -> None:
-    """Put a started job in the state and its ``wave_results`` entry."""
+    """Put the wave being started in the state and its entry."""
     state.update(
-        job_id=job_id,
         region=region,
         server_ids=server_ids,
         job_account_context=context,
     )
-    entry.update(
-        status="STARTED",
-        jobId=job_id,
-        region=region,
-        serverIds=server_ids,
-        serverStatuses=[
-            {
-                "sourceServerId": sid,
-                "launchStatus": "PENDING",
-                "recoveryInstanceId": None,
-            }
-            for sid in server_ids
-        ],
-    )
+    entry.update(region=region, serverCount=len(server_ids))
 
 
 def _not_claimed(
     state: Dict[str, Any],
     index: int,
-    group_id: Optional[str],
+    chunk: Optional[int],
     history_table: Optional[Any],
     sleep: Callable[[float], None],
+    drs_client: Optional[Any],
 ) -> Dict[str, Any]:
-    """The wave could not be claimed: no DRS job is started here.
+    """The wave was claimed before: no new plan here.
 
-    A cancelled or ended
-    execution ends the state (a CANCELLING record's wave is recorded
-    CANCELLED; an ended record is never written); a wave that already
-    has a job (a retried start) returns the state of that job; a wave
-    another invocation is starting keeps the state running without a
-    job (the poll adopts the job once it is recorded).
+    A cancelled or ended execution ends the state (a CANCELLING record's
+    wave is recorded CANCELLED when none of its jobs started; an ended
+    record is never written); a wave with a chunk plan starts its queued
+    chunks that fit now (the poll asks, or a retried start); a wave
+    another invocation is still preparing keeps the state running (the
+    poll follows it once recorded).
     """
     record = get_execution(state["execution_id"], history_table)
     name = wave_name(state, index)
+    waves = record.get("waves") or []
+    wave = waves[index] if index < len(waves) else {}
     if end_for_record(state, record.get("status"), f"before {name}"):
-        if record.get("status") == statuses.CANCELLING:
+        if record.get("status") == statuses.CANCELLING and not wave_job_ids(
+            wave
+        ):
             entry = wave_result(state, index)
             cancelled = dict(
                 status=statuses.WAVE_CANCELLED, error=entry["error"]
@@ -297,11 +303,11 @@ def _not_claimed(
             )
             _record_wave(state, index, cancelled, history_table, sleep)
         return state
-    waves = record.get("waves") or []
-    wave = waves[index] if index < len(waves) else {}
+    if state.get("current_wave_number") != index:
+        _reset(state, index)
     entry = wave_result(state, index)
-    entry.update(status="STARTED", startTime=wave.get("startTime"))
-    if not wave.get("jobId"):
+    entry.update(status=wave.get("status"), startTime=wave.get("startTime"))
+    if not wave_jobs(wave):
         state["status_reason"] = f"{name} is being started"
         return state
     recorded = recorded_wave_servers(record, index)
@@ -311,11 +317,9 @@ def _not_claimed(
         else get_account_context(state)
     )
     servers = [s["sourceServerId"] for s in wave.get("servers") or []]
-    _started(state, entry, wave["jobId"], wave.get("region"), servers, context)
-    logger.info(
-        "wave already started", extra={"wave": index, "jobId": wave["jobId"]}
-    )
-    return state
+    _follow(state, entry, wave.get("region"), servers, context)
+    drs = drs_client or create_drs_client(wave.get("region"), context)
+    return start_wave_chunks(state, index, wave, drs, chunk, history_table)
 
 
 def _read_group(
@@ -340,7 +344,7 @@ def _read_group(
     return group
 
 
-def _start(
+def _prepare(
     state: Dict[str, Any],
     index: int,
     group_id: Optional[str],
@@ -352,22 +356,17 @@ def _start(
     drs_client: Optional[Any],
     ec2_client: Optional[Any],
 ):
-    """Configure and launch the wave's recorded servers.
+    """Resolve and configure the wave's recorded servers (nothing is
+    started here: no job when resolution or launch configuration fails).
 
-    Returns (job, {server id: hostname}, the WaveServers recovered,
-    account context with the session name).
+    Returns (the PreparedWave, account context with the session name,
+    the DRS client of the wave's account and region).
     """
     group = _read_group(group_id, groups_table)
     servers = wave_servers(
         state, index, group, resolver, history_table, accounts_table
     )
     server_ids = servers.server_ids
-    if len(server_ids) > MAX_SERVERS_PER_JOB:
-        raise WaveStartError(
-            "WAVE_SIZE_LIMIT_EXCEEDED",
-            f"{len(server_ids)} servers exceed the DRS limit of "
-            f"{MAX_SERVERS_PER_JOB} per job",
-        )
     region = servers.region or group.get("region") or state.get("region")
     context = execution_context(state, servers)
     try:
@@ -392,34 +391,17 @@ def _start(
             "LAUNCH_CONFIG_FAILED",
             "launch configuration failed for " + applied.error_summary(),
         )
-    tags = {
-        TAG_EXECUTION: str(state.get("execution_id") or ""),
-        TAG_WAVE: str(index),
-        TAG_PLAN: str(state.get("plan_id") or ""),
-    }
-    try:
-        job = drs.start_recovery(
-            sourceServers=[{"sourceServerID": sid} for sid in server_ids],
-            isDrill=bool(state.get("is_drill", True)),
-            tags={k: v for k, v in tags.items() if v},
-        )["job"]
-    except (ClientError, BotoCoreError) as error:
-        # The AWS text goes to the log only; the record gets our words.
-        logger.warning("start_recovery refused", extra={"error": str(error)})
-        code, message = recovery_start_error(
-            error,
-            servers_in_active_jobs(drs, server_ids),
-            (context or {}).get("accountId"),
-            region,
-        )
-        raise WaveStartError(code, message) from None
-    members = WaveServers(region, servers.account_context, server_ids)
-    return job, hosts, members, context
+    prepared = PreparedWave(region, servers.account_context, server_ids, hosts)
+    return prepared, context, drs
 
 
 @router.action("start_wave_recovery")
 def start_wave_recovery_action(event: Dict[str, Any]) -> Dict[str, Any]:
-    """``{"action": "start_wave_recovery", "state", "wave_number"}``."""
+    """``{"action": "start_wave_recovery", "state", "wave_number",
+    "chunk"?}`` (CONTRACTS §8)."""
+    chunk = event.get("chunk")
     return start_wave_recovery(
-        dict(event.get("state") or {}), int(event.get("wave_number") or 0)
+        dict(event.get("state") or {}),
+        int(event.get("wave_number") or 0),
+        chunk=None if chunk is None else int(chunk),
     )

@@ -3,18 +3,23 @@
 Moved from the orchestration Lambda's ``update_wave_status``
 (``seeds/000_*`` §2). One poll:
 
-1. reads the execution record; CANCELLING wins over everything: the state
-   keeps polling (``status_reason`` says so, no new wave starts) until the
-   wave's DRS job is no longer PENDING/STARTED, then ends ``cancelled``
-   with both completion flags set (the core records CANCELLED);
-2. ``describe_jobs`` for the wave's job and tracks every server's
-   ``launchStatus`` (``shared.drs_constants``), its phase from
-   ``describe_job_log_items`` and, once launched, its recovery instance
-   (``describe_recovery_instances``, EC2 for its private IP and launch
-   time) — persisted to ``waves[i].servers`` (``job_progress``);
-3. completes the wave when all servers are LAUNCHED, fails it when any is
-   FAILED/TERMINATED once the job has ended (the record then holds every
-   server's final status), times out at ``current_wave_max_wait_time``;
+1. reads the execution record; CANCELLING wins over everything: no
+   queued chunk starts, the state keeps polling (``status_reason`` says
+   so) until none of the wave's DRS jobs is PENDING/STARTED, then ends
+   ``cancelled`` with both completion flags set (the core records
+   CANCELLED);
+2. one ``describe_jobs`` for all the wave's started jobs (a wave runs as
+   several jobs: ``shared.wave_jobs``) and, per job not recorded as
+   ended, every server's ``launchStatus``, its phase from the job log
+   and, once launched, its recovery instance (``job_progress``) —
+   persisted to ``waves[i].servers``; each chunk's job status on its own
+   attribute;
+3. decides (``wave_progress.assess``): completes the wave when all its
+   servers are LAUNCHED; with a FAILED server or a refused chunk fails it
+   only once none of its jobs is active (queued chunks are skipped);
+   otherwise asks the execution-handler to start the queued chunks the
+   quotas allow now (``start_wave``); times out at
+   ``current_wave_max_wait_time``;
 4. after a completed wave: pauses (next wave's ``pauseBeforeWave`` or the
    record's ``pauseRequested``), starts the next wave (``start_wave``:
    by default an invocation of the execution-handler; its error
@@ -25,29 +30,29 @@ here (one place for terminal transitions; it also cleans up a drill that
 ended failed, timed out or cancelled).
 """
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from job_progress import record_job_servers
+from wave_progress import WaveAssessment, assess, name_servers
 from query_routes import router
 from shared import clock, metrics, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.config import get_settings
-from shared.drs_constants import (
-    DRS_JOB_SERVERS_COMPLETE_FAILURE_STATES,
-    DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES,
-    DRS_JOB_STATUS_WAIT_STATES,
-)
+from shared.aws_pagination import all_items
 from shared.aws_errors import translate_client_error
 from shared.errors import ForbiddenError, NotFoundError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
+from shared.wave_jobs import SKIPPED as CHUNK_SKIPPED
+from shared.wave_jobs import set_chunk, wave_job_ids, wave_jobs
 from shared.wave_state import (
     end_for_record,
+    is_terminal,
     mark_failed,
     save_wave,
     wave_name,
@@ -90,8 +95,8 @@ def start_next_wave(
 def _adopt_recorded_job(
     state: Dict[str, Any], wave: Dict[str, Any]
 ) -> Optional[str]:
-    """The state's job id, else the one recorded by another start of
-    this wave (``wave_recovery._not_claimed`` returned none)."""
+    """The state's job id (the wave's first job, the seeds' field), else
+    the one recorded by another start of this wave."""
     if not state.get("job_id") and wave.get("jobId"):
         state.update(
             job_id=wave["jobId"],
@@ -120,14 +125,6 @@ def _wave_record(
             for sid in state.get("server_ids") or []
         ]
     return wave
-
-
-def _name_servers(servers: List[Dict[str, Any]]) -> str:
-    return ", ".join(
-        f"{s.get('hostname') or s['sourceServerId']} "
-        f"({s['sourceServerId']}: {s.get('status')})"
-        for s in servers
-    )
 
 
 def _complete(
@@ -172,9 +169,9 @@ def poll_wave_status(
 ) -> Dict[str, Any]:
     """One poll of the current wave; returns the updated state.
 
-    ``start_wave(state, n)`` starts the next wave: by default the
-    execution-handler is invoked; the legacy orchestration passes
-    ``wave_recovery.start_wave_recovery``.
+    ``start_wave(state, n)`` starts wave ``n`` or its queued chunks: by
+    default the execution-handler is invoked; the legacy orchestration
+    passes ``wave_recovery.start_wave_recovery``.
     """
     start_wave = start_wave or start_next_wave_via_lambda
     index = int(state.get("current_wave_number") or 0)
@@ -192,112 +189,168 @@ def poll_wave_status(
     cancelling = record_status == statuses.CANCELLING
     wave = _wave_record(record, state, index)
     entry = wave_result(state, index)
-    job_id = _adopt_recorded_job(state, wave)
-    job: Dict[str, Any] = {}
-    if job_id:
+    _adopt_recorded_job(state, wave)
+    jobs = wave_jobs(wave)
+    job_ids = wave_job_ids(wave)
+    described: Dict[str, Dict[str, Any]] = {}
+    if job_ids:
         context = state.get("job_account_context")
         if context is None:
             context = get_account_context(state)
         try:
             drs = drs_client or create_drs_client(state.get("region"), context)
-            jobs = drs.describe_jobs(filters={"jobIDs": [job_id]})["items"]
-            job = jobs[0] if jobs else {}
+            described = {
+                j["jobID"]: j
+                for j in all_items(
+                    drs, "describe_jobs", filters={"jobIDs": job_ids}
+                )
+            }
         except (ClientError, BotoCoreError) as error:
             return _drs_unreadable(
                 state, context, (entry, wave), error, history_table
             )
-        if not job and not cancelling:
+        missing = [j for j in job_ids if j not in described]
+        if missing and not cancelling:
             return _fail(
                 state,
                 wave,
                 history_table,
                 "DRS_JOB_NOT_FOUND",
-                f"{wave['waveName']}: DRS job {job_id} not found",
+                f"{wave['waveName']}: DRS job(s) {', '.join(missing)} not "
+                "found",
             )
-        if job:
-            wave["servers"] = record_job_servers(
-                drs,
-                job,
-                wave,
-                lambda: ec2_client
-                or create_ec2_client(state.get("region"), context),
-            )
-            entry["serverStatuses"] = [
-                {
-                    "sourceServerId": s["sourceServerId"],
-                    "launchStatus": s.get("status"),
-                    "recoveryInstanceId": s.get("recoveryInstanceId"),
-                }
-                for s in wave["servers"]
-            ]
+        ec2 = _Lazy(
+            lambda: ec2_client
+            or create_ec2_client(state.get("region"), context)
+        )
+        for job in jobs:
+            found = described.get(job.get("jobId"))
+            if found and job.get("jobStatus") != "COMPLETED":
+                # A job whose end a poll recorded has nothing new to say.
+                wave["servers"] = record_job_servers(drs, found, wave, ec2)
+            if found:
+                _note_job_status(state, index, job, found, history_table)
+    status = {k: v.get("status", "") for k, v in described.items()}
+    found = assess(wave["servers"], jobs, status, clock.epoch())
+    entry.update(
+        serverCount=found.total,
+        launchedCount=len(found.launched),
+        failedCount=len(found.failed),
+        jobCount=len(jobs),
+        startedJobs=len(job_ids),
+    )
     if cancelling:
-        return _cancel(state, job, wave, history_table)
-    return _decide(state, record, job, wave, start_wave, history_table)
+        return _cancel(state, found, wave, history_table)
+    return _decide(state, record, found, wave, start_wave, history_table)
+
+
+class _Lazy:
+    """An EC2 client made on first use (most polls need none)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._client: Optional[Any] = None
+
+    def __call__(self) -> Any:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+
+def _note_job_status(state, index, job, found, table) -> None:
+    """Record a chunk's DRS job status when it changed (its own
+    attribute: a concurrent chunk start is never overwritten)."""
+    status = found.get("status") or "PENDING"
+    if status == job.get("jobStatus") or not state.get("execution_id"):
+        return
+    job["jobStatus"] = status
+    set_chunk(
+        state["execution_id"],
+        index,
+        int(job["chunk"]),
+        {"jobStatus": status},
+        table=table,
+    )
 
 
 def _decide(
     state: Dict[str, Any],
     record: Optional[Dict[str, Any]],
-    job: Dict[str, Any],
+    found: WaveAssessment,
     wave: Dict[str, Any],
     start_wave: WaveStarter,
     history_table: Optional[Any],
 ) -> Dict[str, Any]:
-    """Complete, fail or keep following the wave after a poll."""
+    """Complete, fail, start queued chunks or keep following the wave."""
     index = state["current_wave_number"]
     entry = wave_result(state, index)
-    job_id = state.get("job_id")
-    servers = wave["servers"]
-    failed = [
-        s
-        for s in servers
-        if s.get("status") in DRS_JOB_SERVERS_COMPLETE_FAILURE_STATES
-    ]
-    launched = [
-        s
-        for s in servers
-        if s.get("status") in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
-    ]
-    if failed and job.get("status") in DRS_JOB_STATUS_WAIT_STATES:
-        # Decided once the job ended (issue 16): the record then says
+    name = wave["waveName"]
+    if found.broken and found.running:
+        # Decided once every job ended (issue 16): the record then says
         # what DRS did with every server of the wave.
+        what = (
+            f"server(s) {name_servers(found.failed)} failed"
+            if found.failed
+            else "DRS refused a job"
+        )
         state["status_reason"] = (
-            f"{wave['waveName']}: server(s) {_name_servers(failed)} "
-            f"failed; waiting for DRS job {job_id} to end"
+            f"{name}: {what}; waiting for {len(found.active_jobs)} DRS "
+            "job(s) to end"
         )
         return _advance_clock(state, entry, wave, history_table)
-    if failed:
-        return _fail(
-            state,
-            wave,
-            history_table,
-            "SERVER_LAUNCH_FAILED",
-            f"{wave['waveName']} failed: server(s) "
-            f"{_name_servers(failed)}",
-        )
-    if servers and len(launched) == len(servers):
+    if found.broken:
+        _skip_queued(state, index, found, history_table)
+        if found.failed:
+            code = "SERVER_LAUNCH_FAILED"
+            message = f"{name} failed: server(s) {name_servers(found.failed)}"
+        else:
+            first = found.refused[0]
+            code = first.get("errorCode") or "DRS_START_RECOVERY_FAILED"
+            message = f"{name}: {first.get('error')}"
+        return _fail(state, wave, history_table, code, message)
+    if found.complete:
         now = clock.iso_now()
         wave.update(status=statuses.WAVE_COMPLETED, endTime=now)
         metrics.wave_ended(wave)
         entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
-        # The state crosses every Step Functions transition (256 KB cap):
-        # a completed wave keeps its count; per-server detail stays on
-        # the execution record.
-        entry.pop("serverStatuses", None)
-        entry["launchedCount"] = len(launched)
         _save(state, index, wave, history_table)
         return _complete(state, record, start_wave)
-    if job.get("status") not in (None, *DRS_JOB_STATUS_WAIT_STATES):
+    if not (found.running or found.queued):
         return _fail(
             state,
             wave,
             history_table,
             "DRS_JOB_ENDED_INCOMPLETE",
-            f"{wave['waveName']}: DRS job {job_id} ended with server(s) "
-            f"not launched: {_name_servers(servers)}",
+            f"{name}: DRS job(s) ended with server(s) not launched: "
+            f"{name_servers(wave['servers'])}",
         )
-    state["status_reason"] = f"{wave['waveName']} in progress"
+    if found.startable:
+        # The scheduling rule runs in the execution-handler (one place):
+        # it starts what of the queued chunks fits the quotas now.
+        _save(state, index, wave, history_table)
+        state = start_next_wave(state, index, start_wave)
+        if is_terminal(state):
+            return state
+        entry = wave_result(state, index)
+    waiting = len(found.queued)
+    state["status_reason"] = f"{name} in progress" + (
+        f"; {waiting} DRS job(s) waiting for capacity" if waiting else ""
+    )
     return _advance_clock(state, entry, wave, history_table)
+
+
+def _skip_queued(state, index, found, table) -> None:
+    """The wave failed: its queued chunks never start."""
+    if not state.get("execution_id"):
+        return
+    for chunk in found.queued:
+        set_chunk(
+            state["execution_id"],
+            index,
+            chunk,
+            {"status": CHUNK_SKIPPED},
+            table=table,
+        )
 
 
 def _drs_unreadable(state, context, at, error, table) -> Dict[str, Any]:
@@ -367,15 +420,17 @@ def _fail(state, wave, table, code, message, status="failed"):
     return state
 
 
-def _cancel(state, job, wave, table) -> Dict[str, Any]:
-    """CANCELLING: wait for the job to settle, then end cancelled."""
-    if job.get("status") in DRS_JOB_STATUS_WAIT_STATES:
+def _cancel(state, found, wave, table) -> Dict[str, Any]:
+    """CANCELLING: no queued chunk starts; wait for the started jobs to
+    settle, then end cancelled."""
+    if found.running:
         state["status_reason"] = (
-            f"cancellation requested; waiting for DRS job {job['jobID']} "
-            "to settle"
+            f"cancellation requested; waiting for {len(found.active_jobs)} "
+            "DRS job(s) to settle"
         )
         _save(state, state["current_wave_number"], wave, table)
         return state
+    _skip_queued(state, state["current_wave_number"], found, table)
     _fail(
         state,
         wave,
@@ -389,8 +444,11 @@ def _cancel(state, job, wave, table) -> Dict[str, Any]:
 
 
 def _save(state, index, wave, table) -> None:
+    # ``jobs`` is written per chunk (claims, job statuses), never whole:
+    # a chunk started since this poll read the record must stay.
     if state.get("execution_id"):
-        save_wave(state["execution_id"], index, wave, table=table)
+        attributes = {k: v for k, v in wave.items() if k != "jobs"}
+        save_wave(state["execution_id"], index, attributes, table=table)
 
 
 @router.action("poll_wave_status")

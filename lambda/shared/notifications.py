@@ -15,6 +15,7 @@ from shared.aws_clients import get_client
 from shared.config import get_settings
 from shared.logging_setup import get_logger
 from shared.responses import dumps, to_jsonable
+from shared.wave_jobs import wave_job_ids
 
 logger = get_logger("notifications")
 
@@ -64,6 +65,7 @@ def execution_details(record: Dict[str, Any]) -> Dict[str, Any]:
                 "waveName": w.get("waveName"),
                 "status": w.get("status"),
                 "jobId": w.get("jobId"),
+                "jobIds": wave_job_ids(w),
             }
             for w in waves
         ]
@@ -105,10 +107,17 @@ def _display(key: str, value: Any) -> str:
 def _wave_lines(details: Dict[str, Any]) -> List[str]:
     return [
         f"Wave {w.get('waveNumber')} {w.get('waveName') or ''}: "
-        f"{w.get('status')}"
-        + (f" (job {w['jobId']})" if w.get("jobId") else "")
+        f"{w.get('status')}" + _jobs_text(w.get("jobIds") or [])
         for w in details.get("waves") or []
     ]
+
+
+def _jobs_text(job_ids: List[str]) -> str:
+    if not job_ids:
+        return ""
+    if len(job_ids) == 1:
+        return f" (job {job_ids[0]})"
+    return f" ({len(job_ids)} jobs: {', '.join(job_ids)})"
 
 
 def build_message(event_type: str, details: Dict[str, Any]) -> Dict[str, Any]:

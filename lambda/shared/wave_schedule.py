@@ -32,6 +32,7 @@ from math import ceil
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from shared import drs_limits
+from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES as WAIT_STATES
 from shared.statuses import WAVE_CANCELLED as CANCELLED
 from shared.statuses import WAVE_COMPLETED as COMPLETED
 from shared.statuses import WAVE_FAILED as FAILED
@@ -95,6 +96,15 @@ class Usage:
 
     active_jobs: int = 0
     servers_in_active_jobs: int = 0
+
+
+def usage_of(jobs: Sequence[Mapping]) -> Usage:
+    """A location's usage from its DescribeJobs items: jobs PENDING or
+    STARTED and the servers participating in them, whoever started them
+    (other executions, the DRS console)."""
+    active = [j for j in jobs if j.get("status") in WAIT_STATES]
+    servers = sum(len(j.get("participatingServers") or []) for j in active)
+    return Usage(active_jobs=len(active), servers_in_active_jobs=servers)
 
 
 @dataclass(frozen=True)

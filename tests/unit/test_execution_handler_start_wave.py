@@ -50,6 +50,7 @@ def test_start_wave_success_through_the_action(engine):
         "DRSOrchExecutionId": "exec-1",
         "DRSOrchWave": "0",
         "DRSOrchPlanId": "plan-1",
+        "DRSOrchJobChunk": "0",
     }
     # And the state says which job, region and servers
     assert result["job_id"] == jobs[0].job_id
@@ -58,13 +59,15 @@ def test_start_wave_success_through_the_action(engine):
     assert result["current_wave_number"] == 0
     entry = result["wave_results"][0]
     assert entry["status"] == "STARTED" and entry["jobId"] == result["job_id"]
-    assert [s["launchStatus"] for s in entry["serverStatuses"]] == [
-        "PENDING",
-        "PENDING",
-    ]
-    # And the record's wave 0 is STARTED with hostnames
+    # And the state carries counts, never a per-server list (bounded)
+    assert entry["serverCount"] == 2 and entry["jobCount"] == 1
+    assert "serverStatuses" not in entry
+    # And the record's wave 0 is STARTED as one recorded job of 2 servers
     wave = engine.record("exec-1")["waves"][0]
     assert wave["status"] == "STARTED" and wave["jobId"] == result["job_id"]
+    (job,) = wave["jobs"]
+    assert job["status"] == "STARTED" and job["jobId"] == result["job_id"]
+    assert (job["offset"], job["count"]) == (0, 2)
     assert {s["hostname"] for s in wave["servers"]} == {
         "erp-db-01",
         "erp-db-02",

@@ -41,7 +41,7 @@ def test_a_failed_server_fails_the_wave_once_the_job_ended(monkeypatch):
         # Then the wave is not decided yet; the reason says why
         assert waiting["status"] == "running", waiting.get("error")
         assert "erp-db-01" in waiting["status_reason"]
-        assert "waiting for DRS job" in waiting["status_reason"]
+        assert "waiting for 1 DRS job(s) to end" in waiting["status_reason"]
         assert engine.record("exec-1")["waves"][0]["status"] == "STARTED"
         # When the job ends and it is polled again
         _until(engine, lambda job: job.status == "COMPLETED")

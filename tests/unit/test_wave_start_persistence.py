@@ -1,6 +1,8 @@
-"""A started DRS job is never lost: recording it is retried and, when it
-keeps failing, the job id stays in the state and its error; an unreadable
-protection group fails the wave with a code (issue 6, item 3)."""
+"""A started DRS job is never lost: the wave's plan is recorded (retried)
+before any job starts, so a plan that cannot be recorded starts nothing;
+a job whose own recording is lost is found again by its tags
+(test_wave_chunks); an unreadable protection group fails the wave with a
+code (issue 6, item 3)."""
 
 import pytest
 from botocore.exceptions import ClientError
@@ -72,23 +74,23 @@ def test_recording_the_job_is_retried_until_it_succeeds(engine):
     assert engine.record("exec-1")["waves"][0]["jobId"] == job.job_id
 
 
-def test_a_job_that_cannot_be_recorded_is_kept_in_the_state(engine):
-    # Given every record write after start_recovery fails
+def test_a_wave_whose_plan_cannot_be_recorded_starts_no_job(engine):
+    # Given every record write after the wave's claim fails
     table = FlakyTable(engine.history, failures=100)
     sleeps = []
     # When the wave starts
     result = wave_recovery.start_wave_recovery(
         base_state(WAVES), 0, history_table=table, sleep=sleeps.append
     )
-    # Then the write was tried a bounded number of times
+    # Then the plan's write was tried a bounded number of times
     assert table.updates == 1 + wave_recovery.RECORD_ATTEMPTS
     assert len(sleeps) == wave_recovery.RECORD_ATTEMPTS - 1
-    # And the state failed but names the started DRS job
-    job = engine.sim.jobs(HUB, REGION)[0]
+    # And the state failed, saying no job was started
     assert result["status"] == "failed"
     assert result["error_code"] == "WAVE_RECORD_FAILED"
-    assert result["job_id"] == job.job_id
-    assert job.job_id in result["error"]
+    assert "before any DRS job started" in result["error"]
+    # And DRS has no job: nothing runs that the record does not know
+    assert engine.sim.jobs(HUB, REGION) == []
 
 
 def test_an_unreadable_protection_group_fails_the_wave(engine):
