@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+import execution_preflight
 import execution_start
 import group_launch_config
 import group_validation
@@ -147,15 +148,32 @@ FIELD_TYPES: Dict[str, Schema] = {
     "initiatedBy": TEXT,
     "requestedBy": TEXT,
     "dryRun": BOOL,
+    "rpoTargetSeconds": {
+        "type": "integer",
+        "nullable": True,
+        "minimum": 1,
+        "maximum": plan_validation.MAX_RPO_TARGET_SECONDS,
+        "description": "the RPO target readiness holds replication lag "
+        "to (WARNING when exceeded); null clears it",
+    },
+    "acceptRisks": {
+        "type": "array",
+        "items": {
+            "type": "string",
+            "enum": sorted(execution_preflight.RISK_NAMES),
+        },
+        "description": "readiness checks (case-insensitive) whose failing "
+        "servers "
+        "the start leaves out instead of answering 409 PLAN_NOT_READY; "
+        "recorded on the execution with who accepted them",
+    },
     "trigger": TEXT,
     "manifest": {"type": "object"},
     recovery_instances.CONFIRM_FIELD: TEXT,
 }
 
 _GROUP = group_validation.GROUP_FIELDS
-_PLAN = tuple(
-    f for f in config_manifest.PLAN_FIELDS if f not in ("planId", "accountId")
-)
+_PLAN = plan_validation.PLAN_FIELDS
 # The console's plan fields (its "name" is mapped by shared.console_inputs).
 _CONSOLE_PLAN = ("name",) + plan_validation.CONSOLE_PLAN_FIELDS
 _ACCOUNT = target_account_ops.FIELDS

@@ -2,7 +2,11 @@
 
 Waves: non-empty, unique ``waveNumber``, a ``waveName``, an existing
 ``protectionGroupId``, ``dependsOnWaves`` on existing waves without a cycle,
-at most 100 servers per wave after resolving tags, one account per plan.
+one account per plan. A wave may hold any number of servers (it runs as
+several DRS jobs, issue 16); a plan that can never run under the
+deployment's DRS quotas is refused (``shared.drs_limits``). An optional
+``rpoTargetSeconds`` is the RPO the readiness checks hold replication lag
+to (issue 19).
 """
 
 import re
@@ -27,7 +31,9 @@ from shared.validation import (
 # The fields a caller sets (the manifest's accountId is derived here).
 PLAN_FIELDS = tuple(
     f for f in MANIFEST_PLAN_FIELDS if f not in ("planId", "accountId")
-)
+) + ("rpoTargetSeconds",)
+# An RPO target above 30 days is a typo, not a target.
+MAX_RPO_TARGET_SECONDS = 30 * 24 * 3600
 # What the reference console also sends (shared.console_inputs maps its
 # other names): kept on the plan (``assumeRoleName``,
 # ``notificationEmail``), checked against the groups (``accountId``).
@@ -164,6 +170,13 @@ def validate_plan_shape(body: Dict[str, Any]) -> Dict[str, Any]:
     description = validate_description(body.get("description"))
     if description:
         plan["description"] = description
+    rpo = body.get("rpoTargetSeconds")
+    if rpo is not None:
+        # None (or absent) clears it on update: readiness then checks
+        # replication state only.
+        plan["rpoTargetSeconds"] = validate_int(
+            rpo, "rpoTargetSeconds", 1, MAX_RPO_TARGET_SECONDS
+        )
     raw_waves = body.get("waves")
     if not isinstance(raw_waves, list) or not raw_waves:
         raise ValidationError("waves must be a non-empty list", field="waves")
@@ -217,7 +230,8 @@ def check_groups_and_sizes(
     lookup: GroupLookup,
     members: Optional[Dict[str, List[str]]] = None,
 ) -> Dict[str, Any]:
-    """Every wave's group exists, one account, at most 100 servers/wave.
+    """Every wave's group exists, one account, the plan can run under the
+    DRS quotas (any wave size: ``validate_wave_sizes`` plans its jobs).
 
     Sets ``accountId`` on the plan when its groups are in a spoke account.
     ``members`` caches ``groupId -> server ids`` (read or filled here) so

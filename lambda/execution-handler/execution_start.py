@@ -10,9 +10,13 @@ import json
 import uuid
 from typing import Any, Dict, List, Optional
 
-from execution_drs import TagSelection, active_jobs, describe_jobs
-from execution_drs import drs_client_for, job_server_ids
 from execution_dry_run import dry_run_report
+from execution_preflight import (
+    Preflight,
+    accepted_record,
+    accepted_risks,
+    preflight,
+)
 from execution_routes import router
 from execution_store import (
     create_execution,
@@ -24,14 +28,9 @@ from execution_store import (
 from shared import clock, drs_limits
 from shared.api import Request
 from shared.aws_clients import get_client
-from shared.aws_errors import aws_errors
 from shared.config import get_settings
 from shared.console_inputs import start_input
-from shared.errors import (
-    ExecutionConflictError,
-    ServerConflictError,
-    ValidationError,
-)
+from shared.errors import ExecutionConflictError, ValidationError
 from shared.execution_records import (
     active_executions,
     get_execution,
@@ -55,17 +54,17 @@ from shared.validation import (
     validate_choice,
     validate_identity,
 )
-from shared.wave_servers import (
-    ServerResolutionError,
-    WaveServers,
-    execution_server_ids,
-    resolve_group_servers,
-)
 
 logger = get_logger("execution-handler")
 
 WORKER_ACTION = "execute_recovery_plan_worker"
-START_FIELDS = ("planId", "executionType", "initiatedBy", "requestedBy")
+START_FIELDS = (
+    "planId",
+    "executionType",
+    "initiatedBy",
+    "requestedBy",
+    "acceptRisks",
+)
 
 
 @router.operation("execute_recovery_plan", status=202)
@@ -90,11 +89,13 @@ def execute_recovery_plan(
     drs_client: Optional[Any] = None,
     lambda_client: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Validate and record a new execution; queue the worker.
+    """Validate, check readiness and record a new execution; queue the
+    worker.
 
     ``tables`` may inject ``plans``, ``groups``, ``executions``,
     ``accounts``. Raises NOT_FOUND, VALIDATION_ERROR, EXECUTION_CONFLICT,
-    SERVER_CONFLICT, WAVE_SIZE_LIMIT_EXCEEDED or DRS_LIMIT_EXCEEDED.
+    SERVER_CONFLICT, PLAN_NOT_READY (``execution_preflight``) or
+    WAVE_SIZE_LIMIT_EXCEEDED (a plan that can never run), writing nothing.
     """
     tables = tables or {}
     body, dry_run = start_input(
@@ -105,6 +106,7 @@ def execute_recovery_plan(
     execution_type = validate_choice(
         body.get("executionType", "DRILL"), "executionType", EXECUTION_TYPES
     )
+    accept = accepted_risks(body.get("acceptRisks"))
     initiated_by = validate_identity(
         body.get("initiatedBy") or "unknown", "initiatedBy"
     )
@@ -118,27 +120,39 @@ def execute_recovery_plan(
             f"recovery plan {plan_id} has no waves", field="waves"
         )
     groups = load_groups(plan, tables.get("groups"))
-    # Resolved once, here: the record keeps them and the wave engine
+    executions = active_executions(tables.get("executions"))
+    _check_own_execution(plan_id, executions)
+    # Resolved once, here, from one listing per account/region that the
+    # readiness checks share: the record keeps them and the wave engine
     # recovers exactly these (shared.wave_servers).
-    resolved = _wave_servers(waves, groups, tables.get("accounts"), drs_client)
+    checked = preflight(
+        plan, groups, executions, accept, tables.get("accounts"), drs_client
+    )
+    resolved = checked.waves
     context = resolved[0].account_context
-    wave_servers = [r.server_ids for r in resolved]
-    drs_limits.validate_wave_sizes(
+    planned = drs_limits.validate_wave_sizes(
         {
-            int(w["waveNumber"]): len(wave_servers[i])
+            int(w["waveNumber"]): len(resolved[i].server_ids)
             for i, w in enumerate(waves)
         }
     )
-    all_servers = {s for servers in wave_servers for s in servers}
-    _check_active_executions(plan_id, all_servers, tables.get("executions"))
-    _check_drs(waves, groups, wave_servers, context, drs_client)
+    jobs = [planned[int(w["waveNumber"])] for w in waves]
     if dry_run:
-        return dry_run_report(plan, waves, resolved, execution_type)
+        report = dry_run_report(plan, waves, resolved, execution_type)
+        return _with_plan(report, waves, checked, jobs, accept)
 
     record = _new_record(plan, waves, resolved, execution_type, initiated_by)
     record["accountContext"] = context
     if requested_by:
         record["requestedBy"] = requested_by
+    for index, wave in enumerate(record["waves"]):
+        wave["plannedJobs"] = jobs[index]
+        if checked.excluded[index]:
+            wave["excludedServers"] = checked.excluded[index]
+    if accept:
+        record["acceptedRisks"] = accepted_record(
+            accept, checked, initiated_by, requested_by
+        )
     create_execution(to_jsonable(record), tables.get("executions"))
     payload = {
         "action": WORKER_ACTION,
@@ -157,10 +171,14 @@ def execute_recovery_plan(
         raise
     logger.info(
         "execution queued",
-        extra={"executionId": record["executionId"], "planId": plan_id},
+        extra={
+            "executionId": record["executionId"],
+            "planId": plan_id,
+            "excludedServers": checked.excluded_count,
+        },
     )
     execution_id = record["executionId"]
-    return {
+    answer = {
         "executionId": execution_id,
         "status": PENDING,
         "message": (
@@ -169,67 +187,49 @@ def execute_recovery_plan(
         ),
         "statusUrl": f"/executions/{execution_id}",
     }
+    return _with_plan(answer, waves, checked, jobs, accept)
 
 
-def _wave_servers(
+def _with_plan(
+    answer: Dict[str, Any],
     waves: List[Dict[str, Any]],
-    groups: Dict[str, Dict[str, Any]],
-    accounts: Optional[Any],
-    drs_client: Optional[Any],
-) -> List[WaveServers]:
-    """The servers of each wave by the one resolver
-    (``shared.wave_servers``); tag groups select in their account and
-    region now (each listed once). The first wave's account is the
-    plan's. A group selecting nothing is refused: the wave engine would
-    fail it (NO_SERVERS_RESOLVED)."""
-    selection = TagSelection(drs_client)
-
-    def by_tags(region, tags, context):
-        return selection.server_ids(region, context, tags)
-
-    resolved: List[WaveServers] = []
-    for wave in waves:
-        group = groups[wave["protectionGroupId"]]
-        plan_context = resolved[0].account_context if resolved else None
-        try:
-            resolved.append(
-                resolve_group_servers(group, plan_context, by_tags, accounts)
-            )
-        except ServerResolutionError as error:
-            raise _refused(wave, group, error) from None
-    return resolved
-
-
-def _refused(
-    wave: Dict[str, Any], group: Dict[str, Any], error: ServerResolutionError
-) -> ValidationError:
-    """The 400 of a wave whose servers cannot be resolved."""
-    if error.code == "TARGET_ACCOUNT_NOT_FOUND":
-        return ValidationError(
-            str(error), field="accountId", accountId=group.get("accountId")
-        )
-    tags = dict(group.get("serverSelectionTags") or {})
-    what = (
-        f"selects no DRS source server by tags {tags}"
-        if tags
-        else "has no source servers (empty sourceServerIds, no tags)"
-    )
-    if error.code != "NO_SERVERS_RESOLVED":
-        what = f"could not be resolved ({error})"
-    return ValidationError(
-        f"wave {wave['waveNumber']} "
-        f"({wave.get('waveName') or 'unnamed'}): protection group "
-        f"{wave['protectionGroupId']} {what}",
-        field="waves",
-        waveNumber=int(wave["waveNumber"]),
-        protectionGroupId=wave["protectionGroupId"],
-    )
+    checked: Preflight,
+    jobs: List[int],
+    accept: List[str],
+) -> Dict[str, Any]:
+    """The answer with each wave's servers and planned DRS jobs (issue
+    16) and, when risks were accepted, what they left out."""
+    views = {int(w["waveNumber"]): w for w in answer.get("waves") or []}
+    shown = []
+    for index, wave in enumerate(waves):
+        number = int(wave["waveNumber"])
+        view = dict(views.get(number) or {"waveNumber": number})
+        view["serverCount"] = len(checked.waves[index].server_ids)
+        view["plannedJobs"] = jobs[index]
+        if checked.excluded[index]:
+            view["excludedServers"] = checked.excluded[index]
+        shown.append(view)
+    answer["waves"] = shown
+    answer["plannedJobs"] = sum(jobs)
+    # "preflight", not "readiness": a dry run's "readiness" is the plan's
+    # last scheduled report (execution_dry_run).
+    answer["preflight"] = {
+        "status": checked.report["status"],
+        "checkedAt": checked.report["checkedAt"],
+        "checks": [
+            {"name": c["name"], "status": c["status"]}
+            for c in checked.report["checks"]
+        ],
+    }
+    if accept:
+        answer["acceptedRisks"] = list(accept)
+        answer["excludedServerCount"] = checked.excluded_count
+    return to_jsonable(answer)
 
 
-def _check_active_executions(
-    plan_id: str, servers: set, table: Optional[Any]
-) -> None:
-    for execution in active_executions(table):
+def _check_own_execution(plan_id: str, executions: List[Dict]) -> None:
+    """409 EXECUTION_CONFLICT while the plan has an active execution."""
+    for execution in executions:
         if execution.get("planId") == plan_id:
             raise ExecutionConflictError(
                 f"recovery plan {plan_id} already has an active execution "
@@ -237,44 +237,6 @@ def _check_active_executions(
                 planId=plan_id,
                 activeExecutionId=execution["executionId"],
             )
-        shared = sorted(servers & execution_server_ids(execution))
-        if shared:
-            raise ServerConflictError(
-                f"server(s) {', '.join(shared)} are in active execution "
-                f"{execution['executionId']} of plan "
-                f"{execution.get('planId')}",
-                serverIds=shared,
-                conflictingExecutionId=execution["executionId"],
-                conflictingPlanId=execution.get("planId"),
-            )
-
-
-def _check_drs(waves, groups, wave_servers, context, drs_client) -> None:
-    """Live DRS jobs: servers already recovering, and service limits."""
-    by_region: Dict[str, List[int]] = {}
-    for index, wave in enumerate(waves):
-        region = groups[wave["protectionGroupId"]].get("region")
-        by_region.setdefault(region, []).append(index)
-    for region, indexes in by_region.items():
-        account = (context or {}).get("accountId")
-        with aws_errors("DRS", account_id=account, region=region):
-            client = drs_client_for(region, context, drs_client)
-            jobs = active_jobs(describe_jobs(client))
-        servers = {s for i in indexes for s in wave_servers[i]}
-        for job in jobs:
-            busy = sorted(servers & set(job_server_ids(job)))
-            if busy:
-                raise ServerConflictError(
-                    f"server(s) {', '.join(busy)} are in active DRS job "
-                    f"{job.get('jobID')}",
-                    serverIds=busy,
-                    jobId=job.get("jobID"),
-                )
-        drs_limits.validate_concurrent_jobs(len(jobs))
-        largest = max(len(wave_servers[i]) for i in indexes)
-        drs_limits.validate_servers_in_all_jobs(
-            drs_limits.count_servers(jobs), largest
-        )
 
 
 def _new_record(plan, waves, resolved, execution_type, by):

@@ -1,6 +1,6 @@
 """DRS service limits and the validators that enforce them."""
 
-from typing import Dict, Iterable
+from typing import Any, Dict, Iterable, Optional
 
 from shared.errors import DrsLimitExceededError, WaveSizeLimitError
 
@@ -17,24 +17,48 @@ DRS_LIMITS = {
 }
 
 
-def validate_wave_sizes(server_counts: Dict[int, int]) -> None:
-    """Refuse waves over the per-job limit.
+def validate_wave_sizes(
+    server_counts: Dict[int, int], quotas: Optional[Any] = None
+) -> Dict[int, int]:
+    """Each wave's planned DRS job count; refuse a plan that can never run.
 
-    ``server_counts`` maps wave number to its resolved server count.
+    ``server_counts`` maps wave number to its resolved server count. A
+    wave of any size runs as ``ceil(n / max_servers_per_job)`` jobs
+    (issue 16); what is refused (WAVE_SIZE_LIMIT_EXCEEDED) is a DRS limit
+    of 0 or a wave whose job would exceed ``max_servers_in_all_jobs``
+    (``shared.wave_schedule.unschedulable``). ``quotas``: the
+    deployment's (``shared.config`` settings) unless given.
     """
-    errors = [
-        {"waveNumber": wave, "serverCount": count}
+    # Imported here: wave_schedule and config import this module.
+    from shared import wave_schedule
+    from shared.config import get_settings
+
+    quotas = quotas or wave_schedule.quotas_from(get_settings())
+    specs = {
+        wave: wave_schedule.WaveSpec(wave, ("",) * count)
         for wave, count in sorted(server_counts.items())
-        if count > MAX_SERVERS_PER_JOB
-    ]
+    }
+    errors = []
+    for wave, spec in specs.items():
+        for problem in wave_schedule.unschedulable([spec], quotas):
+            errors.append(
+                {
+                    "waveNumber": wave,
+                    "serverCount": len(spec.servers),
+                    "message": problem,
+                }
+            )
     if errors:
-        first = errors[0]
         raise WaveSizeLimitError(
-            f"Wave {first['waveNumber']} has {first['serverCount']} "
-            f"servers, max is {MAX_SERVERS_PER_JOB}",
-            limit=MAX_SERVERS_PER_JOB,
+            f"the plan can never run: {errors[0]['message']}",
+            limit=quotas.max_servers_in_all_jobs,
+            maxServersPerJob=quotas.max_servers_per_job,
             errors=errors,
         )
+    return {
+        wave: wave_schedule.job_count(len(spec.servers), quotas)
+        for wave, spec in specs.items()
+    }
 
 
 def validate_concurrent_jobs(active_jobs: int) -> None:

@@ -76,6 +76,13 @@ class InvalidStateError(ConflictError):
     code = "INVALID_STATE"
 
 
+class PlanNotReadyError(ConflictError):
+    """The plan's blocking readiness checks fail (issue 19): details name
+    every failing check and server; nothing was written."""
+
+    code = "PLAN_NOT_READY"
+
+
 class WaveSizeLimitError(DomainError):
     code = "WAVE_SIZE_LIMIT_EXCEEDED"
     status = 400

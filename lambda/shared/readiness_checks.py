@@ -10,12 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 from shared.drs_constants import HEALTHY_REPLICATION_STATES
-from shared.drs_limits import (
-    MAX_CONCURRENT_JOBS,
-    MAX_RECOVERY_INSTANCES,
-    MAX_SERVERS_IN_ALL_JOBS,
-    count_servers,
-)
+from shared.drs_limits import MAX_RECOVERY_INSTANCES, count_servers
 from shared.readiness_inventory import (
     Inventory,
     LocationKey,
@@ -28,7 +23,7 @@ from shared.readiness_result import (
     check_result,
     server_finding,
 )
-from shared.wave_schedule import job_count
+from shared.wave_schedule import Quotas, WaveSpec, job_count, unschedulable
 
 _DURATION = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?"
@@ -45,6 +40,8 @@ class PlanView:
     rpo_target_seconds: Optional[float] = None
     # Source server id -> the other active execution using it.
     busy_in_executions: Dict[str, str] = field(default_factory=dict)
+    # The deployment's DRS quotas (``wave_schedule.quotas_from``).
+    quotas: Quotas = field(default_factory=Quotas)
 
     def inventory(self, wave: WaveMembers) -> Optional[Inventory]:
         """The wave's readable account/region, or None."""
@@ -230,27 +227,47 @@ def _busy_findings(view: PlanView) -> List[Dict[str, Any]]:
     return servers
 
 
+def _never_runs(view: PlanView, waves: List[WaveMembers]) -> List[str]:
+    """Why these waves can never run under the quotas (any wave size
+    runs as several jobs; a 0 limit or a job over the servers-in-all-jobs
+    limit never does)."""
+    specs = [WaveSpec(w.wave_number, tuple(w.server_ids)) for w in waves]
+    return unschedulable(specs, view.quotas)
+
+
 def _quota_problems(view: PlanView) -> List[Dict[str, Any]]:
     problems = []
+    quotas = view.quotas
     for key, inventory in view.inventories.items():
         waves = [w for w in view.members if w.location == key]
         if inventory.error or not waves:
             continue
         resource = {"accountId": key[0], "region": key[1]}
+        where = inventory.where
+        never = _never_runs(view, waves)
+        if never:
+            problems.append(
+                {
+                    "status": NOT_READY,
+                    "message": f"{where}: " + "; ".join(never),
+                    "resource": resource,
+                }
+            )
+            continue
         jobs = len(inventory.active_jobs)
         in_jobs = count_servers(inventory.active_jobs)
-        free_jobs = MAX_CONCURRENT_JOBS - jobs
-        free_servers = MAX_SERVERS_IN_ALL_JOBS - in_jobs
+        free_jobs = quotas.max_concurrent_jobs - jobs
+        free_servers = quotas.max_servers_in_all_jobs - in_jobs
         largest = max(len(w.server_ids) for w in waves)
-        needed = job_count(largest)
-        where = inventory.where
+        needed = job_count(largest, quotas)
         planned = sum(len(w.server_ids) for w in waves)
         if free_jobs <= 0 or free_servers <= 0:
             status = NOT_READY
             message = (
                 f"{where}: DRS quotas are exhausted by running jobs "
-                f"({jobs}/{MAX_CONCURRENT_JOBS} jobs, {in_jobs}/"
-                f"{MAX_SERVERS_IN_ALL_JOBS} servers): no wave could start"
+                f"({jobs}/{quotas.max_concurrent_jobs} jobs, {in_jobs}/"
+                f"{quotas.max_servers_in_all_jobs} servers): no wave could "
+                "start"
             )
         elif needed > free_jobs or largest > free_servers:
             status = WARNING

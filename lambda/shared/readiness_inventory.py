@@ -64,6 +64,8 @@ class WaveMembers:
     location: Optional[LocationKey] = None
     server_ids: List[str] = field(default_factory=list)
     error: Optional[str] = None
+    # The account the wave's servers live in (None: the hub).
+    context: Optional[Dict[str, Any]] = None
 
 
 def _access_error(
@@ -140,6 +142,7 @@ def resolve_plan(
             continue
         if index == 0:
             plan_context = context
+        entry.context = context
         region = resolve_region(group.get("region"))
         key = ((context or {}).get("accountId"), region)
         if key not in inventories:

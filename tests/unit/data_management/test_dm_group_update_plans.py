@@ -101,7 +101,14 @@ TIERED = {
 }
 
 
-def test_growing_a_wave_over_100_servers_is_refused():
+def test_growing_a_wave_past_what_drs_can_run_is_refused(monkeypatch):
+    # Given a deployment whose DRS quotas allow a job of 200 servers but
+    # 100 servers in all jobs: a 101-server wave can never run
+    from tests.helpers import reset_shared_caches
+
+    monkeypatch.setenv("DRS_MAX_SERVERS_PER_JOB", "200")
+    monkeypatch.setenv("DRS_MAX_SERVERS_IN_ALL_JOBS", "100")
+    reset_shared_caches()
     with simulated_drs(scenario_from_dict(TIERED)) as sim:
         tables = create_tables(boto3.resource("dynamodb", region_name=REGION))
         dm = DataManagement(sim, tables)
@@ -131,7 +138,8 @@ def test_growing_a_wave_over_100_servers_is_refused():
         # Then the plan validation's wave size error names the plan
         assert answer["statusCode"] == 400, answer
         assert answer["error"] == "WAVE_SIZE_LIMIT_EXCEEDED"
-        assert answer["errors"] == [{"waveNumber": 1, "serverCount": 101}]
+        (error,) = answer["errors"]
+        assert (error["waveNumber"], error["serverCount"]) == (1, 101)
         assert answer["planName"] == "Big"
         # And nothing was written
         stored = dm.item(PG_TABLE, "groupId", group["groupId"])

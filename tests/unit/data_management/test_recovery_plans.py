@@ -276,7 +276,7 @@ BIG = {
                     "source_servers": [
                         {
                             "hostname": "big-{i:03d}",
-                            "count": 101,
+                            "count": 150,
                             "tags": {"Tier": "Big"},
                         }
                     ]
@@ -287,8 +287,9 @@ BIG = {
 }
 
 
-def test_wave_over_100_servers_is_refused():
-    # Given 101 servers selected by one tag group
+def _big_plan():
+    """Create a group of the 150 tagged servers and a one-wave plan of
+    it: (group, the plan's answer)."""
     from tests.helpers import create_tables, load_handler
     import boto3
 
@@ -306,26 +307,43 @@ def test_wave_over_100_servers_is_refused():
             },
             None,
         )
-        # When a plan puts it in one wave
+        wave = {
+            "waveNumber": 1,
+            "waveName": "all",
+            "protectionGroupId": group["groupId"],
+        }
         answer = handler(
             {
                 "operation": "create_recovery_plan",
-                "body": {
-                    "planName": "Big",
-                    "waves": [
-                        {
-                            "waveNumber": 1,
-                            "waveName": "all",
-                            "protectionGroupId": group["groupId"],
-                        }
-                    ],
-                },
+                "body": {"planName": "Big", "waves": [wave]},
             },
             None,
         )
-    # Then WAVE_SIZE_LIMIT_EXCEEDED names the wave and count (seeds/004)
+    return group, answer
+
+
+def test_wave_of_150_servers_is_accepted():
+    # Given 150 servers selected by one tag group
+    # When a plan puts it in one wave
+    group, answer = _big_plan()
+    # Then the plan is created: the wave runs as 2 DRS jobs (issue 16)
+    assert "planId" in answer, answer
+    assert answer["waves"][0]["protectionGroupId"] == group["groupId"]
+
+
+def test_plan_that_can_never_run_is_refused(monkeypatch):
+    # Given a deployment whose DRS quota allows 50 servers in all jobs
+    # and 150 servers selected by one tag group (jobs of 75)
+    from tests.helpers import reset_shared_caches
+
+    monkeypatch.setenv("DRS_MAX_SERVERS_IN_ALL_JOBS", "50")
+    reset_shared_caches()
+    # When a plan puts it in one wave
+    _, answer = _big_plan()
+    # Then WAVE_SIZE_LIMIT_EXCEEDED names the wave and why it never runs
     assert answer["error"] == "WAVE_SIZE_LIMIT_EXCEEDED", answer
     assert answer["statusCode"] == 400
-    assert answer["message"] == "Wave 1 has 101 servers, max is 100"
-    assert answer["limit"] == 100
-    assert answer["errors"] == [{"waveNumber": 1, "serverCount": 101}]
+    assert answer["limit"] == 50
+    (error,) = answer["errors"]
+    assert (error["waveNumber"], error["serverCount"]) == (1, 150)
+    assert "a job of 75 servers exceeds 50" in answer["message"]

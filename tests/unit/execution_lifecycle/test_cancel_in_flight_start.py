@@ -12,7 +12,7 @@ from tests.unit.execution_lifecycle.test_execution_control import SETTLE
 def _claimed_second_wave(lc):
     """A RUNNING execution: wave 1 completed, wave 2 claimed (STARTED,
     no job yet) by a start that is still running."""
-    first, second = lc.servers(1), lc.servers(1)
+    first, second = lc.servers(1), lc.servers(1, 1)
     lc.plan("p1", ("g1", first), ("g2", second))
     execution_id = lc.start("p1")
     waves = lc.record(execution_id)["waves"]

@@ -23,13 +23,19 @@ def test_direct_start_answers_example_4_and_records_pending(lc):
     )
     # Then the answer has Example 4's fields
     execution_id = body["executionId"]
-    assert body == {
-        "executionId": execution_id,
+    assert {k: body[k] for k in ("status", "message", "statusUrl")} == {
         "status": "PENDING",
         "message": "Execution started - check status with operation: "
         "get_execution_details",
         "statusUrl": f"/executions/{execution_id}",
     }
+    # And each wave's planned DRS jobs, the plan READY at start
+    assert [(w["waveNumber"], w["plannedJobs"]) for w in body["waves"]] == [
+        (1, 1),
+        (2, 1),
+    ]
+    assert body["plannedJobs"] == 2
+    assert body["preflight"]["status"] == "READY"
     # And the record is PENDING with every wave PENDING
     record = lc.record(execution_id)
     assert record["status"] == "PENDING"
@@ -200,16 +206,8 @@ def test_server_in_a_live_drs_job_outside_the_system_conflicts(lc):
     assert lc.tables["EXECUTION_HISTORY_TABLE"].scan()["Items"] == []
 
 
-def test_wave_over_100_servers_is_refused(lc):
-    many = [f"s-{i:017x}" for i in range(101)]
-    lc.plan("p1", ("g1", many))
-    body = lc.direct(START, {"planId": "p1"})
-    assert body["error"] == "WAVE_SIZE_LIMIT_EXCEEDED"
-    assert body["statusCode"] == 400
-
-
-def test_twenty_active_drs_jobs_exceed_the_limit(lc_factory):
-    # Given 20 active DRS jobs in the region
+def test_twenty_active_drs_jobs_leave_the_plan_not_ready(lc_factory):
+    # Given 20 active DRS jobs in the region (the job quota is used up)
     lc = lc_factory(servers=21)
     servers = lc.servers(21)
     for server in servers[:20]:
@@ -219,8 +217,12 @@ def test_twenty_active_drs_jobs_exceed_the_limit(lc_factory):
     lc.plan("p1", ("g1", servers[20:]))
     # When a plan starts
     body = lc.direct(START, {"planId": "p1"})
-    # Then DRS_LIMIT_EXCEEDED (429)
-    assert (body["error"], body["statusCode"]) == ("DRS_LIMIT_EXCEEDED", 429)
+    # Then the capacity check refuses it: 409 PLAN_NOT_READY, nothing
+    # written
+    assert (body["error"], body["statusCode"]) == ("PLAN_NOT_READY", 409)
+    assert body["failingChecks"] == ["capacity"]
+    assert "20/20 jobs" in body["message"]
+    assert lc.tables["EXECUTION_HISTORY_TABLE"].scan()["Items"] == []
 
 
 def test_worker_failure_marks_failed_and_frees_the_plan(lc, monkeypatch):

@@ -2,7 +2,8 @@
 
 A group with neither ``serverSelectionTags`` nor any ``sourceServerIds``
 would start and then fail in the wave engine (NO_SERVERS_RESOLVED): the
-start refuses it like a tag group selecting nothing, writing nothing.
+readiness membership check at start refuses it (409 PLAN_NOT_READY) like
+a tag group selecting nothing, writing nothing.
 """
 
 import pytest
@@ -26,13 +27,14 @@ def test_group_with_empty_server_ids_is_refused(lc, shape):
     lc.plan("p1", ("g1", lc.servers(2)), ("g2", []))
     # When the plan starts
     status, body = start(lc, shape, "p1")
-    # Then 400 VALIDATION_ERROR names the wave and its group
-    assert (status, body["error"]) == (400, "VALIDATION_ERROR")
-    assert body["waveNumber"] == 2
-    assert body["protectionGroupId"] == "g2"
-    assert body["message"] == (
-        "wave 2 (Wave 2): protection group g2 has no source servers "
-        "(empty sourceServerIds, no tags)"
+    # Then 409 PLAN_NOT_READY: membership names the wave and its group
+    assert (status, body["error"]) == (409, "PLAN_NOT_READY")
+    assert body["failingChecks"] == ["membership"]
+    (membership,) = body["checks"]
+    assert membership["resources"][0]["resource"] == {"waveNumber": 2}
+    assert (
+        "wave 2: protection group g2 resolves no server (it lists none)"
+        in body["message"]
     )
     # And nothing is written: no record, no plan lock, no worker queued
     assert_nothing_written(lc, "p1")
@@ -45,10 +47,11 @@ def test_group_without_server_ids_is_refused(lc, shape):
     _drop_server_ids(lc, "g1")
     # When the plan starts
     status, body = start(lc, shape, "p1")
-    # Then 400 VALIDATION_ERROR names wave 1 and its group
-    assert (status, body["error"]) == (400, "VALIDATION_ERROR")
-    assert (body["waveNumber"], body["protectionGroupId"]) == (1, "g1")
-    assert "wave 1" in body["message"]
+    # Then 409 PLAN_NOT_READY names wave 1 and its group
+    assert (status, body["error"]) == (409, "PLAN_NOT_READY")
+    assert "wave 1: protection group g1 resolves no server" in (
+        body["message"]
+    )
     assert_nothing_written(lc, "p1")
 
 

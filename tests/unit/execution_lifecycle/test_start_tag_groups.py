@@ -2,7 +2,8 @@
 
 A group with ``serverSelectionTags`` counts, at start, the servers its
 tags select now in its account and region: conflicts with live DRS jobs
-and active executions, the per-wave limit and the DRS limits see them.
+and active executions, the job planning and the readiness checks see
+them.
 """
 
 from typing import Dict, List
@@ -106,21 +107,24 @@ def test_tagged_server_in_a_live_drs_job_conflicts(lc, shape):
 
 
 @pytest.mark.parametrize("shape", ["direct", "rest"])
-def test_tag_group_over_100_servers_is_refused(lc_factory, shape):
+def test_tag_group_over_100_servers_is_planned_as_jobs(lc_factory, shape):
     # Given a tag group whose tags match 101 servers
-    lc = lc_factory(servers=101)
-    # (matched case-insensitively), after a wave of one tagged server
-    servers = lc.servers(101)
-    tag_servers(lc, servers, {"Tier": "bulk"})
+    lc = lc_factory(servers=102)
+    # (matched case-insensitively), after a wave of one other server
+    servers = lc.servers(102)
+    tag_servers(lc, servers[1:], {"Tier": "bulk"})
     tag_servers(lc, servers[:1], {"Env": "dr"})
     tag_plan(lc, "p1", {"Env": "dr"}, {"tier": " BULK "})
     # When the plan starts
     status, body = start(lc, shape, "p1")
-    # Then WAVE_SIZE_LIMIT_EXCEEDED names wave 2 and its 101 servers
-    assert (status, body["error"]) == (400, "WAVE_SIZE_LIMIT_EXCEEDED")
-    assert body["errors"] == [{"waveNumber": 2, "serverCount": 101}]
-    assert "Wave 2 has 101 servers" in body["message"]
-    assert_nothing_written(lc, "p1")
+    # Then it is accepted: wave 2 is planned as 2 DRS jobs
+    assert (status, body.get("status")) == (202, "PENDING"), body
+    assert [(w["serverCount"], w["plannedJobs"]) for w in body["waves"]] == [
+        (1, 1),
+        (101, 2),
+    ]
+    record = lc.record(body["executionId"])
+    assert [w["plannedJobs"] for w in record["waves"]] == [1, 2]
 
 
 def test_tagged_server_of_an_active_execution_conflicts(lc):
@@ -152,11 +156,12 @@ def test_tag_group_selecting_nothing_is_refused(lc, shape):
     tag_plan(lc, "p1", TAGS, {"Tier": "db"})
     # When the plan starts
     status, body = start(lc, shape, "p1")
-    # Then 400 VALIDATION_ERROR names the wave and its group
-    assert (status, body["error"]) == (400, "VALIDATION_ERROR")
-    assert body["waveNumber"] == 2
-    assert body["protectionGroupId"] == "tg2"
-    assert "wave 2" in body["message"]
+    # Then 409 PLAN_NOT_READY: membership names the wave and its tags
+    assert (status, body["error"]) == (409, "PLAN_NOT_READY")
+    assert body["failingChecks"] == ["membership"]
+    assert "wave 2: protection group tg2 resolves no server" in (
+        body["message"]
+    )
     assert_nothing_written(lc, "p1")
 
 
@@ -197,8 +202,11 @@ def test_drs_refusing_the_listing_is_mapped_and_writes_nothing(
     monkeypatch.setattr(lc.sim.faults, "before_call", deny)
     # When the plan starts
     body = lc.direct(START, {"planId": "p1"})
-    # Then shared.aws_errors maps it: 403 FORBIDDEN naming the region
-    assert (body["statusCode"], body["error"]) == (403, "FORBIDDEN")
-    assert body["reason"] == "ACCESS_DENIED"
+    # Then the access check refuses the plan, naming the account/region
+    assert (body["statusCode"], body["error"]) == (409, "PLAN_NOT_READY")
+    assert body["failingChecks"] == ["access"]
+    (access,) = body["checks"]
+    # (the hub's own account: no accountId in its context)
+    assert access["resources"][0]["resource"]["region"] == REGION
     assert REGION in body["message"]
     assert_nothing_written(lc, "p1")

@@ -3,6 +3,7 @@
 import pytest
 
 from shared import drs_limits, validation
+from shared.wave_schedule import Quotas
 from shared.errors import (
     DrsLimitExceededError,
     ValidationError,
@@ -74,14 +75,29 @@ def test_int_and_bool():
     assert validation.validate_bool(False, "isDrill") is False
 
 
-def test_wave_size_limit_reports_wave_and_count():
-    drs_limits.validate_wave_sizes({1: 100, 2: 40})
+def test_wave_sizes_are_planned_as_jobs():
+    # Given the seeds' quotas (100 per job): any wave size is planned
+    assert drs_limits.validate_wave_sizes({1: 100, 2: 150, 3: 0}) == {
+        1: 1,
+        2: 2,
+        3: 0,
+    }
+
+
+def test_a_plan_that_can_never_run_is_refused():
+    # Given quotas where a job may hold 300 servers but all jobs 250
+    quotas = Quotas(max_servers_per_job=300, max_servers_in_all_jobs=250)
+    # When a wave of 260 servers (one job) is planned
     with pytest.raises(WaveSizeLimitError) as caught:
-        drs_limits.validate_wave_sizes({1: 10, 2: 150})
+        drs_limits.validate_wave_sizes({1: 10, 2: 260}, quotas)
+    # Then WAVE_SIZE_LIMIT_EXCEEDED names the wave and why
     body = caught.value.to_body()
     assert body["error"] == "WAVE_SIZE_LIMIT_EXCEEDED"
-    assert body["message"] == "Wave 2 has 150 servers, max is 100"
-    assert body["errors"] == [{"waveNumber": 2, "serverCount": 150}]
+    assert body["limit"] == 250
+    assert [(e["waveNumber"], e["serverCount"]) for e in body["errors"]] == [
+        (2, 260)
+    ]
+    assert "a job of 260 servers exceeds 250" in body["message"]
 
 
 def test_job_limits():
