@@ -26,6 +26,7 @@ from shared.aws_errors import THROTTLING_CODES, recovery_start_error
 from shared.config import get_settings
 from shared.execution_records import get_execution
 from shared.logging_setup import get_logger
+from shared.progress_wake import register_job
 from shared.wave_jobs import (
     FAILED,
     OPEN,
@@ -126,6 +127,8 @@ def _record_started(
     except (ClientError, BotoCoreError):
         # The job carries our tags: the next start adopts it.
         logger.exception("started job not recorded", extra={"jobId": job_id})
+    # Its DRS events wake this execution's progress wait (issue 18).
+    register_job(target.execution_id, job_id, target.region, target.table)
 
 
 def _adopt(

@@ -1,0 +1,261 @@
+"""Event-driven wave progress (issue 18): wake the state machine's wait.
+
+In ``WaveProgressMode=events`` the state machine waits for progress in a
+``.waitForTaskToken`` task (``store_progress_token``) whose timeout is
+the poll interval; a DRS launch-result event (``drs_event``), a cancel
+or a resume sends the recorded token, and the wait ends at once. Either
+way the next state is the same poll: an event is a hint, never truth.
+
+Two kinds of item in the execution history table, keyed under the
+``lock#`` prefix so the executions listing skips them (``is_lock_item``)
+and with no ``planId``/``status`` so no index shows them:
+
+* ``lock#job#<jobId>`` -> ``ownerExecutionId``, ``region``: the job ->
+  execution map, written when a chunk's job is recorded (no scan);
+* ``lock#wake#<executionId>``: the stored ``taskToken`` of the current
+  wait, or ``pending`` when a wake found no wait (the next wait then
+  ends at once: a wake during a poll is never lost).
+
+Nothing here raises to its caller: a lost wake costs one poll interval.
+"""
+
+from typing import Any, Dict, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared import clock
+from shared.aws_clients import get_client
+from shared.execution_lock import LOCK_PREFIX
+from shared.logging_setup import get_logger
+from shared.responses import dumps
+from shared.statuses import CANCELLING, RUNNING, TERMINAL_STATUSES
+from shared.tables import execution_history_table
+
+logger = get_logger("progress-wake")
+
+JOB_PREFIX = f"{LOCK_PREFIX}job#"
+WAKE_PREFIX = f"{LOCK_PREFIX}wake#"
+STORE_ACTION = "store_progress_token"
+EVENT_ACTION = "drs_event"
+ACTIONS = frozenset({STORE_ACTION, EVENT_ACTION})
+# SendTaskSuccess errors meaning that wait is over (timed out, stopped).
+TASK_GONE_CODES = frozenset(
+    {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
+)
+# Only a running (or cancelling, still polled) execution has a wait.
+WAKEABLE = frozenset({RUNNING, CANCELLING})
+WAKE_ATTEMPTS = 3
+# Kept this long for a TTL on expiresAt (the items are a few bytes).
+ITEM_LIFETIME_SECONDS = 30 * 24 * 3600
+
+
+def job_key(job_id: str) -> str:
+    """The ``executionId`` key of a job's map item."""
+    return f"{JOB_PREFIX}{job_id}"
+
+
+def wake_key(execution_id: str) -> str:
+    """The ``executionId`` key of an execution's wait item."""
+    return f"{WAKE_PREFIX}{execution_id}"
+
+
+def _table(table: Optional[Any]) -> Any:
+    return table if table is not None else execution_history_table()
+
+
+def _code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return type(error).__name__
+
+
+def register_job(
+    execution_id: str,
+    job_id: str,
+    region: Optional[str] = None,
+    table: Optional[Any] = None,
+) -> bool:
+    """Map ``job_id`` -> ``execution_id`` (idempotent); never raises."""
+    item = {
+        "executionId": job_key(job_id),
+        "ownerExecutionId": execution_id,
+        "registeredAt": clock.epoch(),
+        "expiresAt": clock.epoch() + ITEM_LIFETIME_SECONDS,
+    }
+    if region:
+        item["region"] = region
+    try:
+        _table(table).put_item(Item=item)
+        return True
+    except (ClientError, BotoCoreError) as error:
+        # The poll still follows the job: events for it wake nothing.
+        logger.warning(
+            "job not mapped to its execution",
+            extra={"jobId": job_id, "error": _code(error)},
+        )
+        return False
+
+
+def _take_token(execution_id: str, table: Any) -> Optional[str]:
+    """Remove and return the stored token (one taker wins)."""
+    try:
+        old = table.update_item(
+            Key={"executionId": wake_key(execution_id)},
+            UpdateExpression="REMOVE taskToken",
+            ConditionExpression="attribute_exists(taskToken)",
+            ReturnValues="ALL_OLD",
+        )
+    except ClientError as error:
+        if _code(error) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return (old.get("Attributes") or {}).get("taskToken")
+
+
+def _mark_pending(execution_id: str, reason: str, table: Any) -> bool:
+    """``pending`` while no wait is stored; False when one appeared."""
+    try:
+        table.update_item(
+            Key={"executionId": wake_key(execution_id)},
+            UpdateExpression="SET pending = :r, expiresAt = :e",
+            ConditionExpression="attribute_not_exists(taskToken)",
+            ExpressionAttributeValues={
+                ":r": reason,
+                ":e": clock.epoch() + ITEM_LIFETIME_SECONDS,
+            },
+        )
+        return True
+    except ClientError as error:
+        if _code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def _send(token: str, reason: str, sfn: Optional[Any]) -> bool:
+    """SendTaskSuccess; False when that wait is already over."""
+    client = sfn if sfn is not None else get_client("stepfunctions")
+    try:
+        client.send_task_success(
+            taskToken=token, output=dumps({"wokenBy": reason})
+        )
+        return True
+    except ClientError as error:
+        if _code(error) in TASK_GONE_CODES:
+            return False
+        raise
+
+
+def wake_execution(
+    execution_id: str,
+    reason: str,
+    table: Optional[Any] = None,
+    sfn: Optional[Any] = None,
+) -> bool:
+    """End the execution's progress wait now (an event, a cancel, a
+    resume); with no wait stored, the next one ends at once. True when a
+    wait was woken. Never raises."""
+    table = _table(table)
+    try:
+        for _attempt in range(WAKE_ATTEMPTS):
+            token = _take_token(execution_id, table)
+            if token is not None:
+                if _send(token, reason, sfn):
+                    return True
+                continue  # a timed-out wait's token: mark pending
+            if _mark_pending(execution_id, reason, table):
+                return False
+    except (ClientError, BotoCoreError) as error:
+        logger.warning(
+            "progress wait not woken",
+            extra={"executionId": execution_id, "error": _code(error)},
+        )
+    return False
+
+
+def store_progress_token(
+    event: Dict[str, Any],
+    table: Optional[Any] = None,
+    sfn: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """The ``WaitForProgress`` task: record its token; a wake that came
+    while no wait was stored (``pending``) ends this wait at once."""
+    state = event.get("application") or {}
+    execution_id = state.get("execution_id")
+    token = event.get("taskToken")
+    if not execution_id or not token:
+        # Nothing can wake it: the task's timeout (the poll) ends it.
+        return {"stored": False}
+    table = _table(table)
+    old = table.update_item(
+        Key={"executionId": wake_key(execution_id)},
+        UpdateExpression="SET taskToken = :t, expiresAt = :e REMOVE pending",
+        ExpressionAttributeValues={
+            ":t": token,
+            ":e": clock.epoch() + ITEM_LIFETIME_SECONDS,
+        },
+        ReturnValues="ALL_OLD",
+    )
+    pending = (old.get("Attributes") or {}).get("pending")
+    woken = bool(pending) and wake_execution(
+        execution_id, str(pending), table, sfn
+    )
+    return {"stored": True, "wokenAtOnce": woken}
+
+
+def _owner(detail: Dict[str, Any], event: Dict[str, Any], table: Any):
+    """The execution that started the event's job, or None (foreign)."""
+    job_id = detail.get("job-id")
+    if not isinstance(job_id, str) or not job_id:
+        return None
+    item = table.get_item(
+        Key={"executionId": job_key(job_id)}, ConsistentRead=True
+    ).get("Item")
+    if not item:
+        return None
+    region = event.get("region")
+    if item.get("region") and region and item["region"] != region:
+        return None  # another region's job with the same id
+    return item
+
+
+def handle_drs_event(
+    event: Dict[str, Any],
+    table: Optional[Any] = None,
+    sfn: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """``{"action": "drs_event", "event": <EventBridge event>}``: wake the
+    execution whose job the event names. Unknown or foreign jobs,
+    finished executions, duplicates and stale tokens change nothing
+    (a finished execution's map item is dropped) and raise nothing."""
+    body = event.get("event") if isinstance(event.get("event"), dict) else {}
+    detail = body.get("detail") if isinstance(body.get("detail"), dict) else {}
+    table = _table(table)
+    try:
+        item = _owner(detail, body, table)
+        if item is None:
+            return {"woken": False, "reason": "unknown job"}
+        execution_id = item["ownerExecutionId"]
+        record = table.get_item(
+            Key={"executionId": execution_id},
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+        ).get("Item")
+        status = (record or {}).get("status")
+        if status not in WAKEABLE:
+            if record is None or status in TERMINAL_STATUSES:
+                # Its jobs' later events can wake nothing: drop the map.
+                table.delete_item(Key={"executionId": item["executionId"]})
+            return {"woken": False, "reason": f"execution {status}"}
+    except (ClientError, BotoCoreError) as error:
+        logger.warning("DRS event not matched", extra={"error": _code(error)})
+        return {"woken": False, "reason": "not readable"}
+    state = detail.get("state") or "event"
+    woken = wake_execution(execution_id, f"drs {state}", table, sfn)
+    return {"woken": woken, "executionId": execution_id}
+
+
+def handle(event: Dict[str, Any]) -> Dict[str, Any]:
+    """Dispatch one of :data:`ACTIONS` (the orchestration functions)."""
+    if event.get("action") == STORE_ACTION:
+        return store_progress_token(event)
+    return handle_drs_event(event)

@@ -1,0 +1,215 @@
+"""Event-driven wave progress (issue 18): shared/progress_wake.py.
+
+The wait's token, the job -> execution map and the wake, against moto's
+DynamoDB and a recording Step Functions client.
+"""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from shared import progress_wake
+from shared.execution_lock import is_lock_item
+
+EXECUTION = "exec-1"
+JOB = "drsjob-aaaa1111"
+
+
+class RecordingSfn:
+    """SendTaskSuccess recorded; tokens in ``gone`` answer TaskTimedOut."""
+
+    def __init__(self, gone=()):
+        self.sent = []
+        self.gone = set(gone)
+
+    def send_task_success(self, taskToken, output):
+        if taskToken in self.gone:
+            raise ClientError(
+                {"Error": {"Code": "TaskTimedOut", "Message": "over"}},
+                "SendTaskSuccess",
+            )
+        self.sent.append(taskToken)
+        return {}
+
+
+@pytest.fixture
+def table(ddb_tables):
+    return ddb_tables["EXECUTION_HISTORY_TABLE"]
+
+
+def _record(table, status="RUNNING", execution_id=EXECUTION):
+    table.put_item(
+        Item={
+            "executionId": execution_id,
+            "planId": "plan-1",
+            "status": status,
+            "startTime": 1,
+        }
+    )
+
+
+def _store(table, sfn, token="token-1", execution_id=EXECUTION):
+    return progress_wake.store_progress_token(
+        {
+            "action": "store_progress_token",
+            "application": {"execution_id": execution_id},
+            "taskToken": token,
+        },
+        table=table,
+        sfn=sfn,
+    )
+
+
+def _event(job_id=JOB, region="us-east-1", state="RECOVERY_LAUNCH_SUCCEEDED"):
+    return {
+        "action": "drs_event",
+        "event": {
+            "source": "aws.drs",
+            "detail-type": "DRS Source Server Launch Result",
+            "region": region,
+            "detail": {"state": state, "job-id": job_id, "is-drill": True},
+        },
+    }
+
+
+def test_an_event_for_a_registered_job_wakes_the_stored_wait(table):
+    # Given a running execution waiting for progress, its job mapped
+    _record(table)
+    sfn = RecordingSfn()
+    assert progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    assert _store(table, sfn) == {"stored": True, "wokenAtOnce": False}
+    # When the job's launch result arrives, twice (a duplicate)
+    first = progress_wake.handle_drs_event(_event(), table, sfn)
+    second = progress_wake.handle_drs_event(_event(), table, sfn)
+    # Then the wait is woken once; the duplicate only marks the next wait
+    assert first == {"woken": True, "executionId": EXECUTION}
+    assert second["woken"] is False
+    assert sfn.sent == ["token-1"]
+    # And that next wait ends at once (one extra poll, never a lost wake)
+    assert _store(table, sfn, "token-2")["wokenAtOnce"] is True
+    assert sfn.sent == ["token-1", "token-2"]
+    assert _store(table, sfn, "token-3")["wokenAtOnce"] is False
+
+
+def test_a_wake_during_the_poll_ends_the_next_wait_at_once(table):
+    # Given a running execution whose last wait timed out (stale token)
+    _record(table)
+    sfn = RecordingSfn(gone={"token-1"})
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    _store(table, sfn)
+    # When an event arrives while it polls
+    result = progress_wake.handle_drs_event(_event(), table, sfn)
+    # Then the stale token raises nothing and the next wait ends at once
+    assert result["woken"] is False and sfn.sent == []
+    assert _store(table, sfn, "token-2")["wokenAtOnce"] is True
+    assert sfn.sent == ["token-2"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        _event(job_id="drsjob-foreign"),
+        _event(region="eu-west-1"),
+        {"action": "drs_event", "event": {"detail": {}}},
+        {"action": "drs_event", "event": "not an event"},
+        {"action": "drs_event"},
+    ],
+)
+def test_foreign_or_malformed_events_change_nothing(table, event):
+    # Given a waiting execution with a mapped job
+    _record(table)
+    sfn = RecordingSfn()
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    _store(table, sfn)
+    # When an event of another job, region or shape arrives
+    result = progress_wake.handle_drs_event(event, table, sfn)
+    # Then nothing is woken or marked, and nothing raised
+    assert result["woken"] is False and sfn.sent == []
+    assert _store(table, sfn, "token-2")["wokenAtOnce"] is False
+
+
+@pytest.mark.parametrize("status", ["CANCELLED", "COMPLETED", "FAILED"])
+def test_an_event_for_a_finished_execution_is_ignored(table, status):
+    # Given a finished execution whose wait item kept a token
+    _record(table, status)
+    sfn = RecordingSfn()
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    _store(table, sfn)
+    # When a late event of its job arrives
+    result = progress_wake.handle_drs_event(_event(), table, sfn)
+    # Then nothing is sent or marked, and the job's map item is dropped
+    assert result == {"woken": False, "reason": f"execution {status}"}
+    assert sfn.sent == []
+    key = {"executionId": progress_wake.job_key(JOB)}
+    assert "Item" not in table.get_item(Key=key)
+    wait = table.get_item(
+        Key={"executionId": progress_wake.wake_key(EXECUTION)}
+    )
+    assert "pending" not in wait["Item"]
+
+
+def test_a_paused_execution_is_not_marked(table):
+    # Given a paused execution (its wait is the resume, not progress)
+    _record(table, "PAUSED")
+    sfn = RecordingSfn()
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    # When its job's event arrives
+    result = progress_wake.handle_drs_event(_event(), table, sfn)
+    # Then nothing happens and the map item stays for the running part
+    assert result["woken"] is False and sfn.sent == []
+    assert "Item" in table.get_item(
+        Key={"executionId": progress_wake.job_key(JOB)}
+    )
+
+
+def test_cancel_or_resume_wake_the_wait(table):
+    # Given a waiting execution
+    _record(table, "CANCELLING")
+    sfn = RecordingSfn()
+    _store(table, sfn)
+    # When a cancel wakes it
+    woken = progress_wake.wake_execution(EXECUTION, "cancel", table, sfn)
+    # Then the wait ends now
+    assert woken is True and sfn.sent == ["token-1"]
+
+
+def test_the_items_never_show_in_listings_or_indexes(table):
+    # Given mapped jobs and a stored wait
+    _record(table)
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    _store(table, RecordingSfn())
+    progress_wake.wake_execution("exec-2", "cancel", table, RecordingSfn())
+    # Then every new item is a lock item (the listing scan skips them)
+    # without planId or status (no index shows them)
+    items = [i for i in table.scan()["Items"] if i["executionId"] != EXECUTION]
+    assert len(items) == 3
+    for item in items:
+        assert is_lock_item(item)
+        assert "planId" not in item and "status" not in item
+
+
+def test_dynamodb_errors_are_logged_not_raised(table, monkeypatch):
+    # Given a table that refuses every call
+    def refuse(**_kwargs):
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+            "PutItem",
+        )
+
+    for name in ("put_item", "get_item", "update_item"):
+        monkeypatch.setattr(table, name, refuse, raising=False)
+    sfn = RecordingSfn()
+    # Then registering, waking and an event raise nothing
+    assert progress_wake.register_job(EXECUTION, JOB, None, table) is False
+    assert progress_wake.wake_execution(EXECUTION, "x", table, sfn) is False
+    assert progress_wake.handle_drs_event(_event(), table, sfn)["woken"] is (
+        False
+    )
+
+
+def test_a_wait_without_token_or_execution_is_not_stored(table):
+    # Given a store request without a token
+    result = progress_wake.store_progress_token(
+        {"application": {"execution_id": EXECUTION}}, table=table
+    )
+    # Then nothing is stored (the task's timeout ends that wait)
+    assert result == {"stored": False}
