@@ -1,8 +1,13 @@
-"""DRS service limits and the validators that enforce them."""
+"""DRS service limits and the planning of waves into DRS jobs.
+
+The quotas in force are deployment settings (``shared.config``); the
+engine packs jobs into them (``shared.wave_schedule``), so nothing here
+refuses a start because DRS is busy: the readiness capacity check
+reports that (``shared.readiness_checks``)."""
 
 from typing import Any, Dict, Iterable, Optional
 
-from shared.errors import DrsLimitExceededError, WaveSizeLimitError
+from shared.errors import WaveSizeLimitError
 
 MAX_SERVERS_PER_JOB = 100
 MAX_CONCURRENT_JOBS = 20
@@ -59,29 +64,6 @@ def validate_wave_sizes(
         wave: wave_schedule.job_count(len(spec.servers), quotas)
         for wave, spec in specs.items()
     }
-
-
-def validate_concurrent_jobs(active_jobs: int) -> None:
-    """Refuse a new job when the region already runs the maximum."""
-    if active_jobs >= MAX_CONCURRENT_JOBS:
-        raise DrsLimitExceededError(
-            f"{active_jobs} DRS jobs are active, max is "
-            f"{MAX_CONCURRENT_JOBS}",
-            limit=MAX_CONCURRENT_JOBS,
-            current=active_jobs,
-        )
-
-
-def validate_servers_in_all_jobs(servers_in_jobs: int, new: int) -> None:
-    """Refuse a job that would push servers in active jobs over 500."""
-    if servers_in_jobs + new > MAX_SERVERS_IN_ALL_JOBS:
-        raise DrsLimitExceededError(
-            f"{servers_in_jobs} servers are in active DRS jobs; adding {new} "
-            f"exceeds the limit of {MAX_SERVERS_IN_ALL_JOBS}",
-            limit=MAX_SERVERS_IN_ALL_JOBS,
-            current=servers_in_jobs,
-            requested=new,
-        )
 
 
 def count_servers(jobs: Iterable[dict]) -> int:

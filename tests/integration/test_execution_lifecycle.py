@@ -189,13 +189,15 @@ def test_pause_resume_complete_and_second_resume(local_cloud, api, wait_until):
     started = api.start(plan_id)
     # Then the start answers Example 4's fields
     execution_id = started["executionId"]
-    assert started == {
-        "executionId": execution_id,
+    assert {k: started[k] for k in ("status", "message", "statusUrl")} == {
         "status": "PENDING",
         "message": "Execution started - check status with operation: "
         "get_execution_details",
         "statusUrl": f"/executions/{execution_id}",
     }
+    # (with each wave's planned DRS jobs, the plan READY at start)
+    assert [w["plannedJobs"] for w in started["waves"]] == [1, 1]
+    assert started["preflight"]["status"] == "READY"
     # When it pauses before wave 2
     paused = _wait_status(
         api, wait_until, execution_id, ("PAUSED",) + TERMINAL
