@@ -120,14 +120,30 @@ def stale_token(ctx: Ctx) -> None:
 
 
 def break_spoke_role(ctx: Ctx) -> None:
-    """Once wave 1 runs, the spoke's role is broken: it no longer trusts
-    the hub (a new AssumeRole is refused) and DRS in the spoke refuses
-    the sessions assumed before (as when the role is deleted or its
-    permissions removed: cached credentials must not hide the break)."""
+    """Once wave 1 runs, the spoke's role is broken."""
     _job_phase(ctx, "STARTED")
+    _break_role(ctx, "during wave 1")
+
+
+def break_spoke_role_while_paused(ctx: Ctx) -> None:
+    """While paused before wave 2 (wave 1's instances run in the spoke),
+    the spoke's role is broken; then the operator resumes."""
+    ctx.wait(lambda r: r.get("status") == "PAUSED", "PAUSED")
+    _break_role(ctx, "while paused")
+    answer = ctx.control("resume_execution")
+    ctx.notes.append(
+        f"resume answered {answer.get('error') or answer.get('status')}"
+    )
+
+
+def _break_role(ctx: Ctx, when: str) -> None:
+    """The spoke's role is broken: it no longer trusts the hub (a new
+    AssumeRole is refused) and DRS in the spoke refuses the sessions
+    assumed before (as when the role is deleted or its permissions
+    removed: cached credentials must not hide the break)."""
     iam = spoke_iam(ctx)
     role = ctx.cloud.scenario.spokes[0].cross_account_role
-    ctx.notes.append("spoke role trust removed during wave 1")
+    ctx.notes.append(f"spoke role trust removed {when}")
     deny = {
         "Version": "2012-10-17",
         "Statement": [

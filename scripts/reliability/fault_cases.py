@@ -389,5 +389,22 @@ def cases() -> List[FaultCase]:
                 error_code="ACCOUNT_ACCESS_DENIED",
                 after=fault_actions.clean_up_after_role_restored,
             ),
+            FaultCase(
+                "spoke-role-broken-while-paused",
+                "spoke role broken while paused before wave 2 (wave 1's "
+                "instances run), then resumed; restored after the failure",
+                ("FAILED",),
+                waves=[("Web#1", False), ("Web#2", True)],
+                action=fault_actions.break_spoke_role_while_paused,
+                spoke=True,
+                once=paused | {"EXECUTION_RESUMED"},
+                error_code="FORBIDDEN",
+                after=fault_actions.clean_up_after_role_restored,
+                defect="a wave start whose spoke role cannot be assumed "
+                "records the raw AWS error text as DRS_DESCRIBE_FAILED "
+                "('describing source servers: An error occurred "
+                "(AccessDenied) ...') instead of FORBIDDEN in our words "
+                "naming the account (runbook: when a spoke role fails)",
+            ),
         ]
     )

@@ -67,13 +67,18 @@ class Ctx:
         waves: List[tuple],
         launch_config: Optional[dict] = None,
     ) -> str:
-        """Groups and a plan of ``(tier, pauseBeforeWave)`` waves."""
+        """Groups and a plan of ``(tier, pauseBeforeWave)`` waves; a tier
+        ``"Web#2"`` is its 2nd server only (two waves in a small tier)."""
         items = []
-        for number, (tier, pause) in enumerate(waves, start=1):
+        for number, (spec, pause) in enumerate(waves, start=1):
+            tier, _, pick = spec.partition("#")
+            servers = self.servers(tier, self.account)
+            if pick:
+                servers = servers[int(pick) - 1 : int(pick)]
             body = {
                 "groupName": f"{name}-{tier}-{number}",
                 "region": self.cloud.region,
-                "sourceServerIds": self.servers(tier, self.account),
+                "sourceServerIds": servers,
             }
             if self.account:
                 body["accountId"] = self.account

@@ -53,6 +53,8 @@ def test_cancel_and_resume_phases_are_covered():
         "double-resume",
         "stale-task-token",
         "spoke-role-broken",
+        "spoke-role-broken-while-paused",
+        "cancel-during-slow-start",
     ):
         assert name in names
 
