@@ -173,6 +173,11 @@ def _burst_cases() -> List[FaultCase]:
         f"{CLIENT_ATTEMPTS} attempts fails the wave at once ({{code}}): "
         "the engine neither defers nor retries the start"
     )
+    cleanup_gives_up = (
+        "the automatic drill cleanup gives up after one throttled "
+        "TerminateRecoveryInstances (drillCleanupError recorded, no retry "
+        "within its deadline): the drill's instances are left running"
+    )
     return [
         FaultCase(
             "StartRecovery-throttled-burst",
@@ -214,6 +219,28 @@ def _burst_cases() -> List[FaultCase]:
             action=fault_actions.throttle_describe_jobs_mid_wave,
             durations=SLOW,
             fired="DescribeJobs",
+        ),
+        FaultCase(
+            "failed-drill-cleanup-throttled",
+            "the launch of erp-app-02 fails; the drill cleanup's "
+            f"TerminateRecoveryInstances throttled {beyond} times",
+            ("FAILED",),
+            [{"type": "launch_failure", "server": "erp-app-02"}]
+            + burst("throttle", "TerminateRecoveryInstances", beyond),
+            error_code="SERVER_LAUNCH_FAILED",
+            fired="TerminateRecoveryInstances",
+            defect=cleanup_gives_up,
+        ),
+        FaultCase(
+            "cancel-polling-cleanup-throttled",
+            "cancel while instances launch; the cleanup's "
+            f"TerminateRecoveryInstances throttled {beyond} times",
+            ("CANCELLED",),
+            burst("throttle", "TerminateRecoveryInstances", beyond),
+            action=fault_actions.cancel_polling,
+            durations=SLOW,
+            fired="TerminateRecoveryInstances",
+            defect=cleanup_gives_up,
         ),
         FaultCase(
             "cancel-during-slow-start",
