@@ -12,6 +12,7 @@ VOLATILE = frozenset(
         "launchTime",
         "updatedTime",
         "claimedAt",
+        "readyTime",
         "start_time",
         "end_time",
         "duration_seconds",

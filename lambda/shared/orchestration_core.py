@@ -15,13 +15,16 @@ The initial state and RUNNING record: ``orchestration_start``; the one
 terminal write, with the drill cleanup of a failed, timed-out or
 cancelled drill (``port.cleanup_drill``): ``orchestration_finish``.
 
-No DRS code here. An exception from the port (``InvocationError``,
+Which waves start, wait for approval or are skipped is the plan's graph
+(``shared.wave_graph.advance_plan``: ``begin``, ``resume_wave`` and every
+poll). No DRS code here. An exception from the port (``InvocationError``,
 timeouts, an unexpected error in-process), the same for both ports: in a
-``begin``/``resume_wave`` wave start it ends the state ``failed`` and the
-record FAILED (``seeds/000_*`` "Handler Invocation Errors";
-:func:`start_wave_or_fail`); in a poll (the next wave's start included)
-it propagates to the state machine's bounded ``Retry`` of the poll, then
-to ``record_failure`` (issue 15).
+``begin``/``resume_wave`` wave start it fails that wave
+(``WAVE_START_INVOCATION_FAILED``, ``seeds/000_*`` "Handler Invocation
+Errors"; :func:`start_wave_or_fail`) and the graph skips its dependents;
+in a poll (a ready wave's start included) it propagates to the state
+machine's bounded ``Retry`` of the poll, then to ``record_failure``
+(issue 15).
 """
 
 from typing import Any, Callable, Dict, Optional, Protocol
@@ -36,6 +39,7 @@ from shared.orchestration_finish import finish_execution as _finish
 from shared.orchestration_start import build_state, mark_running
 from shared.responses import to_jsonable
 from shared.tables import execution_history_table
+from shared.wave_graph import advance_plan
 from shared.wave_state import is_terminal, mark_cancelled, mark_failed
 from shared.wave_state import save_wave, wave_name, wave_result
 
@@ -137,8 +141,18 @@ def begin_wave_plan(
             status_reason="the plan has no waves",
         )
         return finish_execution(state, table, port)
-    state = start_wave_or_fail(state, 0, port.start_wave, table)
+    state = advance_plan(state, _starter(port, table), table=table)
     return finish_execution(state, table, port)
+
+
+def _starter(port: OperationsPort, table: Optional[Any]):
+    """How ``begin`` and ``resume_wave`` start a ready wave: an error of
+    the port fails that wave (``start_wave_or_fail``)."""
+
+    def start(state: Dict[str, Any], index: int) -> Dict[str, Any]:
+        return start_wave_or_fail(state, index, port.start_wave, table)
+
+    return start
 
 
 def poll_wave_status(
@@ -190,7 +204,7 @@ def store_task_token(
 def resume_wave(
     event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
 ) -> Dict[str, Any]:
-    """Start the wave the execution paused before."""
+    """Approve the waves the execution paused before and go on."""
     state = dict(event.get("application") or {})
     table = _table(table)
     wave_number = state.get("paused_before_wave")
@@ -209,8 +223,17 @@ def resume_wave(
             state, "NOTHING_TO_RESUME", "the state has no paused_before_wave"
         )
         return finish_execution(state, table, port)
-    state.update(status="running", paused_before_wave=None)
-    state = start_wave_or_fail(state, int(wave_number), port.start_wave, table)
+    # Approve every wave waiting for approval (issue 17); the graph then
+    # starts them with whatever else became ready.
+    waiting = state.get("waiting_waves") or [int(wave_number)]
+    approved = set(state.get("approved_waves") or []) | set(waiting)
+    state.update(
+        status="running",
+        paused_before_wave=None,
+        waiting_waves=None,
+        approved_waves=sorted(approved),
+    )
+    state = advance_plan(state, _starter(port, table), table=table)
     return finish_execution(state, table, port)
 
 

@@ -203,14 +203,18 @@ def unschedulable(
     return problems
 
 
-def decide(
+def advance(
     waves: Sequence[WaveSpec],
     progress: Mapping[int, WaveProgress],
-    usage: Mapping[str, Usage],
-    quotas: Quotas = Quotas(),
     cancelled: bool = False,
+    pause_all: bool = False,
+    empty_completes: bool = True,
 ) -> Decision:
-    """The one scheduling rule (see the module docstring)."""
+    """The graph part of the rule: which waves are ready (QUEUED), wait
+    for approval, are skipped or cancelled, and how the execution stands.
+    ``pause_all``: every newly ready wave waits for approval (the user
+    asked to pause); ``empty_completes``: a wave known to have no server
+    completes at once (the engine's specs carry no servers: False)."""
     deps = dependencies(waves)
     by_number = {w.number: w for w in waves}
     state = {
@@ -225,12 +229,33 @@ def decide(
                 state[number] = CANCELLED
                 decision.reasons[number] = "execution cancelled"
     else:
-        _mark_ready(deps, state, by_number, progress)
-        decision.start = _pack(by_number, state, progress, usage, quotas)
-        for start in decision.start:
-            state[start.wave] = STARTED
+        _mark_ready(
+            deps, state, by_number, progress, pause_all, empty_completes
+        )
     decision.statuses = dict(state)
     decision.paused, decision.outcome = _standing(state, cancelled)
+    return decision
+
+
+def decide(
+    waves: Sequence[WaveSpec],
+    progress: Mapping[int, WaveProgress],
+    usage: Mapping[str, Usage],
+    quotas: Quotas = Quotas(),
+    cancelled: bool = False,
+) -> Decision:
+    """The one scheduling rule (see the module docstring): the graph
+    (:func:`advance`), then the chunks that fit the quotas."""
+    decision = advance(waves, progress, cancelled)
+    if cancelled:
+        return decision
+    by_number = {w.number: w for w in waves}
+    decision.start = _pack(
+        by_number, decision.statuses, progress, usage, quotas
+    )
+    for start in decision.start:
+        decision.statuses[start.wave] = STARTED
+    decision.paused, decision.outcome = _standing(decision.statuses, False)
     return decision
 
 
@@ -261,6 +286,8 @@ def _mark_ready(
     state: Dict[int, str],
     by_number: Mapping[int, WaveSpec],
     progress: Mapping[int, WaveProgress],
+    pause_all: bool = False,
+    empty_completes: bool = True,
 ) -> None:
     # Repeated because an empty wave completes at once and readies its
     # dependents in the same decision.
@@ -274,9 +301,9 @@ def _mark_ready(
                 continue
             wave = by_number[number]
             approved = progress.get(number, WaveProgress()).approved
-            if wave.pause_before and not approved:
+            if (wave.pause_before or pause_all) and not approved:
                 new = WAITING_APPROVAL
-            elif not wave.servers:
+            elif empty_completes and not wave.servers:
                 new = COMPLETED  # nothing to recover
             else:
                 new = QUEUED

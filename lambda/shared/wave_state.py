@@ -141,7 +141,7 @@ def claim_wave(
     """Mark ``waves[index]`` STARTED before its DRS job is started.
 
     Conditional: the record is RUNNING and the wave has no ``jobId`` and
-    is PENDING, so a retried or concurrent start, or a start after a
+    is PENDING (or WAITING_APPROVAL, approved since), so a retried or concurrent start, or a start after a
     cancellation, cannot start a second job. False when the condition
     fails (the caller reads the record to see why).
     """
@@ -155,7 +155,7 @@ def claim_wave(
             ConditionExpression=f"#status = :running AND "
             f"attribute_not_exists({wave}.#job) AND "
             f"(attribute_not_exists({wave}.#status) "
-            f"OR {wave}.#status = :pending)",
+            f"OR {wave}.#status IN (:pending, :waiting))",
             ExpressionAttributeNames={
                 "#waves": "waves",
                 "#status": "status",
@@ -165,6 +165,7 @@ def claim_wave(
             ExpressionAttributeValues={
                 ":running": statuses.RUNNING,
                 ":pending": statuses.WAVE_PENDING,
+                ":waiting": "WAITING_APPROVAL",
                 ":started": statuses.WAVE_STARTED,
                 ":iso": clock.iso_now(),
                 ":now": clock.epoch(),

@@ -113,16 +113,19 @@ def test_begin_invocation_failure_fails_state_and_record(engine):
     assert state["error_code"] == "WAVE_START_INVOCATION_FAILED"
     assert state["error"] == (
         "starting Databases failed: Sandbox.Timedout: "
-        "Task timed out after 300s"
+        "Task timed out after 300s; not started: Apps (wave 0 failed)"
     )
     assert state["current_wave_number"] == 0
-    assert [w["status"] for w in state["wave_results"]] == ["FAILED"]
+    assert [w["status"] for w in state["wave_results"]] == [
+        "FAILED",
+        "SKIPPED",
+    ]
     # And the record is FAILED with the error, its first wave FAILED
     record = engine.record("exec-1")
     assert record["status"] == "FAILED"
     assert record["errorCode"] == "WAVE_START_INVOCATION_FAILED"
     assert record["error"] == state["error"] and record["endTime"]
-    assert [w["status"] for w in record["waves"]] == ["FAILED", "PENDING"]
+    assert [w["status"] for w in record["waves"]] == ["FAILED", "SKIPPED"]
     assert record["waves"][0]["errorCode"] == "WAVE_START_INVOCATION_FAILED"
 
 

@@ -17,6 +17,7 @@ FORBIDDEN_NAMES = {
 FORBIDDEN_MODULES = {
     "wave_recovery",
     "wave_status",
+    "wave_poll",
     "server_discovery",
     "shared.launch_config",
 }
@@ -102,7 +103,7 @@ def test_generic_orchestration_zip_has_no_drs_code(tmp_path):
         names = set(archive.namelist())
     # Then no DRS client, DRS operation or DRS module is used or bundled
     assert problems == {}
-    assert not {"wave_recovery.py", "wave_status.py"} & names
+    assert not {"wave_recovery.py", "wave_status.py", "wave_poll.py"} & names
 
 
 def test_the_check_finds_drs_code_in_the_legacy_zip(tmp_path):
@@ -114,4 +115,4 @@ def test_the_check_finds_drs_code_in_the_legacy_zip(tmp_path):
     problems = reachable_violations(zip_path)
     # Then the checker reports the DRS modules (it can fail)
     assert "import wave_recovery" in problems["in_process_port"]
-    assert "wave_status" in problems
+    assert "wave_poll" in problems

@@ -1,0 +1,340 @@
+"""One poll of one running wave (several may run: ``shared.wave_graph``).
+
+Reads DRS once for all the wave's started jobs, merges what it says into
+``waves[i].servers`` (``job_progress``) and each chunk's ``jobStatus``,
+then decides the wave (``wave_progress.assess``): COMPLETED when all its
+servers are LAUNCHED; FAILED (a failed server, a refused chunk, access
+denied, the wave timeout) only once none of its jobs is active, its
+queued chunks skipped; otherwise it asks for its queued chunks that fit
+the quotas (``start_wave``: the execution-handler). A wave's ending is
+the wave's: what it means for the execution is the graph's decision.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from job_progress import record_job_servers
+from shared import clock, metrics, statuses
+from shared.account_context import get_account_context
+from shared.aws_clients import create_drs_client, create_ec2_client
+from shared.aws_errors import translate_client_error
+from shared.aws_pagination import all_items
+from shared.errors import ForbiddenError
+from shared.logging_setup import get_logger
+from shared.wave_graph import absorb_wave_failure, record_wave_failure
+from shared.wave_jobs import SKIPPED as CHUNK_SKIPPED
+from shared.wave_jobs import set_chunk, wave_job_ids, wave_jobs
+from shared.wave_state import is_terminal, save_wave, wave_name, wave_result
+from wave_progress import WaveAssessment, assess, name_servers
+
+logger = get_logger("query-handler")
+
+# A wave whose DRS jobs cannot be read because access is refused.
+ACCESS_DENIED = "ACCOUNT_ACCESS_DENIED"
+
+WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
+
+
+@dataclass
+class PollContext:
+    """What one poll shares between its waves."""
+
+    record: Optional[Dict[str, Any]]
+    cancelling: bool
+    start_wave: WaveStarter
+    table: Optional[Any] = None
+    drs_client: Optional[Any] = None
+    ec2_client: Optional[Any] = None
+
+
+def wave_record(
+    record: Optional[Dict[str, Any]], state: Dict[str, Any], index: int
+) -> Dict[str, Any]:
+    """The record's ``waves[index]`` with the names the poll needs."""
+    waves = (record or {}).get("waves") or []
+    wave = dict(waves[index]) if index < len(waves) else {}
+    entry = wave_result(state, index)
+    wave.setdefault("waveNumber", entry.get("waveNumber", index))
+    wave.setdefault("waveName", wave_name(state, index))
+    wave.setdefault("region", state.get("region"))
+    wave.setdefault("status", statuses.WAVE_STARTED)
+    wave.setdefault("startTime", entry.get("startTime"))
+    wave["servers"] = list(wave.get("servers") or [])
+    return wave
+
+
+def _context(
+    state: Dict[str, Any], record: Optional[Dict], wave: Dict
+) -> Optional[Dict[str, Any]]:
+    """The wave's account (with the execution's session name)."""
+    recorded = wave.get("accountContext") or (record or {}).get(
+        "accountContext"
+    )
+    if not recorded:
+        return get_account_context(state) if state else None
+    return get_account_context(
+        {
+            "accountContext": recorded,
+            "execution_id": state.get("execution_id"),
+        }
+    )
+
+
+class _Lazy:
+    """An EC2 client made on first use (most polls need none)."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._client: Optional[Any] = None
+
+    def __call__(self) -> Any:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+
+def poll_wave(
+    state: Dict[str, Any], index: int, ctx: PollContext
+) -> Optional[WaveAssessment]:
+    """Poll wave ``index``: record progress, decide the wave, start its
+    queued chunks. Returns the assessment (None when DRS could not be
+    read or the wave ended before it could be assessed)."""
+    wave = wave_record(ctx.record, state, index)
+    entry = wave_result(state, index)
+    jobs = wave_jobs(wave)
+    job_ids = wave_job_ids(wave)
+    if job_ids and not state.get("job_id"):
+        state["job_id"] = job_ids[0]  # the seeds' field: the first job
+    described: Dict[str, Dict[str, Any]] = {}
+    region = wave.get("region")
+    if job_ids:
+        context = _context(state, ctx.record, wave)
+        try:
+            drs = ctx.drs_client or create_drs_client(region, context)
+            described = {
+                j["jobID"]: j
+                for j in all_items(
+                    drs, "describe_jobs", filters={"jobIDs": job_ids}
+                )
+            }
+        except (ClientError, BotoCoreError) as error:
+            _unreadable(state, index, wave, context, error, ctx)
+            return None
+        missing = [j for j in job_ids if j not in described]
+        if missing and not ctx.cancelling:
+            fail_wave(
+                state,
+                index,
+                wave,
+                ctx,
+                "DRS_JOB_NOT_FOUND",
+                f"{wave['waveName']}: DRS job(s) {', '.join(missing)} "
+                "not found",
+            )
+            return None
+        ec2 = _Lazy(
+            lambda: ctx.ec2_client or create_ec2_client(region, context)
+        )
+        for job in jobs:
+            found = described.get(job.get("jobId"))
+            if found and job.get("jobStatus") != "COMPLETED":
+                # A job whose end a poll recorded has nothing new to say.
+                wave["servers"] = record_job_servers(drs, found, wave, ec2)
+            if found:
+                _note_job_status(state, index, job, found, ctx.table)
+    status = {k: v.get("status", "") for k, v in described.items()}
+    found = assess(wave["servers"], jobs, status, clock.epoch())
+    entry.update(
+        serverCount=found.total,
+        launchedCount=len(found.launched),
+        failedCount=len(found.failed),
+        jobCount=len(jobs),
+        startedJobs=len(job_ids),
+    )
+    if ctx.cancelling:
+        _save(state, index, wave, ctx.table)
+        return found
+    _decide(state, index, found, wave, ctx)
+    return found
+
+
+def _note_job_status(state, index, job, found, table) -> None:
+    """Record a chunk's DRS job status when it changed (its own
+    attribute: a concurrent chunk start is never overwritten)."""
+    status = found.get("status") or "PENDING"
+    if status == job.get("jobStatus") or not state.get("execution_id"):
+        return
+    job["jobStatus"] = status
+    set_chunk(
+        state["execution_id"],
+        index,
+        int(job["chunk"]),
+        {"jobStatus": status},
+        table=table,
+    )
+
+
+def _decide(
+    state: Dict[str, Any],
+    index: int,
+    found: WaveAssessment,
+    wave: Dict[str, Any],
+    ctx: PollContext,
+) -> None:
+    """Complete, fail, start queued chunks or keep following the wave."""
+    name = wave["waveName"]
+    entry = wave_result(state, index)
+    if found.broken and found.running:
+        # Decided once every job ended (issue 16): the record then says
+        # what DRS did with every server of the wave.
+        what = (
+            f"server(s) {name_servers(found.failed)} failed"
+            if found.failed
+            else "DRS refused a job"
+        )
+        state["status_reason"] = (
+            f"{name}: {what}; waiting for {len(found.active_jobs)} DRS "
+            "job(s) to end"
+        )
+        _advance_clock(state, index, wave, ctx)
+        return
+    if found.broken:
+        skip_queued(state, index, found, ctx.table)
+        if found.failed:
+            code = "SERVER_LAUNCH_FAILED"
+            message = f"{name} failed: server(s) {name_servers(found.failed)}"
+        else:
+            first = found.refused[0]
+            code = first.get("errorCode") or "DRS_START_RECOVERY_FAILED"
+            message = f"{name}: {first.get('error')}"
+        fail_wave(state, index, wave, ctx, code, message)
+        return
+    if found.complete:
+        now = clock.iso_now()
+        wave.update(status=statuses.WAVE_COMPLETED, endTime=now)
+        metrics.wave_ended(wave)
+        entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
+        state["completed_waves"] = int(state.get("completed_waves") or 0) + 1
+        state["wave_completed"] = True  # the seeds' flag: a wave ended
+        _save(state, index, wave, ctx.table)
+        return
+    if not (found.running or found.queued):
+        fail_wave(
+            state,
+            index,
+            wave,
+            ctx,
+            "DRS_JOB_ENDED_INCOMPLETE",
+            f"{name}: DRS job(s) ended with server(s) not launched: "
+            f"{name_servers(wave['servers'])}",
+        )
+        return
+    if found.startable:
+        # The scheduling rule runs in the execution-handler (one place):
+        # it starts what of the queued chunks fits the quotas now.
+        _save(state, index, wave, ctx.table)
+        started = absorb_wave_failure(ctx.start_wave(state, index), index)
+        state.clear()
+        state.update(started)
+        if is_terminal(state) or wave_result(state, index)["status"] in (
+            statuses.WAVE_FAILED,
+        ):
+            return
+    waiting = len(found.queued)
+    state["status_reason"] = f"{name} in progress" + (
+        f"; {waiting} DRS job(s) waiting for capacity" if waiting else ""
+    )
+    _advance_clock(state, index, wave, ctx)
+
+
+def skip_queued(state, index, found, table) -> None:
+    """The wave failed or was cancelled: its queued chunks never start."""
+    if not state.get("execution_id"):
+        return
+    for chunk in found.queued:
+        set_chunk(
+            state["execution_id"],
+            index,
+            chunk,
+            {"status": CHUNK_SKIPPED},
+            table=table,
+        )
+
+
+def _unreadable(state, index, wave, context, error, ctx) -> None:
+    """The wave's jobs could not be read. Refused access (the spoke role
+    cannot be assumed, DRS denies) fails the wave: polling cannot end
+    it. Anything else (throttling past the client's retries, 5xx, the
+    network) is transient: keep polling; the wave timeout bounds it."""
+    account = (context or {}).get("accountId")
+    region = wave.get("region")
+    mapped = (
+        translate_client_error(error, "DRS", account, region)
+        if isinstance(error, ClientError)
+        else None
+    )
+    logger.warning("reading DRS jobs of wave %s failed: %s", index, error)
+    if isinstance(mapped, ForbiddenError) and not ctx.cancelling:
+        fail_wave(
+            state,
+            index,
+            wave,
+            ctx,
+            ACCESS_DENIED,
+            f"{wave['waveName']}: {mapped.message}",
+        )
+        return
+    state["status_reason"] = (
+        f"{wave['waveName']}: its DRS jobs could not be read; polling again"
+    )
+    _advance_clock(state, index, wave, ctx)
+
+
+def _advance_clock(state, index, wave, ctx) -> None:
+    """Count the poll interval for the wave; time it out at the maximum
+    (``current_wave_total_wait_time``: the current wave's, as seeded)."""
+    entry = wave_result(state, index)
+    waited = int(entry.get("waitedSeconds") or 0)
+    waited += int(state.get("current_wave_update_time") or 0)
+    entry["waitedSeconds"] = waited
+    if index == state.get("current_wave_number"):
+        state["current_wave_total_wait_time"] = waited
+    limit = int(state.get("current_wave_max_wait_time") or 0)
+    if limit and waited >= limit and not ctx.cancelling:
+        fail_wave(
+            state,
+            index,
+            wave,
+            ctx,
+            "WAVE_TIMEOUT",
+            f"{wave['waveName']} timed out after {waited}s (max {limit}s)",
+            kind="timeout",
+        )
+        return
+    _save(state, index, wave, ctx.table)
+
+
+def fail_wave(state, index, wave, ctx, code, message, kind="failed"):
+    """The wave ended FAILED (or timed out) on the record and the state;
+    the graph decides what follows (dependents skipped)."""
+    now = clock.iso_now()
+    entry = wave_result(state, index)
+    entry.update(status=statuses.WAVE_FAILED, endTime=now, error=message)
+    entry["errorCode"] = code
+    state["failed_waves"] = int(state.get("failed_waves") or 0) + 1
+    record_wave_failure(state, index, code, message, kind)
+    wave.update(
+        status=statuses.WAVE_FAILED, endTime=now, error=message, errorCode=code
+    )
+    metrics.wave_ended(wave)
+    _save(state, index, wave, ctx.table)
+
+
+def _save(state, index, wave, table) -> None:
+    # ``jobs`` is written per chunk (claims, job statuses), never whole:
+    # a chunk started since this poll read the record must stay.
+    if state.get("execution_id"):
+        attributes = {k: v for k, v in wave.items() if k != "jobs"}
+        save_wave(state["execution_id"], index, attributes, table=table)

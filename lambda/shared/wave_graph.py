@@ -1,0 +1,253 @@
+"""The plan's waves as a dependency graph (issue 17): which waves start
+now, which wait for approval or are skipped, and how the execution
+stands. One function, :func:`advance_plan`, used by ``begin``,
+``resume_wave`` (orchestration core) and every poll (query-handler), for
+both orchestration functions; the graph rule itself is
+``shared.wave_schedule.advance`` (pure).
+
+Semantics (backward compatible): a wave without ``dependsOnWaves``
+depends on the wave before it, so today's plans run one wave after the
+other; ``dependsOnWaves: []`` starts with the execution; otherwise a wave
+is ready when every wave it names COMPLETED. Ready waves start together
+(their DRS jobs within the quotas: ``chunk_starts``). A ready wave with
+``pauseBeforeWave`` (or every ready wave, when the user asked to pause)
+waits WAITING_APPROVAL; the execution is paused only when nothing runs
+and a wave waits. A failed wave's dependents are SKIPPED; independent
+branches run on; the execution then ends FAILED naming both.
+
+The seeds' fields keep their meaning for a linear plan:
+``current_wave_number`` is the running wave (the lowest, when several
+run), ``paused_before_wave`` the first waiting wave.
+"""
+
+from typing import Any, Callable, Dict, List, Optional
+
+from shared import clock, statuses
+from shared.wave_schedule import (
+    COMPLETED,
+    FAILED,
+    QUEUED,
+    SKIPPED,
+    STARTED,
+    WAITING_APPROVAL,
+    WaveProgress,
+    WaveSpec,
+    advance,
+)
+from shared.wave_state import save_wave, wave_name, wave_result
+
+WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
+
+ACTIVE = (QUEUED, STARTED)
+# Why a wave start ended the whole state although only the wave failed.
+EXECUTION_ENDINGS = ("EXECUTION_NOT_RUNNING", "EXECUTION_CANCELLED")
+
+
+def wave_specs(state: Dict[str, Any]) -> List[WaveSpec]:
+    """The graph of the state's waves, by index (``dependsOnWaves`` name
+    wave numbers; unknown numbers were refused when the plan was saved
+    and are ignored here)."""
+    waves = state.get("waves") or []
+    index_of = {w.get("waveNumber", i): i for i, w in enumerate(waves)}
+    specs = []
+    for index, wave in enumerate(waves):
+        named = wave.get("dependsOnWaves")
+        depends = (
+            None
+            if named is None
+            else tuple(
+                index_of[n]
+                for n in named
+                if n in index_of and index_of[n] != index
+            )
+        )
+        specs.append(
+            WaveSpec(
+                number=index,
+                servers=(),
+                depends_on=depends,
+                pause_before=bool(wave.get("pauseBeforeWave")),
+            )
+        )
+    return specs
+
+
+def wave_status(state: Dict[str, Any], index: int) -> str:
+    """The wave's status on the state (PENDING before its first step)."""
+    for entry in state.get("wave_results") or []:
+        if entry.get("waveIndex") == index:
+            return str(entry.get("status") or statuses.WAVE_PENDING)
+    return statuses.WAVE_PENDING
+
+
+def active_waves(state: Dict[str, Any]) -> List[int]:
+    """Indexes of the waves with DRS work (QUEUED or STARTED)."""
+    return sorted(
+        int(e["waveIndex"])
+        for e in state.get("wave_results") or []
+        if e.get("status") in ACTIVE
+    )
+
+
+def record_wave_failure(
+    state: Dict[str, Any], index: int, code: str, message: str, kind: str
+) -> None:
+    """Remember a wave's failure for the execution's ending (the first
+    one names the ending's code; ``kind``: failed | timeout)."""
+    failures = state.setdefault("wave_failures", [])
+    if not any(f.get("waveIndex") == index for f in failures):
+        failures.append(
+            {
+                "waveIndex": index,
+                "code": code,
+                "message": message[:500],
+                "kind": kind,
+            }
+        )
+
+
+def _progress(state: Dict[str, Any]) -> Dict[int, WaveProgress]:
+    approved = set(state.get("approved_waves") or [])
+    return {
+        index: WaveProgress(
+            status=wave_status(state, index), approved=index in approved
+        )
+        for index in range(len(state.get("waves") or []))
+    }
+
+
+def _mark(
+    state: Dict[str, Any],
+    index: int,
+    status: str,
+    reason: Optional[str],
+    table: Optional[Any],
+) -> None:
+    """A wave the graph decided on without DRS work: SKIPPED or
+    WAITING_APPROVAL, on the state and the record."""
+    entry = wave_result(state, index)
+    if entry.get("status") == status:
+        return
+    entry["status"] = status
+    wave: Dict[str, Any] = {"status": status}
+    if status == WAITING_APPROVAL:
+        entry["readyTime"] = wave["readyTime"] = clock.iso_now()
+    if reason:
+        entry["reason"] = wave["statusReason"] = reason
+    if state.get("execution_id"):
+        save_wave(state["execution_id"], index, wave, table=table)
+
+
+def absorb_wave_failure(state: Dict[str, Any], index: int) -> Dict[str, Any]:
+    """A wave start that failed only that wave (``mark_failed`` ended the
+    state): the failure is recorded as the wave's and the state runs on;
+    the graph decides what it means (its dependents are skipped)."""
+    if state.get("status") != "failed" or state.get("error_code") in (
+        EXECUTION_ENDINGS
+    ):
+        return state
+    entry = wave_result(state, index)
+    entry["status"] = FAILED
+    record_wave_failure(
+        state,
+        index,
+        str(state.get("error_code") or "WAVE_START_FAILED"),
+        str(state.get("error") or ""),
+        "failed",
+    )
+    state["failed_waves"] = int(state.get("failed_waves") or 0) + 1
+    state.update(status="running", error=None, error_code=None)
+    return state
+
+
+def _start(
+    state: Dict[str, Any], index: int, start: WaveStarter
+) -> Dict[str, Any]:
+    """Start one ready wave (a failure of that wave alone is the wave's)."""
+    return absorb_wave_failure(start(state, index), index)
+
+
+def advance_plan(
+    state: Dict[str, Any],
+    start: WaveStarter,
+    pause_requested: bool = False,
+    table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Start every ready wave, mark waiting and skipped ones, and set
+    where the execution stands (running, paused, completed, failed)."""
+    specs = wave_specs(state)
+    for _ in range(len(specs) + 1):
+        decision = advance(
+            specs,
+            _progress(state),
+            pause_all=pause_requested,
+            empty_completes=False,
+        )
+        for index, status in decision.statuses.items():
+            if status in (SKIPPED, WAITING_APPROVAL):
+                _mark(state, index, status, decision.reasons.get(index), table)
+        ready = [
+            index
+            for index, status in decision.statuses.items()
+            if status == QUEUED and wave_status(state, index) not in ACTIVE
+        ]
+        if not ready:
+            break
+        for index in ready:
+            state = _start(state, index, start)
+            if state.get("status") in ("cancelled", "failed"):
+                return state  # the execution itself stopped
+    return _standing(state, decision)
+
+
+def _standing(state: Dict[str, Any], decision: Any) -> Dict[str, Any]:
+    """The state's status from the graph's decision."""
+    active = active_waves(state)
+    if active:
+        state["current_wave_number"] = active[0]
+    if decision.outcome == COMPLETED:
+        state.update(
+            status="completed",
+            all_waves_completed=True,
+            wave_completed=True,
+            status_reason="all waves completed",
+            end_time=clock.iso_now(),
+        )
+    elif decision.outcome is not None:
+        _failed(state, decision)
+    elif decision.paused:
+        waiting = decision.waiting
+        state.update(
+            status="paused",
+            paused_before_wave=waiting[0],
+            waiting_waves=waiting,
+            status_reason="paused before "
+            + ", ".join(wave_name(state, i) for i in waiting),
+        )
+    else:
+        state["status"] = "running"
+        state["waiting_waves"] = decision.waiting or None
+    return state
+
+
+def _failed(state: Dict[str, Any], decision: Any) -> None:
+    """End FAILED (TIMEOUT when the first failure was a wave timeout),
+    naming the failed and the skipped waves."""
+    failures = state.get("wave_failures") or []
+    first = failures[0] if failures else {}
+    skipped = sorted(i for i, s in decision.statuses.items() if s == SKIPPED)
+    message = first.get("message") or "a wave failed"
+    if skipped:
+        message += "; not started: " + ", ".join(
+            f"{wave_name(state, i)} ({decision.reasons.get(i)})"
+            for i in skipped
+        )
+    state.update(
+        status="timeout" if first.get("kind") == "timeout" else "failed",
+        error=message,
+        error_code=first.get("code") or "WAVE_FAILED",
+        status_reason=message,
+        wave_completed=True,
+    )
+    if first:
+        state["current_wave_number"] = first["waveIndex"]
