@@ -5,7 +5,7 @@ raises ``NotImplementedError`` for anything else. The local cloud's rules
 (from ``eventbridge-stack.yaml``) target an SNS topic and a function, so
 :func:`install` wraps it: Lambda targets get an asynchronous (``Event``)
 invocation, SNS targets a publish of the event JSON; other targets still
-go to moto.
+go to moto. A target's ``InputTransformer`` is applied as in AWS.
 
 Like AWS, and unlike moto, only ENABLED rules with an ``EventPattern``
 that matches receive an event: a schedule rule (no pattern) never gets
@@ -18,6 +18,7 @@ import json
 from typing import Any, Dict
 
 from moto.events.models import Rule
+from moto.events.utils import EventTemplateParser
 
 _ORIGINAL = Rule.send_to_targets
 
@@ -25,6 +26,16 @@ _ORIGINAL = Rule.send_to_targets
 def _payload(target: Dict[str, Any], event: Dict[str, Any]) -> str:
     if "Input" in target:
         return target["Input"]
+    transformer = target.get("InputTransformer")
+    if transformer:
+        # AWS's input transformer, <aws.events.event.json> included.
+        return json.dumps(
+            EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap") or {},
+                event=event,
+            )
+        )
     return json.dumps(event)
 
 

@@ -27,6 +27,8 @@ NOT_EMULATED = (
     "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard",
     "AWS::Lambda::Permission",
+    # Spoke accounts' put permission on the hub bus: moto does not check.
+    "AWS::Events::EventBusPolicy",
     "AWS::WAFv2::",
 )
 TABLE_KEYS = (

@@ -43,6 +43,8 @@ LOG = logging.getLogger("localcloud.stack")
 BUILD_DIR = REPO_ROOT / "build" / "local-cloud"
 MASTER_TEMPLATE = "master-template.yaml"
 SPOKE_TEMPLATE = "cross-account-role.yaml"
+# Forwards the spoke's DRS events to the hub's bus (issue 18).
+SPOKE_EVENTS_TEMPLATE = "spoke/drs-events-forward.yaml"
 REGION = "us-east-1"
 OPERATOR_USER = "local-cloud-operator"
 ORCHESTRATIONS = ("generic", "legacy")
@@ -335,6 +337,11 @@ class LocalCloud:
             params["CrossAccountRoleName"] = spoke.cross_account_role
         StackDeployer(ctx).deploy(
             self.cfn_dir / SPOKE_TEMPLATE, params, stack_name="spoke-role"
+        )
+        StackDeployer(ctx).deploy(
+            self.cfn_dir / SPOKE_EVENTS_TEMPLATE,
+            {"HubAccountId": self.hub_account},
+            stack_name="spoke-drs-events",
         )
 
     # -- clients and environment --------------------------------------

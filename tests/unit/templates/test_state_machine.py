@@ -57,8 +57,12 @@ def _run(monkeypatch, orchestration, resume_with=None):
     }
     with mock_aws(config=config):
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        definition = ASL_PATH.read_text().replace(
-            "${OrchestrationLambdaArn}", FUNCTION_ARN
+        # The sleeping wait (WaveProgressMode poll); the progress wait:
+        # test_state_machine_progress.py.
+        definition = (
+            ASL_PATH.read_text()
+            .replace("${OrchestrationLambdaArn}", FUNCTION_ARN)
+            .replace("${WaveProgressMode}", "poll")
         )
         machine = sfn.create_state_machine(
             name="orchestration",
