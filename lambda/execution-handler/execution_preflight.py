@@ -31,6 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set
 from execution_drs import drs_client_for, job_server_ids
 from shared import clock, drs_limits
 from shared.errors import (
+    DrsLimitExceededError,
     PlanNotReadyError,
     ServerConflictError,
     ValidationError,
@@ -111,6 +112,14 @@ def preflight(
         sorted_waves(plan), groups, accounts_table, clients
     )
     members, inventories = resolved
+    for inventory in inventories.values():
+        if inventory.throttled:
+            # Transient: the caller retries; the plan is not at fault.
+            raise DrsLimitExceededError(
+                inventory.error,
+                reason="THROTTLED",
+                region=inventory.region,
+            )
     _refuse_conflicts(plan["planId"], members, inventories, executions)
     # A plan that can never run is a 400 no acceptance changes.
     drs_limits.validate_wave_sizes(

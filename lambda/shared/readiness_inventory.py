@@ -13,7 +13,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws_clients import create_client_for_account, resolve_region
-from shared.aws_errors import is_uninitialized, translate_client_error
+from shared.aws_errors import (
+    THROTTLING_CODES,
+    is_uninitialized,
+    translate_client_error,
+)
 from shared.aws_pagination import all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
 from shared.tag_matching import matching_server_ids
@@ -48,6 +52,9 @@ class Inventory:
     recovery_instances: int = 0
     # Why the account/region cannot be read (role, ExternalId, DRS).
     error: Optional[str] = None
+    # DRS throttled the listing: a "try again", not a plan defect (the
+    # execution start answers 429 for it instead of PLAN_NOT_READY).
+    throttled: bool = False
 
     @property
     def where(self) -> str:
@@ -98,6 +105,9 @@ def read_inventory(
         instances = all_items(drs, "describe_recovery_instances")
     except (ClientError, BotoCoreError) as error:
         inventory.error = _access_error(error, account_id, region)
+        inventory.throttled = isinstance(error, ClientError) and (
+            error.response.get("Error", {}).get("Code") in THROTTLING_CODES
+        )
         return inventory
     inventory.servers = {s["sourceServerID"]: s for s in servers}
     inventory.active_jobs = [

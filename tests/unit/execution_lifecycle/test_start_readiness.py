@@ -268,3 +268,23 @@ def test_150_server_wave_is_created_and_planned_as_two_jobs(lc_factory):
     record = lc.record(body["executionId"])
     assert record["waves"][0]["plannedJobs"] == 2
     assert len(record["waves"][0]["serverIds"]) == 150
+
+
+def test_a_throttled_listing_is_a_429_not_a_readiness_failure(lc, monkeypatch):
+    # Given a plan and DRS throttling DescribeSourceServers (past retries)
+    from localcloud.drs.errors import DrsError
+
+    lc.plan("p1", ("g1", lc.servers(1)))
+
+    def throttle(operation, account, region):
+        if operation == "DescribeSourceServers":
+            raise DrsError("ThrottlingException", "slow down")
+        return 0.0
+
+    monkeypatch.setattr(lc.sim.faults, "before_call", throttle)
+    # When the plan starts
+    body = lc.direct(START, {"planId": "p1"})
+    # Then 429 DRS_LIMIT_EXCEEDED asks to retry; nothing is written
+    assert (body["statusCode"], body["error"]) == (429, "DRS_LIMIT_EXCEEDED")
+    assert body["reason"] == "THROTTLED"
+    assert_nothing_written(lc, "p1")
