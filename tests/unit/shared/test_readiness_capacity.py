@@ -6,6 +6,7 @@ from shared.readiness_checks import (
     duration_seconds,
 )
 from shared.readiness_inventory import Inventory, WaveMembers
+from shared.wave_schedule import Quotas
 
 KEY = ("111111111111", "us-east-1")
 
@@ -65,3 +66,21 @@ def test_lag_durations_parse():
     assert duration_seconds("P1DT1H") == 90000
     assert duration_seconds("garbage") is None
     assert duration_seconds(None) is None
+
+
+def test_a_150_server_wave_is_ready_as_two_jobs():
+    # Given a wave of 150 servers and nothing running (2 jobs of 75)
+    result = check_capacity(view([150], running_jobs=0))
+    # Then its size alone refuses nothing
+    assert result["status"] == "READY", result
+
+
+def test_a_plan_that_can_never_run_under_the_quotas_is_not_ready():
+    # Given deployment quotas of 300 servers per job but 250 in all jobs
+    plan = view([260], running_jobs=0)
+    plan.quotas = Quotas(max_servers_per_job=300, max_servers_in_all_jobs=250)
+    # When the capacity is checked
+    result = check_capacity(plan)
+    # Then the wave's single job can never start: NOT_READY, named
+    assert result["status"] == "NOT_READY"
+    assert "wave 1: a job of 260 servers exceeds 250" in result["message"]
