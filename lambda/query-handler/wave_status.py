@@ -9,9 +9,9 @@ Moved from the orchestration Lambda's ``update_wave_status``
    is PENDING/STARTED, then ends ``cancelled`` with both completion flags
    set (the core records CANCELLED);
 2. per running wave, one ``describe_jobs`` for all its started jobs (a
-   wave runs as several jobs: ``shared.wave_jobs``) and, per job not recorded as
-   ended, every server's ``launchStatus``, its phase from the job log
-   and, once launched, its recovery instance (``job_progress``) —
+   wave runs as several jobs: ``shared.wave_jobs``) and, per job not
+   recorded as ended, every server's ``launchStatus``, its phase from
+   the job log and, once launched, its recovery instance (``job_progress``) —
    persisted to ``waves[i].servers``; each chunk's job status on its own
    attribute;
 3. decides each running wave (``wave_poll``; several run at once when

@@ -141,8 +141,9 @@ def claim_wave(
     """Mark ``waves[index]`` STARTED before its DRS job is started.
 
     Conditional: the record is RUNNING and the wave has no ``jobId`` and
-    is PENDING (or WAITING_APPROVAL, approved since), so a retried or concurrent start, or a start after a
-    cancellation, cannot start a second job. False when the condition
+    is PENDING (or WAITING_APPROVAL, approved since), so a retried or
+    concurrent start, or a start after a cancellation, cannot start a
+    second job. False when the condition
     fails (the caller reads the record to see why).
     """
     table = table or execution_history_table()
