@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 from . import (
+    big_plan,
     big_waves,
     cold_start,
     orchestration,
@@ -59,6 +60,7 @@ def _three_wave_units() -> Dict[str, Callable[[], Dict[str, Any]]]:
 UNITS: Dict[str, Callable[[], Dict[str, Any]]] = {
     **_three_wave_units(),
     "big_waves": big_waves.measure,
+    "big_plan": big_plan.measure,
     "tag_discovery": tag_discovery.measure,
     "cold_start": cold_start.measure,
     "readiness": readiness.measure,
@@ -141,6 +143,7 @@ BENCHMARKS: Dict[str, Bench] = {
     "readiness": (lambda u: u.get("readiness"), readiness.rows),
     "wave_start": (lambda u: u.get("wave_start"), wave_start.rows),
     "cold_start": (lambda u: u.get("cold_start"), cold_start.rows),
+    "big_plan": (lambda u: u.get("big_plan"), big_plan.rows),
     "state_size": (
         lambda u: u.get("big_waves")["stateSize"],
         big_waves.size_rows,
