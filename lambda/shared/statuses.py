@@ -40,5 +40,10 @@ WAVE_STARTED = "STARTED"
 WAVE_COMPLETED = "COMPLETED"
 WAVE_FAILED = "FAILED"
 WAVE_CANCELLED = "CANCELLED"
+# Round two (CONTRACTS §8): chunks waiting for DRS quota, a ready wave
+# waiting for approval, a wave whose dependency failed.
+WAVE_QUEUED = "QUEUED"
+WAVE_WAITING_APPROVAL = "WAITING_APPROVAL"
+WAVE_SKIPPED = "SKIPPED"
 
 EXECUTION_TYPES = ("DRILL", "RECOVERY")

@@ -39,12 +39,9 @@ from shared.statuses import WAVE_FAILED as FAILED
 from shared.statuses import WAVE_PENDING as PENDING
 from shared.statuses import WAVE_STARTED as STARTED
 
-# Round-two wave statuses (CONTRACTS §8), decided here; they move to
-# shared.statuses (and the runbook's generated status list) once the
-# engine records them.
-QUEUED = "QUEUED"
-WAITING_APPROVAL = "WAITING_APPROVAL"
-SKIPPED = "SKIPPED"
+from shared.statuses import WAVE_QUEUED as QUEUED
+from shared.statuses import WAVE_SKIPPED as SKIPPED
+from shared.statuses import WAVE_WAITING_APPROVAL as WAITING_APPROVAL
 
 WAVE_TERMINAL = frozenset({COMPLETED, FAILED, SKIPPED, CANCELLED})
 

@@ -166,7 +166,7 @@ def claim_wave(
             ExpressionAttributeValues={
                 ":running": statuses.RUNNING,
                 ":pending": statuses.WAVE_PENDING,
-                ":waiting": "WAITING_APPROVAL",
+                ":waiting": statuses.WAVE_WAITING_APPROVAL,
                 ":started": statuses.WAVE_STARTED,
                 ":iso": clock.iso_now(),
                 ":now": clock.epoch(),

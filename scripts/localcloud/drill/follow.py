@@ -109,13 +109,16 @@ def _poll(api: Invoker, tracker: Tracker, settings: FollowSettings) -> None:
 
 
 def next_wave(details: dict[str, Any]) -> Any:
-    """The wave a paused execution waits to start."""
-    pending = [
-        w.get("waveNumber")
-        for w in details.get("waves") or []
-        if w.get("status") == "PENDING"
-    ]
-    return pending[0] if pending else details.get("pausedBeforeWave")
+    """The wave a paused execution waits to start (waiting for approval;
+    a record written before issue 17: the first PENDING wave)."""
+    waves = details.get("waves") or []
+    for status in ("WAITING_APPROVAL", "PENDING"):
+        found = [
+            w.get("waveNumber") for w in waves if w.get("status") == status
+        ]
+        if found:
+            return found[0]
+    return details.get("pausedBeforeWave")
 
 
 def resume_command(api: Any, execution_id: str) -> str:
