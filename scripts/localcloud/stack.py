@@ -13,7 +13,13 @@ poll_interval=1).start()`` starts, in this process:
   substitutions, event rules), deployed strictly by
   :class:`localcloud.deployer.StackDeployer` — nothing is copied here;
 - per spoke account of the scenario, ``cfn/cross-account-role.yaml``
-  (the role trusting the hub with the scenario's ExternalId).
+  (the role trusting the hub with the scenario's ExternalId) and
+  ``cfn/spoke/drs-events-forward.yaml`` (its DRS events to the hub's bus).
+
+``progress_mode`` is the template's ``WaveProgressMode`` (``events``, the
+default, or ``poll``; the environment variable
+``LOCAL_CLOUD_WAVE_PROGRESS_MODE`` sets the default, e.g. to measure a
+benchmark in both modes).
 
 Then: ``env()`` (the ``export`` variables of ``local-cloud.sh``),
 ``client(service)`` (hub credentials), ``simulator``, ``function_names``,
@@ -48,6 +54,7 @@ SPOKE_EVENTS_TEMPLATE = "spoke/drs-events-forward.yaml"
 REGION = "us-east-1"
 OPERATOR_USER = "local-cloud-operator"
 ORCHESTRATIONS = ("generic", "legacy")
+PROGRESS_MODES = ("events", "poll")
 MOTO_DEFAULT_ACCOUNT = "123456789012"
 
 
@@ -91,9 +98,16 @@ class LocalCloud:
         build_dir: Path = BUILD_DIR,
         allow_missing_functions: bool = False,
         max_workers: int = lambda_runtime.pool.DEFAULT_MAX_WORKERS,
+        progress_mode: Optional[str] = None,
     ) -> None:
         if orchestration not in ORCHESTRATIONS:
             raise ValueError(f"orchestration must be one of {ORCHESTRATIONS}")
+        progress_mode = progress_mode or os.environ.get(
+            "LOCAL_CLOUD_WAVE_PROGRESS_MODE", "events"
+        )
+        if progress_mode not in PROGRESS_MODES:
+            raise ValueError(f"progress_mode must be one of {PROGRESS_MODES}")
+        self.progress_mode = progress_mode
         self.scenario_path = Path(scenario_path or DEFAULT_SCENARIO)
         self.speed = float(speed)
         self.orchestration = orchestration
@@ -270,6 +284,7 @@ class LocalCloud:
             "Environment": "dev",
             "OrchestrationImplementation": self.orchestration,
             "WavePollIntervalSeconds": self.poll_interval,
+            "WaveProgressMode": self.progress_mode,
         }
 
     def _build_zip(self, folder: str) -> Optional[bytes]:
