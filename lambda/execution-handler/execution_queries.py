@@ -47,11 +47,28 @@ WAVE_FIELDS = (
     "waveNumber",
     "waveName",
     "status",
+    "statusReason",
     "jobId",
     "region",
     "protectionGroupId",
     "startTime",
+    "readyTime",
     "endTime",
+    "error",
+    "errorCode",
+    "plannedJobs",
+    "excludedServers",
+)
+# A wave's DRS jobs (issue 16): each chunk, its servers and its job.
+JOB_FIELDS = (
+    "chunk",
+    "count",
+    "status",
+    "jobId",
+    "jobStatus",
+    "startTime",
+    "error",
+    "errorCode",
 )
 
 
@@ -62,11 +79,20 @@ def _pick(item: Dict[str, Any], fields) -> Dict[str, Any]:
 def wave_view(wave: Dict[str, Any]) -> Dict[str, Any]:
     """A wave as the API shows it (Example 5 of ``seeds/004_*``)."""
     view = _pick(wave, WAVE_FIELDS)
+    if wave.get("jobs"):
+        view["jobs"] = [_job_view(job) for job in wave["jobs"]]
+        view["jobIds"] = wave_job_ids(wave)
     view["servers"] = [
         _pick(server, SERVER_FIELDS) for server in wave.get("servers") or []
     ]
     if not view["servers"] and wave.get("serverIds"):
         view["servers"] = [{"sourceServerId": s} for s in wave["serverIds"]]
+    return view
+
+
+def _job_view(job: Dict[str, Any]) -> Dict[str, Any]:
+    view = _pick(job, JOB_FIELDS)
+    view["serverCount"] = view.pop("count", 0)
     return view
 
 
@@ -118,6 +144,7 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
         "drillCleanupError",
         "requestedBy",
         "recoveryTermination",
+        "acceptedRisks",
     ):
         if record.get(key) is not None:
             view[key] = record[key]

@@ -128,6 +128,18 @@ def test_a_wave_runs_as_jobs_within_the_concurrent_job_quota(monkeypatch):
         # And the state carries counts only
         entry = states[-1]["wave_results"][0]
         assert entry["launchedCount"] == 8 and entry["jobCount"] == 3
+        # And the execution's details show the wave's jobs
+        details = load_handler("execution-handler").lambda_handler(
+            {
+                "operation": "get_execution_details",
+                "body": {"executionId": "exec-1"},
+            },
+            None,
+        )
+        (shown,) = details["waves"]
+        assert [j["serverCount"] for j in shown["jobs"]] == [3, 3, 2]
+        assert sorted(shown["jobIds"]) == sorted(j.job_id for j in jobs)
+        assert {j["jobStatus"] for j in shown["jobs"]} == {"COMPLETED"}
 
 
 def test_jobs_started_outside_the_plan_count_against_the_quota(
