@@ -8,7 +8,8 @@ both orchestration functions; the graph rule itself is
 Semantics (backward compatible): a wave without ``dependsOnWaves``
 depends on the wave before it, so today's plans run one wave after the
 other; ``dependsOnWaves: []`` starts with the execution; otherwise a wave
-is ready when every wave it names COMPLETED. Ready waves start together
+is ready when every wave it names COMPLETED. A plan in which no wave
+names a dependency is linear (:func:`is_graph`). Ready waves start together
 (their DRS jobs within the quotas: ``chunk_starts``). A ready wave with
 ``pauseBeforeWave`` (or every ready wave, when the user asked to pause)
 waits WAITING_APPROVAL; the execution is paused only when nothing runs
@@ -43,18 +44,28 @@ ACTIVE = (QUEUED, STARTED)
 EXECUTION_ENDINGS = ("EXECUTION_NOT_RUNNING", "EXECUTION_CANCELLED")
 
 
+def is_graph(waves: List[Dict[str, Any]]) -> bool:
+    """True when a wave of the plan names a dependency. A plan where no
+    wave does (every ``dependsOnWaves`` absent or empty) is linear: plans
+    saved before dependency graphs stored ``[]`` on every wave, and the
+    console saves ``[]`` by default; they run one wave after the other,
+    as they always did. In a graph, ``[]`` means "at start"."""
+    return any(w.get("dependsOnWaves") for w in waves)
+
+
 def wave_specs(state: Dict[str, Any]) -> List[WaveSpec]:
     """The graph of the state's waves, by index (``dependsOnWaves`` name
     wave numbers; unknown numbers were refused when the plan was saved
     and are ignored here)."""
     waves = state.get("waves") or []
     index_of = {w.get("waveNumber", i): i for i, w in enumerate(waves)}
+    graph = is_graph(waves)
     specs = []
     for index, wave in enumerate(waves):
         named = wave.get("dependsOnWaves")
         depends = (
             None
-            if named is None
+            if named is None or not graph
             else tuple(
                 index_of[n]
                 for n in named

@@ -70,12 +70,16 @@ def test_independent_waves_start_together_and_a_join_waits_for_both(
     assert [w["status"] for w in record["waves"]] == ["COMPLETED"] * 3
 
 
-def test_a_plan_without_dependencies_runs_one_wave_after_the_other(engine):
-    # Given today's plans: no dependsOnWaves anywhere
+@pytest.mark.parametrize("depends", [None, []], ids=["absent", "empty"])
+def test_a_plan_without_dependencies_runs_one_wave_after_the_other(
+    engine, depends
+):
+    # Given today's plans: no wave names a dependency (absent, or the
+    # empty list plans stored before graphs and the console save)
     waves = [
-        _wave(1, "DB", "pg-db"),
-        _wave(2, "App", "pg-app"),
-        _wave(3, "Web", "pg-web"),
+        _wave(1, "DB", "pg-db", depends=depends),
+        _wave(2, "App", "pg-app", depends=depends),
+        _wave(3, "Web", "pg-web", depends=depends),
     ]
     # When the plan runs
     states = drive(engine, GENERIC, plan_event(waves))
