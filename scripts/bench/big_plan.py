@@ -120,6 +120,9 @@ def _schedule(jobs: List[Any], quotas: Dict[str, int]) -> Dict[str, Any]:
         "jobStartsSeconds": [
             round((j.created - first).total_seconds(), 1) for j in jobs
         ],
+        "jobEndsSeconds": [
+            round((j.ended - first).total_seconds(), 1) for j in jobs
+        ],
     }
 
 
