@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .graph import critical_path
 from .invoker import ApiError, Invoker, function_name
 from .phases import (
     PhaseRecorder,
@@ -66,6 +67,8 @@ class Tracker:
     done: bool = False
     ended: float | None = None  # wall seconds when it was seen ending
     resume_hint: str = ""  # a runnable resume command (resume_command)
+    # the plan's graph: waveNumber -> the waves it waits for (issue 17)
+    depends: dict[int, list[int]] = field(default_factory=dict)
 
     def elapsed(self) -> float:
         """Wall seconds since the execution started."""
@@ -106,6 +109,21 @@ def _poll(api: Invoker, tracker: Tracker, settings: FollowSettings) -> None:
         sid: server_elapsed(tracker.recorder, sid, now * settings.speed)
         for sid in tracker.recorder.segments
     }
+    tracker.view.critical = set(critical_so_far(tracker, now * settings.speed))
+
+
+def critical_so_far(tracker: Tracker, now: float) -> list[int]:
+    """The critical path so far: the longest chain of the waves' measured
+    durations (a running wave counts its time until ``now``)."""
+    if not tracker.depends:
+        return []
+    spans = {
+        n: (start, end if end is not None else now)
+        for n, (start, end) in tracker.recorder.wave_seen.items()
+        if start is not None
+    }
+    durations = {n: end - start for n, (start, end) in spans.items()}
+    return critical_path(tracker.depends, durations)[1]
 
 
 def next_wave(details: dict[str, Any]) -> Any:

@@ -264,7 +264,8 @@ def create_plan(
             "protectionGroupId": group_ids[wave["protectionGroup"]],
             "pauseBeforeWave": bool(wave.get("pauseBeforeWave", False)),
         }
-        if wave.get("dependsOnWaves"):
+        if wave.get("dependsOnWaves") is not None:
+            # [] too: "starts with the execution" in a graph plan
             entry["dependsOnWaves"] = list(wave["dependsOnWaves"])
         waves.append(entry)
     name = plan["planName"] + suffix

@@ -12,6 +12,8 @@ import shutil
 import sys
 from typing import Any, TextIO
 
+from .graph import after_text, running_text
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -121,6 +123,9 @@ class ProgressView:
         self._decile = -1
         # sid -> simulated seconds recovering (set by the runner)
         self.elapsed: dict[str, float | None] = {}
+        # the plan's graph and the critical path so far (issue 17)
+        self.depends: dict[int, list[int]] = {}
+        self.critical: set[int] = set()
 
     # text ---------------------------------------------------------------
     def _color(self, text: str, status: str) -> str:
@@ -146,15 +151,19 @@ class ProgressView:
             f" wall {clock_text(elapsed)}"
         )
         lines = [head, bar(overall_fraction(details))]
+        running = running_text(details.get("waves") or [])
+        if running:
+            lines.append(f"  running together: {running}")
         for wave in details.get("waves") or []:
             wstatus = str(wave.get("status") or "PENDING")
             servers = wave.get("servers") or []
             launched = sum(1 for s in servers if s.get("status") == "LAUNCHED")
             lines.append(
-                f"  Wave {wave.get('waveNumber')} "
+                self.wave_mark(wave) + f" Wave {wave.get('waveNumber')} "
                 f"{str(wave.get('waveName', ''))[:22]:<22} "
-                + self._color(f"{wstatus:<10}", wstatus)
+                + self._color(f"{wstatus:<16}", wstatus)
                 + f" {launched}/{len(servers)} launched"
+                + self.wave_after(wave)
             )
             for server in servers:
                 sstatus = str(server.get("status") or "PENDING")
@@ -168,9 +177,23 @@ class ProgressView:
                 )
         return lines
 
+    def wave_mark(self, wave: dict[str, Any]) -> str:
+        """``*`` before a wave on the critical path so far."""
+        return "*" if wave.get("waveNumber") in self.critical else " "
+
+    def wave_after(self, wave: dict[str, Any]) -> str:
+        """`` after W2+W3`` / `` after start`` (plans with a graph)."""
+        if not self.depends:
+            return ""
+        return " after " + after_text(self.depends.get(wave["waveNumber"]))
+
     def changes(self, details: dict[str, Any]) -> list[str]:
         """Lines describing what changed since the last call."""
-        state = {"execution": str(details.get("status"))}
+        state = {
+            "execution": str(details.get("status")),
+            # waves side by side: one line whenever the set changes
+            "running together": running_text(details.get("waves") or []),
+        }
         for wave in details.get("waves") or []:
             number = wave.get("waveNumber")
             state[f"wave {number}"] = str(wave.get("status"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .graph import after_text, graph_summary
 from .phases import PhaseRecorder
 from .progress import clock_text
 
@@ -109,8 +110,11 @@ def build_report(
     paused_wall_seconds: float = 0.0,
     hostnames: dict[str, str] | None = None,
     started_at: str | None = None,
+    depends: dict[int, list[int]] | None = None,
 ) -> dict[str, Any]:
-    """The report of a finished (or stopped) execution."""
+    """The report of a finished (or stopped) execution; with the plan's
+    graph (``depends``: waveNumber -> waves it waits for), its makespan
+    and critical path (``graph``)."""
     hostnames = hostnames or {}
     waves = [
         _wave_entry(w, recorder, hostnames) for w in details.get("waves") or []
@@ -143,7 +147,24 @@ def build_report(
         "waves": waves,
     }
     report["failures"] = failures(report)
+    if depends:
+        report["graph"] = graph_summary(
+            depends, {w["waveNumber"]: (w["start"], w["end"]) for w in waves}
+        )
     return report
+
+
+def graph_text(graph: dict[str, Any]) -> str:
+    """One line: makespan, critical path bound and chain, their ratio."""
+    chain = " -> ".join(f"W{n}" for n in graph["criticalPath"]) or "-"
+    ratio = graph.get("ratio")
+    return (
+        f"Makespan {clock_text(graph['makespanSeconds'])} simulated;"
+        f" critical path {clock_text(graph['criticalPathSeconds'])}"
+        f" ({chain}); sum of waves {clock_text(graph['sumOfWavesSeconds'])}"
+        + (f"; makespan / critical path {ratio:.3f}" if ratio else "")
+        + ("" if not graph["linear"] else " (linear plan)")
+    )
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -155,7 +176,19 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def summary_text(report: dict[str, Any]) -> str:
     """The end-of-drill tables: waves, servers, RTO, failures."""
-    waves = [["wave", "name", "status", "servers", "start", "end", "duration"]]
+    waves = [
+        [
+            "wave",
+            "name",
+            "after",
+            "status",
+            "servers",
+            "start",
+            "end",
+            "duration",
+        ]
+    ]
+    depends = (report.get("graph") or {}).get("dependsOnWaves") or {}
     servers = [
         [
             "wave",
@@ -172,6 +205,7 @@ def summary_text(report: dict[str, Any]) -> str:
             [
                 str(wave["waveNumber"]),
                 str(wave["waveName"] or ""),
+                after_text(depends.get(str(wave["waveNumber"]))),
                 str(wave["status"] or ""),
                 str(len(wave["servers"])),
                 clock_text(wave["start"]),
@@ -205,6 +239,8 @@ def summary_text(report: dict[str, Any]) -> str:
         f"{report['speed']:g}; pause held {rto['pausedWallSeconds']}s wall;"
         f" drill wall time {report['wallSeconds']}s",
     ]
+    if report.get("graph"):
+        lines.append(graph_text(report["graph"]))
     for failure in report["failures"]:
         lines.append(
             f"FAILED: wave {failure['waveNumber']} "

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from .graph import dependencies
 from .follow import FollowSettings, Tracker, follow_all, job_logs
 from .invoker import ApiError, FunctionFailed, Invoker
 from .phases import (
@@ -199,6 +200,16 @@ def write_outputs(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     return report_path, timeline_path
 
 
+def plan_graph(api: Invoker, plan_id: str) -> dict[int, list[int]]:
+    """The stored plan's graph (waveNumber -> waves it waits for), as
+    the engine reads it; empty when the plan cannot be read."""
+    try:
+        plan = api.data("get_recovery_plan", {"planId": plan_id})
+    except (ApiError, FunctionFailed):
+        return {}
+    return dependencies((plan or {}).get("waves") or [])
+
+
 def start_execution(
     api: Invoker,
     setup: PlanSetup,
@@ -218,12 +229,16 @@ def start_execution(
             "executionType": kind,
         },
     )
+    depends = plan_graph(api, setup.plan_id)
+    view = ProgressView(
+        options.stream, options.tty, setup.servers, options.speed, label
+    )
+    view.depends = depends
     return Tracker(
         setup=setup,
         execution_id=started["executionId"],
-        view=ProgressView(
-            options.stream, options.tty, setup.servers, options.speed, label
-        ),
+        view=view,
+        depends=depends,
         recorder=PhaseRecorder(options.speed),
         deadline=start + options.timeout,
         sim_zero=sim_zero,
@@ -252,6 +267,7 @@ def finish(
         paused_wall_seconds=tracker.paused_wall,
         hostnames=tracker.setup.servers,
         started_at=tracker.started_at,
+        depends=tracker.depends,
     )
     report["planSetup"] = {
         "planId": tracker.setup.plan_id,

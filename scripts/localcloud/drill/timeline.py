@@ -1,10 +1,14 @@
-"""``timeline.png``: one horizontal bar per server, colored by phase,
-wave boundaries marked (matplotlib, Agg backend, no display needed)."""
+"""``timeline.png``: the waves on top, side by side when they ran
+together (one lane per overlap, not one row per time slice), the
+critical path outlined; below, one horizontal bar per server, colored by
+phase (matplotlib, Agg backend, no display needed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from .graph import lanes
 
 PHASE_COLORS = {
     "pending": "#c7c7c7",
@@ -17,6 +21,8 @@ PHASE_COLORS = {
 OTHER_COLOR = "#bcbd22"
 LAUNCHED_COLOR = "#2ca02c"
 FAILED_COLOR = "#d62728"
+WAVE_COLORS = ("#dbe9f6", "#e5f5e0", "#fdeacc", "#efe3f5")
+CRITICAL_COLOR = "#b2182b"
 
 
 def _rows(report: dict[str, Any]) -> list[tuple[dict, dict]]:
@@ -25,6 +31,52 @@ def _rows(report: dict[str, Any]) -> list[tuple[dict, dict]]:
         for wave in report["waves"]
         for server in wave["servers"]
     ]
+
+
+def _wave_bands(ax: Any, report: dict[str, Any], minutes: float) -> int:
+    """Draw the waves as bands in lanes (rows 0..n-1); return n."""
+    spans = {
+        w["waveNumber"]: (w["start"], w["end"])
+        for w in report["waves"]
+        if w["start"] is not None
+    }
+    placed = lanes(spans)
+    critical = set((report.get("graph") or {}).get("criticalPath") or [])
+    for index, wave in enumerate(report["waves"]):
+        number = wave["waveNumber"]
+        if number not in placed:
+            continue
+        start, end = spans[number]
+        end = end if end is not None else start
+        on_path = number in critical
+        ax.barh(
+            placed[number],
+            max(end - start, 1.0) / minutes,
+            left=start / minutes,
+            height=0.7,
+            color=WAVE_COLORS[index % len(WAVE_COLORS)],
+            edgecolor=CRITICAL_COLOR if on_path else "#666666",
+            linewidth=2.2 if on_path else 0.8,
+        )
+        ax.text(
+            start / minutes,
+            placed[number],
+            f" W{number} {wave['waveName'] or ''} ({wave['status']})",
+            fontsize=8,
+            va="center",
+            color=CRITICAL_COLOR if on_path else "#222222",
+        )
+    return max(placed.values(), default=-1) + 1
+
+
+def _graph_title(report: dict[str, Any]) -> str:
+    graph = report.get("graph") or {}
+    if not graph.get("makespanSeconds"):
+        return ""
+    return (
+        f" - makespan {graph['makespanSeconds'] / 60:.1f} min, critical"
+        f" path {graph['criticalPathSeconds'] / 60:.1f} min"
+    )
 
 
 def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
@@ -36,11 +88,15 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
     from matplotlib.patches import Patch
 
     rows = _rows(report)
-    height = max(3.0, 0.42 * len(rows) + 2.0)
-    fig, ax = plt.subplots(figsize=(11, height), dpi=110)
     minutes = 60.0
+    band_lanes = len({w["waveNumber"] for w in report["waves"]})
+    height = max(3.0, 0.42 * (len(rows) + band_lanes + 1) + 2.0)
+    fig, ax = plt.subplots(figsize=(11, height), dpi=110)
+    # Waves on top (lanes 0..n-1), a gap, then one row per server.
+    top = _wave_bands(ax, report, minutes)
+    first = top + 1 if top else 0
     seen_phases: list[str] = []
-    for y, (_wave, server) in enumerate(rows):
+    for y, (_wave, server) in enumerate(rows, start=first):
         for seg in server["phases"]:
             if seg["end"] is None:
                 continue
@@ -67,24 +123,6 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
                 markersize=11,
                 color=FAILED_COLOR if status == "FAILED" else LAUNCHED_COLOR,
             )
-    for index, wave in enumerate(report["waves"]):
-        if wave["start"] is None:
-            continue
-        end = wave["end"] if wave["end"] is not None else wave["start"]
-        ax.axvspan(
-            wave["start"] / minutes,
-            end / minutes,
-            color="#f2f2f2" if index % 2 == 0 else "#e6eef7",
-            zorder=0,
-        )
-        ax.axvline(wave["start"] / minutes, color="#444444", lw=0.8)
-        ax.text(
-            wave["start"] / minutes,
-            -0.75,
-            f" W{wave['waveNumber']} {wave['waveName'] or ''}",
-            fontsize=8,
-            va="top",
-        )
     for pause in report.get("pauses") or []:
         if pause["end"] is None:
             continue
@@ -109,19 +147,21 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
             color="#555555",
         )
     ax.set_xlim(left=0)
-    ax.set_yticks(range(len(rows)))
+    ax.set_yticks(list(range(top)) + list(range(first, first + len(rows))))
     ax.set_yticklabels(
-        [f"W{w['waveNumber']} {s['hostname']}" for w, s in rows],
+        ["waves"] * top
+        + [f"W{w['waveNumber']} {s['hostname']}" for w, s in rows],
         fontsize=8,
     )
     ax.invert_yaxis()
-    ax.set_ylim(len(rows) - 0.4, -1.0)
+    ax.set_ylim(first + len(rows) - 0.4, -1.0)
     ax.set_xlabel("simulated minutes since drill start")
     rto = report["rto"]["simulatedSeconds"]
     ax.set_title(
         f"{report.get('planName')} - {report.get('executionType')} "
         f"{report.get('status')}"
-        + (f" - RTO {rto / minutes:.1f} min" if rto else ""),
+        + (f" - RTO {rto / minutes:.1f} min" if rto else "")
+        + _graph_title(report),
         fontsize=10,
     )
     handles = [
@@ -132,6 +172,15 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
         Patch(color=LAUNCHED_COLOR, label="launched"),
         Patch(color=FAILED_COLOR, label="failed"),
     ]
+    if (report.get("graph") or {}).get("criticalPath"):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor=CRITICAL_COLOR,
+                linewidth=2,
+                label="critical path",
+            )
+        )
     fig.legend(
         handles=handles,
         loc="lower center",
