@@ -1,4 +1,5 @@
-"""Cancel, pause and resume a running execution.
+"""Cancel a running execution (pause and resume:
+``execution_pause_resume``).
 
 Cancel: PENDING/RUNNING/PAUSED -> CANCELLING (conditional), stop the
 state machine by its stored ARN, then CANCELLED once no DRS job of the
@@ -8,10 +9,6 @@ or a deadline (after which it still ends CANCELLED, naming the
 unsettled jobs). The state machine is stopped, so the wave engine's poll
 cannot be relied on. The ending is ``execution_settlement.finish_cancel``:
 DRS's per-server truth recorded, a drill's instances terminated.
-
-Pause: RUNNING -> ``pauseRequested`` (the poll pauses before the next
-wave). Resume: PAUSED -> RUNNING (conditional) then ``SendTaskSuccess``
-with the stored task token.
 """
 
 import time
@@ -22,29 +19,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from execution_drs import unsettled_jobs
 from execution_routes import router
 from execution_settlement import finish_cancel
-from execution_store import update_execution
 from sliced_worker import run_in_slices
 from shared import clock
 from shared.api import Request
 from shared.aws_clients import get_client
 from shared.config import get_settings
-from shared.aws_errors import translate_client_error
-from shared.errors import DomainError, InvalidStateError
+from shared.errors import InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
-from shared.notifications import notify_execution
-from shared.responses import dumps
 from shared.wave_jobs import STARTING, wave_jobs, with_status
 from shared.wave_schedule import QUEUED as WAVE_QUEUED
-from shared.statuses import (
-    CANCELLED,
-    CANCELLING,
-    FAILED,
-    PAUSED,
-    RUNNING,
-    WAVE_STARTED,
-)
+from shared.statuses import CANCELLED, CANCELLING, WAVE_STARTED
 
 logger = get_logger("execution-handler")
 
@@ -58,10 +44,6 @@ SETTLE_HAND_OFF_ATTEMPTS = 2
 # The longest a wave's start runs (the execution-handler's timeout plus a
 # margin): a claimed wave without a job after that never gets one.
 START_IN_FLIGHT_SECONDS = 330
-# SendTaskSuccess errors meaning the paused wait no longer exists.
-TASK_GONE_CODES = frozenset(
-    {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
-)
 
 
 @router.operation("cancel_execution")
@@ -98,7 +80,7 @@ def cancel_execution(
         record = get_execution(execution_id, table)
     arn = record.get("stateMachineExecutionArn")
     if arn:
-        _stop_state_machine(arn, cancelled_by, sfn_client)
+        stop_state_machine(arn, cancelled_by, sfn_client)
     record, busy = _settle_or_hand_off(
         record, table, drs_client, lambda_client
     )
@@ -221,7 +203,7 @@ def _checked_unsettled_jobs(
         return None
 
 
-def _stop_state_machine(arn: str, by: str, sfn_client: Optional[Any]):
+def stop_state_machine(arn: str, by: str, sfn_client: Optional[Any]):
     sfn = sfn_client or get_client("stepfunctions")
     try:
         sfn.stop_execution(executionArn=arn, cause=f"cancelled by {by}")
@@ -282,143 +264,3 @@ def settle_cancelled_execution(
     return run_in_slices(
         event, step, SETTLE_SLICE_SECONDS, lambda_client, sleep, now
     )
-
-
-@router.operation("pause_execution")
-def pause_execution_operation(request: Request) -> Dict[str, Any]:
-    """POST /executions/{id}/pause."""
-    return pause_execution(request.path_param("id"), request.caller.name)
-
-
-def pause_execution(
-    execution_id: str, paused_by: str = "unknown", table=None
-) -> Dict[str, Any]:
-    """Ask a RUNNING execution to pause before its next wave."""
-    record = update_execution(
-        execution_id,
-        {"pauseRequested": True, "pauseRequestedBy": paused_by},
-        expected_statuses=[RUNNING],
-        table=table,
-    )
-    return {
-        "executionId": execution_id,
-        "status": record["status"],
-        "pauseRequested": True,
-        "message": "Execution will pause before its next wave",
-    }
-
-
-@router.operation("resume_execution")
-def resume_execution_operation(request: Request) -> Dict[str, Any]:
-    """POST /executions/{id}/resume."""
-    return resume_execution(request.path_param("id"), request.caller.name)
-
-
-def resume_execution(
-    execution_id: str,
-    resumed_by: str = "unknown",
-    table: Optional[Any] = None,
-    sfn_client: Optional[Any] = None,
-) -> Dict[str, Any]:
-    """PAUSED -> RUNNING, then release the paused task with its token.
-
-    A second resume (or a resume of a running execution) is
-    INVALID_STATE. A wait Step Functions no longer has (no token, task
-    gone, timed out) fails the execution and stops its state machine:
-    nothing would ever continue it. Any other error puts the record back
-    to PAUSED and is retryable (429 when throttled).
-    """
-    paused = get_execution(execution_id, table)
-    token = paused.get("taskToken")
-    record = transition_status(
-        execution_id,
-        RUNNING,
-        {
-            "resumedBy": resumed_by,
-            "resumedTime": clock.epoch(),
-            "taskToken": None,
-            "pausedBeforeWave": None,
-        },
-        table=table,
-        allowed_from=frozenset({PAUSED}),
-        expected={"taskToken": token} if token else None,
-    )
-    sfn = sfn_client or get_client("stepfunctions")
-    try:
-        if not token:
-            raise ValueError("no task token stored")
-        sfn.send_task_success(
-            taskToken=token, output=dumps({"resumedBy": resumed_by})
-        )
-    except ValueError as error:
-        _fail_unresumable(paused, str(error), table, sfn)
-    except (ClientError, BotoCoreError) as error:
-        if isinstance(error, ClientError) and (
-            error.response["Error"]["Code"] in TASK_GONE_CODES
-        ):
-            _fail_unresumable(paused, str(error), table, sfn)
-        _back_to_paused(paused, table)
-        raise _retryable_resume_error(execution_id, error) from error
-    notify_execution("EXECUTION_RESUMED", record)
-    return {
-        "executionId": execution_id,
-        "status": RUNNING,
-        "resumedWave": paused.get("pausedBeforeWave"),
-        "message": "Execution resumed",
-    }
-
-
-def _fail_unresumable(
-    paused: Dict[str, Any], why: str, table: Optional[Any], sfn: Any
-) -> None:
-    """The paused wait is gone: FAILED, state machine stopped; raises."""
-    execution_id = paused["executionId"]
-    reason = f"resume failed: {why}"
-    failed = transition_status(
-        execution_id,
-        FAILED,
-        {"statusReason": reason, "error": reason, "endTime": clock.epoch()},
-        table=table,
-    )
-    arn = paused.get("stateMachineExecutionArn")
-    if arn:
-        _stop_state_machine(arn, "a failed resume", sfn)
-    notify_execution("EXECUTION_FAILED", failed)
-    raise InvalidStateError(
-        f"execution {execution_id} could not be resumed: the paused "
-        "task no longer exists",
-        executionId=execution_id,
-        currentStatus=FAILED,
-    )
-
-
-def _retryable_resume_error(execution_id: str, error: Exception):
-    """429 when Step Functions throttled, else 500: resume again."""
-    if isinstance(error, ClientError):
-        mapped = translate_client_error(error, "Step Functions")
-        if mapped is not None:
-            return mapped
-    return DomainError(
-        f"execution {execution_id} was not resumed ({error}); it is "
-        "PAUSED again: retry the resume",
-        executionId=execution_id,
-        currentStatus=PAUSED,
-    )
-
-
-def _back_to_paused(paused: Dict[str, Any], table: Optional[Any]) -> None:
-    """Undo the RUNNING write: the state machine still waits."""
-    try:
-        transition_status(
-            paused["executionId"],
-            PAUSED,
-            {
-                "taskToken": paused.get("taskToken"),
-                "pausedBeforeWave": paused.get("pausedBeforeWave"),
-            },
-            table=table,
-            allowed_from=frozenset({RUNNING}),
-        )
-    except InvalidStateError as error:
-        # Cancelled meanwhile: the cancel owns the record now.
-        logger.warning("resume not reverted", extra={"error": str(error)})

@@ -12,6 +12,7 @@ from shared.observability import instrument_handler
 # Registration imports (one line per module that registers operations).
 import execution_start  # noqa: F401,E402
 import execution_control  # noqa: F401,E402
+import execution_pause_resume  # noqa: F401,E402
 import execution_queries  # noqa: F401,E402
 import execution_settlement  # noqa: F401,E402
 import recovery_instances  # noqa: F401,E402

@@ -131,6 +131,7 @@ def poll_wave_status(
         ctx.start_wave,
         pause_requested=bool((record or {}).get("pauseRequested")),
         table=history_table,
+        approved=(record or {}).get("approvedWaves") or (),
     )
 
 

@@ -223,17 +223,16 @@ def resume_wave(
             state, "NOTHING_TO_RESUME", "the state has no paused_before_wave"
         )
         return finish_execution(state, table, port)
-    # Approve every wave waiting for approval (issue 17); the graph then
-    # starts them with whatever else became ready.
-    waiting = state.get("waiting_waves") or [int(wave_number)]
-    approved = set(state.get("approved_waves") or []) | set(waiting)
-    state.update(
-        status="running",
-        paused_before_wave=None,
-        waiting_waves=None,
-        approved_waves=sorted(approved),
+    # The resume approved the waves it named on the record (issue 17:
+    # one wave, or every wave waiting); the graph starts them with
+    # whatever else became ready, and pauses again for the others.
+    approved = record.get("approvedWaves") or (
+        state.get("waiting_waves") or [int(wave_number)]
     )
-    state = advance_plan(state, _starter(port, table), table=table)
+    state.update(status="running", paused_before_wave=None, waiting_waves=None)
+    state = advance_plan(
+        state, _starter(port, table), table=table, approved=approved
+    )
     return finish_execution(state, table, port)
 
 

@@ -21,7 +21,7 @@ The seeds' fields keep their meaning for a linear plan:
 run), ``paused_before_wave`` the first waiting wave.
 """
 
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from shared import clock, statuses
 from shared.wave_schedule import (
@@ -178,14 +178,30 @@ def _start(
     return absorb_wave_failure(start(state, index), index)
 
 
+def waiting_indexes(record: Dict[str, Any]) -> List[int]:
+    """Indexes of the record's waves waiting for approval."""
+    return [
+        index
+        for index, wave in enumerate(record.get("waves") or [])
+        if wave.get("status") == WAITING_APPROVAL
+    ]
+
+
 def advance_plan(
     state: Dict[str, Any],
     start: WaveStarter,
     pause_requested: bool = False,
     table: Optional[Any] = None,
+    approved: Iterable[Any] = (),
 ) -> Dict[str, Any]:
     """Start every ready wave, mark waiting and skipped ones, and set
-    where the execution stands (running, paused, completed, failed)."""
+    where the execution stands (running, paused, completed, failed).
+    ``approved``: waves approved on the record (``approvedWaves``: a
+    resume naming a wave, or approving one while other branches run)."""
+    merged = set(state.get("approved_waves") or [])
+    merged |= {int(i) for i in approved}
+    if merged:
+        state["approved_waves"] = sorted(merged)
     specs = wave_specs(state)
     for _ in range(len(specs) + 1):
         decision = advance(

@@ -178,3 +178,27 @@ def claim_wave(
             return False
         raise
     return True
+
+
+def approve_waves(
+    execution_id: str, indexes: List[int], table: Optional[Any] = None
+) -> None:
+    """Approve waves waiting for approval while the execution RUNS
+    (other branches of its graph still running): ``approvedWaves`` on the
+    record, read by the next poll (``shared.wave_graph``). Conditional on
+    RUNNING; InvalidStateError-free: the caller checked the record and a
+    refused condition surfaces as ClientError."""
+    table = table or execution_history_table()
+    table.update_item(
+        Key={"executionId": execution_id},
+        UpdateExpression="SET approvedWaves = list_append("
+        "if_not_exists(approvedWaves, :empty), :new), updatedTime = :now",
+        ConditionExpression="#status = :running",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":empty": [],
+            ":new": [int(i) for i in indexes],
+            ":running": statuses.RUNNING,
+            ":now": clock.epoch(),
+        },
+    )

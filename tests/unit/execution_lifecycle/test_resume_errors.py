@@ -41,11 +41,11 @@ def _paused(lc, monkeypatch, error=None):
     )
     lc.notifications()
     sfn = _Sfn(error)
-    import execution_control
+    import execution_pause_resume
 
-    real_get_client = execution_control.get_client
+    real_get_client = execution_pause_resume.get_client
     monkeypatch.setattr(
-        execution_control,
+        execution_pause_resume,
         "get_client",
         lambda service, *a: (
             sfn if service == "stepfunctions" else real_get_client(service)
