@@ -163,6 +163,21 @@ def _change(
     }
 
 
+def _mapped_wave(
+    wave: Dict[str, Any], id_map: Dict[str, str]
+) -> Dict[str, Any]:
+    """A manifest wave naming the groups as imported (ids of the
+    manifest mapped to the stored groups matched or created)."""
+    mapped = dict(wave)
+    group_id = wave.get("protectionGroupId")
+    mapped["protectionGroupId"] = id_map.get(str(group_id), group_id)
+    if isinstance(wave.get("protectionGroupIds"), list):
+        mapped["protectionGroupIds"] = [
+            id_map.get(str(g), g) for g in wave["protectionGroupIds"]
+        ]
+    return mapped
+
+
 def _plan_plans(
     manifest: Dict[str, Any],
     caller: str,
@@ -182,14 +197,7 @@ def _plan_plans(
         body = {k: v for k, v in raw.items() if k not in ("planId",)}
         body.pop("accountId", None)
         body["waves"] = [
-            dict(
-                wave,
-                protectionGroupId=id_map.get(
-                    str(wave.get("protectionGroupId")),
-                    wave.get("protectionGroupId"),
-                ),
-            )
-            for wave in raw.get("waves") or []
+            _mapped_wave(wave, id_map) for wave in raw.get("waves") or []
         ]
         shaped = _guard(where, lambda: validate_plan_shape(body))
         existing = _match(raw, stored, "planId", "planName")

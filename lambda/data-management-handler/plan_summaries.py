@@ -16,7 +16,7 @@ from shared.errors import DomainError
 from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
 from shared.tables import execution_history_table
-from shared.wave_servers import execution_server_ids
+from shared.wave_servers import execution_server_ids, wave_group_ids
 
 logger = get_logger("plan-summaries")
 Item = Dict[str, Any]
@@ -75,8 +75,9 @@ def plan_answers(
     answers = []
     for plan in plans:
         wave_servers = {
-            w["protectionGroupId"]: members.of(w["protectionGroupId"])
+            group_id: members.of(group_id)
             for w in plan.get("waves") or []
+            for group_id in wave_group_ids(w)
         }
         servers: Set[str] = {s for ids in wave_servers.values() for s in ids}
         conflicts = [

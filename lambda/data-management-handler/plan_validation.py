@@ -1,12 +1,13 @@
 """Validation of recovery plan input (create, update, import).
 
-Waves: non-empty, unique ``waveNumber``, a ``waveName``, an existing
-``protectionGroupId``, ``dependsOnWaves`` on existing waves without a cycle,
-one account per plan. A wave may hold any number of servers (it runs as
-several DRS jobs, issue 16); a plan that can never run under the
-deployment's DRS quotas is refused (``shared.drs_limits``). An optional
-``rpoTargetSeconds`` is the RPO the readiness checks hold replication lag
-to (issue 19).
+Waves: non-empty, unique ``waveNumber``, a ``waveName``, existing
+protection groups (``protectionGroupId``, or ``protectionGroupIds`` for a
+wave of several groups, all in one region), ``dependsOnWaves`` on
+existing waves without a cycle, one account per plan. A wave may hold
+any number of servers (it runs as several DRS jobs, issue 16); a plan
+that can never run under the deployment's DRS quotas is refused
+(``shared.drs_limits``). An optional ``rpoTargetSeconds`` is the RPO the
+readiness checks hold replication lag to (issue 19).
 """
 
 import re
@@ -27,11 +28,12 @@ from shared.validation import (
     validate_name,
     validate_source_server_ids,
 )
+from shared.wave_servers import wave_group_ids
 
 # The fields a caller sets (the manifest's accountId is derived here).
 PLAN_FIELDS = tuple(
     f for f in MANIFEST_PLAN_FIELDS if f not in ("planId", "accountId")
-) + ("rpoTargetSeconds",)
+)
 # An RPO target above 30 days is a typo, not a target.
 MAX_RPO_TARGET_SECONDS = 30 * 24 * 3600
 # What the reference console also sends (shared.console_inputs maps its
@@ -45,6 +47,10 @@ CONSOLE_WAVE_FIELDS = ("waveDescription", "serverIds")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 MAX_WAVES = 100
+# A wave of several groups recovers their union (issue 20); more groups
+# than this in one wave is a plan to split, not to run.
+MAX_GROUPS_PER_WAVE = 20
+MIXED_LOCATIONS = "MIXED_WAVE_LOCATIONS"
 
 GroupLookup = Callable[[str], Optional[Dict[str, Any]]]
 
@@ -63,13 +69,11 @@ def _wave(raw: Any, index: int) -> Dict[str, Any]:
             raw.get("pauseBeforeWave", False), f"{where}.pauseBeforeWave"
         ),
     }
-    group_id = raw.get("protectionGroupId")
-    if not isinstance(group_id, str) or not group_id.strip():
-        raise ValidationError(
-            f"{where}.protectionGroupId is required",
-            field=f"{where}.protectionGroupId",
-        )
-    wave["protectionGroupId"] = group_id.strip()
+    group_ids = _wave_groups(raw, where)
+    # protectionGroupId stays the (first) group: the seeds' field.
+    wave["protectionGroupId"] = group_ids[0]
+    if len(group_ids) > 1:
+        wave["protectionGroupIds"] = group_ids
     depends = raw.get("dependsOnWaves", [])
     if not isinstance(depends, list):
         raise ValidationError(
@@ -89,6 +93,51 @@ def _wave(raw: Any, index: int) -> Dict[str, Any]:
             raw["serverIds"], f"{where}.serverIds"
         )
     return wave
+
+
+def _wave_groups(raw: Dict[str, Any], where: str) -> List[str]:
+    """The wave's groups, in order, without repeats: its
+    ``protectionGroupIds`` or its ``protectionGroupId``. Both: the single
+    one must be one of the list (the list decides the order)."""
+    single, listed = raw.get("protectionGroupId"), raw.get(
+        "protectionGroupIds"
+    )
+    field = f"{where}.protectionGroupIds"
+    ids: List[str] = []
+    if listed is not None:
+        if not isinstance(listed, list) or not all(
+            isinstance(i, str) and i.strip() for i in listed
+        ):
+            raise ValidationError(
+                f"{field} must be a list of protection group ids",
+                field=field,
+            )
+        ids = list(dict.fromkeys(i.strip() for i in listed))
+        if len(ids) > MAX_GROUPS_PER_WAVE:
+            raise ValidationError(
+                f"{field}: a wave has at most {MAX_GROUPS_PER_WAVE} "
+                "protection groups",
+                field=field,
+            )
+    if single not in (None, ""):
+        if not isinstance(single, str) or not single.strip():
+            raise ValidationError(
+                f"{where}.protectionGroupId must be a protection group id",
+                field=f"{where}.protectionGroupId",
+            )
+        if ids and single.strip() not in ids:
+            raise ValidationError(
+                f"{where}.protectionGroupId {single.strip()} is not one of "
+                f"{field}: send one of them, or the same group in both",
+                field=f"{where}.protectionGroupId",
+            )
+        ids = ids or [single.strip()]
+    if not ids:
+        raise ValidationError(
+            f"{where}.protectionGroupId is required",
+            field=f"{where}.protectionGroupId",
+        )
+    return ids
 
 
 def _console_plan_fields(body: Dict[str, Any], plan: Dict[str, Any]) -> None:
@@ -203,26 +252,51 @@ def validate_plan_shape(body: Dict[str, Any]) -> Dict[str, Any]:
 def _check_wave_servers(
     plan: Dict[str, Any], members: Dict[str, List[str]]
 ) -> None:
-    """A wave's ``serverIds`` (console) are its group's servers, all of
+    """A wave's ``serverIds`` (console) are its groups' servers, all of
     them: the engine runs whole groups, never a subset (400 otherwise).
-    They are not stored: the group stays the one source of membership."""
+    They are not stored: the groups stay the one source of membership."""
     for index, wave in enumerate(plan["waves"]):
         listed = wave.pop("serverIds", None)
         if listed is None:
             continue
-        group = set(members[wave["protectionGroupId"]])
+        group = set(_union(wave, members))
         missing, extra = sorted(group - set(listed)), sorted(
             set(listed) - group
         )
         if missing or extra:
             raise ValidationError(
                 f"waves[{index}].serverIds must be the servers of protection "
-                f"group {wave['protectionGroupId']} (a wave runs its whole "
-                "group)",
+                f"group(s) {', '.join(wave_group_ids(wave))} (a wave runs "
+                "whole groups)",
                 field=f"waves[{index}].serverIds",
                 missingServerIds=missing,
                 extraServerIds=extra,
             )
+
+
+def _union(wave: Dict[str, Any], members: Dict[str, List[str]]) -> List[str]:
+    """The wave's servers: its groups' members, without repeats."""
+    return list(
+        dict.fromkeys(s for g in wave_group_ids(wave) for s in members[g])
+    )
+
+
+def _check_one_region(
+    index: int, wave: Dict[str, Any], groups: Dict[str, Dict[str, Any]]
+) -> None:
+    """A wave's groups are in one region (one DRS job set); 400 naming
+    each group's region otherwise (the account is one per plan)."""
+    ids = wave_group_ids(wave)
+    regions = {groups[g].get("region") or "" for g in ids}
+    if len(regions) > 1:
+        field = f"waves[{index}].protectionGroupIds"
+        raise ValidationError(
+            f"{field}: the groups of one wave must be in one region; got "
+            + ", ".join(f"{g} in {groups[g].get('region')}" for g in ids)
+            + " (put each region's groups in their own wave)",
+            field=field,
+            reason=MIXED_LOCATIONS,
+        )
 
 
 def check_groups_and_sizes(
@@ -240,14 +314,21 @@ def check_groups_and_sizes(
     members = {} if members is None else members
     groups: Dict[str, Dict[str, Any]] = {}
     for index, wave in enumerate(plan["waves"]):
-        group = lookup(wave["protectionGroupId"])
-        if group is None:
-            raise ValidationError(
-                f"waves[{index}].protectionGroupId "
-                f"{wave['protectionGroupId']} does not exist",
-                field=f"waves[{index}].protectionGroupId",
-            )
-        groups[wave["protectionGroupId"]] = group
+        for group_id in wave_group_ids(wave):
+            group = lookup(group_id)
+            if group is None:
+                field = (
+                    "protectionGroupIds"
+                    if wave.get("protectionGroupIds")
+                    else "protectionGroupId"
+                )
+                raise ValidationError(
+                    f"waves[{index}].{field}: protection group {group_id} "
+                    "does not exist",
+                    field=f"waves[{index}].{field}",
+                )
+            groups[group_id] = group
+        _check_one_region(index, wave, groups)
     accounts = sorted({g.get("accountId") or "" for g in groups.values()})
     if len(accounts) > 1:
         raise ValidationError(
@@ -259,7 +340,7 @@ def check_groups_and_sizes(
         if group_id not in members:
             members[group_id] = drs_lookup.group_server_ids(group)
     counts = {
-        wave["waveNumber"]: len(members[wave["protectionGroupId"]])
+        wave["waveNumber"]: len(_union(wave, members))
         for wave in plan["waves"]
     }
     validate_wave_sizes(counts)

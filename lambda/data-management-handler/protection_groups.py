@@ -39,6 +39,7 @@ from shared.validation import (
     validate_region,
     validate_tags,
 )
+from shared.wave_servers import wave_group_ids
 
 KEY = "groupId"
 # Name claims (shared.name_claims): kind and name field.
@@ -208,7 +209,7 @@ def plans_on_group(
         plan
         for plan in list_items(table)
         if any(
-            wave.get("protectionGroupId") == group_id
+            group_id in wave_group_ids(wave)
             for wave in plan.get("waves") or []
         )
     ]

@@ -19,10 +19,13 @@ the rest of a plan while a known-bad server is being repaired, without
 editing the plan (an edit would change the real recovery too); the
 acceptance is recorded the same way and nothing is left out silently.
 
+A wave of several protection groups (``protectionGroupIds``) is resolved
+to the union of its groups' servers, without repeats, and records which
+group each came from (``shared.readiness_groups``).
+
 A wave left without servers is refused (PLAN_NOT_READY, ``emptyWaves``):
-the wave engine treats a wave recorded without servers as one to resolve
-again from its group (``shared.wave_servers.recorded_wave_servers``), so
-it would recover the very servers that were excluded.
+a start that would recover nothing of a wave is a plan to fix, not to
+run (the wave engine would complete such a wave empty).
 """
 
 from dataclasses import dataclass, field
@@ -43,7 +46,8 @@ from shared.readiness import (
     failing_checks,
     sorted_waves,
 )
-from shared.readiness_inventory import WaveMembers, resolve_plan
+from shared.readiness_groups import resolve_plan_groups
+from shared.readiness_inventory import WaveMembers
 from shared.wave_servers import WaveServers, execution_server_ids
 
 # ``acceptRisks`` names a blocking check, in any case ("REPLICATION").
@@ -108,7 +112,7 @@ def preflight(
         # reads EC2, is the on-demand report's, not the start's).
         return drs_client_for(region, context, drs_client)
 
-    resolved = resolve_plan(
+    resolved = resolve_plan_groups(
         sorted_waves(plan), groups, accounts_table, clients
     )
     members, inventories = resolved
@@ -195,7 +199,13 @@ def _exclude(
         left_out = out.get(member.wave_number, {})
         region = (member.group or {}).get("region")
         ids = [s for s in member.server_ids if s not in left_out]
-        waves.append(WaveServers(region, member.context, ids))
+        by_group = getattr(member, "group_server_ids", None)
+        if by_group is not None:
+            by_group = {
+                g: [s for s in own if s not in left_out]
+                for g, own in by_group.items()
+            }
+        waves.append(WaveServers(region, member.context, ids, by_group))
         excluded.append(list(left_out.values()))
     return Preflight(waves, {}, excluded, findings)
 

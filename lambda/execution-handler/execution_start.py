@@ -54,6 +54,7 @@ from shared.validation import (
     validate_choice,
     validate_identity,
 )
+from shared.wave_servers import per_group_waves, wave_group_ids
 
 logger = get_logger("execution-handler")
 
@@ -119,7 +120,10 @@ def execute_recovery_plan(
         raise ValidationError(
             f"recovery plan {plan_id} has no waves", field="waves"
         )
-    groups = load_groups(plan, tables.get("groups"))
+    # Every group of every wave (a wave may name several).
+    groups = load_groups(
+        {"waves": per_group_waves(waves)}, tables.get("groups")
+    )
     executions = active_executions(tables.get("executions"))
     _check_own_execution(plan_id, executions)
     # Resolved once, here, from one listing per account/region that the
@@ -260,6 +264,7 @@ def _new_record(plan, waves, resolved, execution_type, by):
                 "waveNumber": int(wave["waveNumber"]),
                 "waveName": wave.get("waveName", ""),
                 "protectionGroupId": wave["protectionGroupId"],
+                "protectionGroupIds": wave_group_ids(wave),
                 "status": WAVE_PENDING,
                 "servers": [],
                 **resolved[index].as_record(),

@@ -1,7 +1,7 @@
 """The servers a wave start recovers, and where (execution-handler side
 of ``shared.wave_servers``)."""
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from shared.account_context import get_account_context
 from shared.config import get_settings
@@ -31,26 +31,50 @@ def resolve_by_tags_via_lambda(
     return list((result or {}).get("server_ids") or [])
 
 
+def recorded_wave(
+    state: Dict[str, Any], index: int, history_table: Optional[Any] = None
+) -> Tuple[Dict[str, Any], Optional[WaveServers]]:
+    """The execution record's ``waves[index]`` and the servers recorded
+    on it at the start (None: nothing recorded; a state machine started
+    without ``execute_recovery_plan`` has no record to read)."""
+    if not state.get("execution_id"):
+        return {}, None
+    record = get_execution(state["execution_id"], history_table)
+    waves = record.get("waves") or []
+    wave = waves[index] if 0 <= index < len(waves) else {}
+    return wave, recorded_wave_servers(record, index)
+
+
 def wave_servers(
     state: Dict[str, Any],
-    index: int,
-    group: Dict[str, Any],
+    groups: List[Dict[str, Any]],
     resolver: TagLister,
-    history_table: Optional[Any] = None,
+    recorded: Optional[WaveServers],
     accounts_table: Optional[Any] = None,
 ) -> WaveServers:
-    """The servers wave ``index`` recovers: those recorded on the
-    execution at its start (``shared.wave_servers``), so a group edited
-    since changes nothing here; resolved now only for a record that has
-    none (a state machine started without ``execute_recovery_plan``)."""
-    recorded = None
-    if state.get("execution_id"):
-        record = get_execution(state["execution_id"], history_table)
-        recorded = recorded_wave_servers(record, index)
+    """The servers the wave recovers: those recorded on the execution at
+    its start (``shared.wave_servers``), so a group edited since changes
+    nothing here; resolved now from ``groups`` (the union, without
+    repeats, with the group of each) only when nothing was recorded."""
     if recorded is not None:
         return recorded
-    return resolve_group_servers(
-        group, get_account_context(state), resolver, accounts_table
+    context = get_account_context(state)
+    parts = [
+        resolve_group_servers(group, context, resolver, accounts_table)
+        for group in groups
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    seen: set = set()
+    by_group: Dict[str, List[str]] = {}
+    for group, part in zip(groups, parts):
+        by_group[str(group["groupId"])] = [
+            s for s in part.server_ids if s not in seen
+        ]
+        seen.update(part.server_ids)
+    union = [s for ids in by_group.values() for s in ids]
+    return WaveServers(
+        parts[0].region, parts[0].account_context, union, by_group
     )
 
 

@@ -37,6 +37,7 @@ from shared.wave_servers import (
     TagLister,
     WaveServers,
     recorded_wave_servers,
+    wave_group_ids,
 )
 from shared.wave_state import (
     claim_wave,
@@ -48,6 +49,7 @@ from shared.wave_state import (
 )
 from wave_members import (
     execution_context,
+    recorded_wave,
     resolve_by_tags_via_lambda,
     wave_servers,
 )
@@ -239,6 +241,10 @@ def start_wave_recovery(
         maxServersPerJob=quotas.max_servers_per_job,
         jobs=plan_jobs(len(members.server_ids), quotas.max_servers_per_job),
     )
+    if not members.server_ids:
+        return _complete_empty(
+            state, index, record, entry, history_table, sleep
+        )
     lost = _record_wave(state, index, record, history_table, sleep)
     if lost:
         return mark_failed(
@@ -359,40 +365,84 @@ def _prepare(
     """Resolve and configure the wave's recorded servers (nothing is
     started here: no job when resolution or launch configuration fails).
 
+    A wave of several groups (the record's ``protectionGroupIds``)
+    configures each server from its own group (``groupServerIds``). A
+    wave recorded with no server describes and configures nothing.
     Returns (the PreparedWave, account context with the session name,
     the DRS client of the wave's account and region).
     """
-    group = _read_group(group_id, groups_table)
-    servers = wave_servers(
-        state, index, group, resolver, history_table, accounts_table
+    wave, recorded = recorded_wave(state, index, history_table)
+    group_ids = (
+        wave_group_ids(wave) if wave.get("protectionGroupIds") else [group_id]
     )
+    groups = [_read_group(gid, groups_table) for gid in group_ids]
+    servers = wave_servers(state, groups, resolver, recorded, accounts_table)
     server_ids = servers.server_ids
-    region = servers.region or group.get("region") or state.get("region")
+    region = servers.region or groups[0].get("region") or state.get("region")
     context = execution_context(state, servers)
     try:
         drs = drs_client or create_drs_client(region, context)
-        hosts = _hostnames(drs, server_ids)
+        hosts = _hostnames(drs, server_ids) if server_ids else {}
     except (ClientError, BotoCoreError) as error:
         raise WaveStartError(
             "DRS_DESCRIBE_FAILED", f"describing source servers: {error}"
         ) from None
-    applied = apply_launch_configs(
-        group,
-        server_ids,
-        region=region,
-        account_context=context,
-        drs_client=drs,
-        ec2_client=ec2_client,
-        source=recovery_source(state.get("execution_id")),
-        status_table=groups_table,
-    )
-    if not applied.ok:
-        raise WaveStartError(
-            "LAUNCH_CONFIG_FAILED",
-            "launch configuration failed for " + applied.error_summary(),
+    for position, group in enumerate(groups):
+        own = servers.servers_of(str(group_ids[position]), position == 0)
+        if not own:
+            continue
+        applied = apply_launch_configs(
+            group,
+            own,
+            region=region,
+            account_context=context,
+            drs_client=drs,
+            ec2_client=ec2_client,
+            source=recovery_source(state.get("execution_id")),
+            status_table=groups_table,
         )
-    prepared = PreparedWave(region, servers.account_context, server_ids, hosts)
+        if not applied.ok:
+            raise WaveStartError(
+                "LAUNCH_CONFIG_FAILED",
+                "launch configuration failed for " + applied.error_summary(),
+            )
+    prepared = PreparedWave(
+        region,
+        servers.account_context,
+        server_ids,
+        servers.group_server_ids,
+        hostnames=hosts,
+    )
     return prepared, context, drs
+
+
+def _complete_empty(
+    state: Dict[str, Any],
+    index: int,
+    record: Dict[str, Any],
+    entry: Dict[str, Any],
+    history_table: Optional[Any],
+    sleep: Callable[[float], None],
+) -> Dict[str, Any]:
+    """A wave recorded with no server (every one left out at the start)
+    completes at once: no DRS job, the reason recorded."""
+    now = clock.iso_now()
+    reason = f"{record['waveName']}: no server to recover; completed empty"
+    record.update(
+        status=statuses.WAVE_COMPLETED, endTime=now, statusReason=reason
+    )
+    entry.update(status=statuses.WAVE_COMPLETED, endTime=now, serverCount=0)
+    entry["reason"] = reason
+    if _record_wave(state, index, record, history_table, sleep):
+        return mark_failed(
+            state,
+            "WAVE_RECORD_FAILED",
+            f"{record['waveName']}: recording the empty wave failed",
+        )
+    state["completed_waves"] = int(state.get("completed_waves") or 0) + 1
+    state.update(wave_completed=True, status_reason=reason)
+    logger.info("empty wave completed", extra={"wave": index})
+    return state
 
 
 @router.action("start_wave_recovery")

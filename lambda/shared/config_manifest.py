@@ -11,7 +11,8 @@ One place defines it so the exporter (query-handler) and the importer
 Only configuration travels: bookkeeping fields (``version``, dates,
 ``createdBy``, the normalized ``*Lower`` names, ``launchConfigStatus``) are
 stripped by :func:`build_manifest`. Ids travel so that plan waves can
-reference the manifest's groups (``protectionGroupId``); the importer maps
+reference the manifest's groups (``protectionGroupId``, and
+``protectionGroupIds`` for a wave of several groups); the importer maps
 them to the groups it matches by name or creates.
 """
 
@@ -35,11 +36,22 @@ GROUP_FIELDS = (
     "launchConfig",
     "servers",
 )
-PLAN_FIELDS = ("planId", "planName", "description", "accountId", "waves")
+PLAN_FIELDS = (
+    "planId",
+    "planName",
+    "description",
+    "accountId",
+    "waves",
+    # The RPO the readiness checks hold replication lag to (issue 19).
+    "rpoTargetSeconds",
+)
 WAVE_FIELDS = (
     "waveNumber",
     "waveName",
     "protectionGroupId",
+    # A wave of several groups (issue 20); ids mapped like
+    # protectionGroupId on import.
+    "protectionGroupIds",
     "pauseBeforeWave",
     "dependsOnWaves",
 )

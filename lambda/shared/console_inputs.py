@@ -14,10 +14,6 @@ from shared.errors import ValidationError
 
 Body = Dict[str, Any]
 
-# Why a wave with several groups is refused: the wave engine starts one
-# protection group per wave (one account/region, one DRS job set).
-MULTIPLE_GROUPS = "MULTIPLE_GROUPS_PER_WAVE"
-
 
 def _alias(body: Body, ours: str, theirs: str, where: str = "") -> Body:
     """``theirs`` copied to ``ours`` (both: equal), ``theirs`` removed."""
@@ -50,50 +46,11 @@ def resolve_tags_input(body: Body) -> Tuple[str, Any]:
     return "serverSelectionTags", ours
 
 
-def _wave_input(raw: Any, index: int) -> Any:
-    """A console wave: ``protectionGroupIds`` of one group is
-    ``protectionGroupId``; several groups are refused (400)."""
-    if not isinstance(raw, dict) or "protectionGroupIds" not in raw:
-        return raw
-    where = f"waves[{index}]."
-    wave = dict(raw)
-    ids = wave.pop("protectionGroupIds")
-    field = f"{where}protectionGroupIds"
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise ValidationError(
-            f"{field} must be a list of protection group ids", field=field
-        )
-    unique = list(dict.fromkeys(ids))
-    if len(unique) > 1:
-        raise ValidationError(
-            f"{field}: a wave runs one protection group; put each of "
-            f"{', '.join(unique)} in its own wave (waves with "
-            "dependsOnWaves [] start together)",
-            field=field,
-            reason=MULTIPLE_GROUPS,
-        )
-    if unique:
-        wave = _alias(
-            {**wave, "protectionGroupIds": unique[0]},
-            "protectionGroupId",
-            "protectionGroupIds",
-            where,
-        )
-    return wave
-
-
 def plan_input(body: Body) -> Body:
     """A plan body with the console's names mapped: ``name`` is
-    ``planName``; each wave's ``protectionGroupIds`` (one group) is its
-    ``protectionGroupId``."""
-    body = _alias(body, "planName", "name")
-    waves = body.get("waves")
-    if isinstance(waves, list):
-        body = {
-            **body,
-            "waves": [_wave_input(w, i) for i, w in enumerate(waves)],
-        }
-    return body
+    ``planName``. A wave's ``protectionGroupIds`` is a field of its own
+    (a wave of several groups, ``plan_validation``), not a name."""
+    return _alias(body, "planName", "name")
 
 
 def start_input(body: Body, own_topic: Optional[str]) -> Tuple[Body, bool]:

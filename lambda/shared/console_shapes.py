@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from shared.api import Caller
 from shared.console_outcome import outcome_details
+from shared.wave_servers import wave_group_ids
 
 Item = Dict[str, Any]
 
@@ -107,17 +108,23 @@ def _conflict_info(conflicts: List[Tuple[Item, List[str]]]) -> Item:
 
 def plan_view(plan: Item, facts: PlanFacts) -> Item:
     """A recovery plan with the console's names beside the seeds' ones:
-    ``name``; per wave ``protectionGroupIds`` and ``serverIds`` (its
-    group's servers now) and ``serverCount``; the last execution
-    (``lastExecutionId``, ``lastExecutionStatus``, ``lastStartTime``,
-    ``lastEndTime``) and ``hasServerConflict`` / ``conflictInfo``."""
+    ``name``; per wave ``protectionGroupIds`` (every group of the wave)
+    and ``serverIds`` (its groups' servers now) and ``serverCount``; the
+    last execution (``lastExecutionId``, ``lastExecutionStatus``,
+    ``lastStartTime``, ``lastEndTime``) and ``hasServerConflict`` /
+    ``conflictInfo``."""
     waves = []
     for wave in plan.get("waves") or []:
-        servers = facts.wave_servers.get(wave.get("protectionGroupId"), [])
+        group_ids = wave_group_ids(wave)
+        servers = list(
+            dict.fromkeys(
+                s for g in group_ids for s in facts.wave_servers.get(g, [])
+            )
+        )
         waves.append(
             {
                 **wave,
-                "protectionGroupIds": [wave.get("protectionGroupId")],
+                "protectionGroupIds": group_ids,
                 "serverIds": list(servers),
                 "serverCount": len(servers),
             }

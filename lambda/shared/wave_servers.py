@@ -1,13 +1,18 @@
 """Which servers a wave recovers: the one resolver.
 
-A wave recovers its protection group's members: what the group's
-``serverSelectionTags`` select (``shared.tag_matching``, in the group's
-account and region), or else its ``sourceServerIds``. They are resolved
-ONCE, when the execution starts (``execute_recovery_plan``), and recorded
-on the execution's ``waves[i]`` (``serverIds``, ``region``,
-``accountContext``). The wave start recovers the recorded servers and the
-server-conflict check reads them, so an edit of a group used by an active
-execution takes effect only for later executions.
+A wave recovers its protection groups' members (:func:`wave_group_ids`:
+``protectionGroupIds`` when the wave has several groups, else its
+``protectionGroupId``): what each group's ``serverSelectionTags`` select
+(``shared.tag_matching``, in the group's account and region), or else
+its ``sourceServerIds``; a wave of several groups recovers their union,
+without repeats. They are resolved ONCE, when the execution starts
+(``execute_recovery_plan``), and recorded on the execution's
+``waves[i]`` (``serverIds``, ``region``, ``accountContext``; with several
+groups also ``groupServerIds``: which group each server came from, so
+each server is configured from its own group's launch settings). The
+wave start recovers the recorded servers and the server-conflict check
+reads them, so an edit of a group used by an active execution takes
+effect only for later executions.
 """
 
 from dataclasses import dataclass
@@ -37,14 +42,50 @@ class WaveServers:
     region: Optional[str]
     account_context: Optional[Dict[str, Any]]
     server_ids: List[str]
+    # groupId -> its servers, for a wave of several groups (None: one
+    # group, every server is its).
+    group_server_ids: Optional[Dict[str, List[str]]] = None
 
     def as_record(self) -> Dict[str, Any]:
         """The attributes of the execution record's ``waves[i]``."""
-        return {
+        record: Dict[str, Any] = {
             "region": self.region,
             "accountContext": self.account_context,
             "serverIds": list(self.server_ids),
         }
+        if self.group_server_ids is not None:
+            record["groupServerIds"] = {
+                group: list(ids)
+                for group, ids in self.group_server_ids.items()
+            }
+        return record
+
+    def servers_of(self, group_id: str, first: bool) -> List[str]:
+        """The servers configured from ``group_id`` (``first``: the
+        wave's first group, which has them all when nothing says which
+        group a server came from)."""
+        if self.group_server_ids is None:
+            return list(self.server_ids) if first else []
+        return list(self.group_server_ids.get(group_id) or [])
+
+
+def wave_group_ids(wave: Dict[str, Any]) -> List[str]:
+    """The protection groups of a plan or execution wave, in order:
+    ``protectionGroupIds`` (a wave of several groups) or else
+    ``[protectionGroupId]`` (the seeds' field)."""
+    ids = wave.get("protectionGroupIds") or [wave.get("protectionGroupId")]
+    return list(dict.fromkeys(str(i) for i in ids if i))
+
+
+def per_group_waves(waves: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Each wave once per group (its ``protectionGroupId`` that group),
+    in order: what a reader of one group per wave resolves (a wave
+    naming no group stays once, to be reported as such)."""
+    return [
+        {**wave, "protectionGroupId": group_id}
+        for wave in waves
+        for group_id in (wave_group_ids(wave) or [None])
+    ]
 
 
 def group_account_context(
@@ -133,15 +174,27 @@ def recorded_wave_servers(
     record: Dict[str, Any], index: int
 ) -> Optional[WaveServers]:
     """The servers recorded for ``waves[index]`` at the start; None when
-    the record has none (a record written before servers were recorded,
-    or by a state machine started directly)."""
+    the record has no ``serverIds`` (a record written before servers were
+    recorded, or by a state machine started directly). A recorded empty
+    list is kept: the wave recovers nothing (it completes empty), it is
+    not resolved again from its groups."""
     waves = record.get("waves") or []
     wave = waves[index] if 0 <= index < len(waves) else {}
-    ids = [str(i) for i in wave.get("serverIds") or []]
-    if not ids:
+    if wave.get("serverIds") is None:
         return None
+    ids = [str(i) for i in wave["serverIds"]]
     context = wave.get("accountContext", record.get("accountContext"))
-    return WaveServers(wave.get("region"), context or None, ids)
+    by_group = wave.get("groupServerIds")
+    return WaveServers(
+        wave.get("region"),
+        context or None,
+        ids,
+        (
+            None
+            if by_group is None
+            else {str(g): [str(i) for i in v] for g, v in by_group.items()}
+        ),
+    )
 
 
 def execution_server_ids(record: Dict[str, Any]) -> Set[str]:

@@ -127,22 +127,69 @@ def test_direct_list_keeps_plans_and_count(dm):
     assert listed["count"] == 1 and len(listed["plans"]) == 1
 
 
-def test_a_wave_of_several_groups_is_refused_with_a_reason(dm):
-    # Given two groups in one wave, as the wave editor allows
+def test_a_wave_of_several_groups_is_saved_and_read_back(dm):
+    # Given two groups in one wave, as the wave editor sends them
     db = db_group(dm)
     app = db_group(dm, "ERP App", sourceServerIds=dm.server_ids("erp-app"))
     ids = [db["groupId"], app["groupId"]]
-    wave = _console_wave(db, protectionGroupIds=ids)
+    servers = list(db["sourceServerIds"]) + list(app["sourceServerIds"])
+    wave = _console_wave(db, protectionGroupIds=ids, serverIds=servers)
     wave.pop("protectionGroupId")
+    # When the plan is posted
+    status, plan = dm.rest(
+        "POST", "/recovery-plans", _console_plan(db, waves=[wave])
+    )
+    # Then the wave keeps both groups, the first as protectionGroupId,
+    # and answers the union of their servers
+    assert status == 201, plan
+    answered = plan["waves"][0]
+    assert answered["protectionGroupIds"] == ids
+    assert answered["protectionGroupId"] == db["groupId"]
+    assert sorted(answered["serverIds"]) == sorted(servers)
+    assert answered["serverCount"] == len(servers)
+    # And a plan listing its groups' servers without one is refused
+    wave["serverIds"] = servers[1:]
+    status, error = dm.rest(
+        "POST", "/recovery-plans", _console_plan(db, "Other", waves=[wave])
+    )
+    assert status == 400 and error["missingServerIds"] == servers[:1]
+
+
+def test_a_wave_of_groups_in_two_regions_is_refused(dm):
+    # Given two groups of one wave in different regions (the second
+    # written straight to the table: DRS here has servers in one region)
+    db = db_group(dm)
+    west = {**db, "groupId": "pg-west", "groupName": "West"}
+    west["region"] = "us-west-2"
+    dm.tables["PROTECTION_GROUPS_TABLE"].put_item(Item=west)
+    wave = _console_wave(
+        db, protectionGroupIds=[db["groupId"], west["groupId"]]
+    )
+    wave.pop("serverIds")
     # When the plan is posted
     status, error = dm.rest(
         "POST", "/recovery-plans", _console_plan(db, waves=[wave])
     )
-    # Then 400 says the engine runs one group per wave
+    # Then 400 names the mixed regions and nothing is stored
     assert status == 400, error
+    assert error["reason"] == "MIXED_WAVE_LOCATIONS"
     assert error["field"] == "waves[0].protectionGroupIds"
-    assert error["reason"] == "MULTIPLE_GROUPS_PER_WAVE"
     assert dm.scan("RECOVERY_PLANS_TABLE") == []
+
+
+def test_a_protection_group_id_outside_the_list_is_refused(dm):
+    # Given a wave naming a group apart from its protectionGroupIds
+    db = db_group(dm)
+    app = db_group(dm, "ERP App", sourceServerIds=dm.server_ids("erp-app"))
+    wave = _console_wave(app, protectionGroupId=db["groupId"])
+    wave.pop("serverIds")
+    # When the plan is posted
+    status, error = dm.rest(
+        "POST", "/recovery-plans", _console_plan(db, waves=[wave])
+    )
+    # Then 400 names the field
+    assert status == 400, error
+    assert error["field"] == "waves[0].protectionGroupId"
 
 
 def test_a_subset_of_the_group_servers_is_refused(dm):

@@ -100,7 +100,8 @@ def test_recorded_servers_win_and_the_conflict_set_reads_them():
     assert (first.region, first.account_context) == ("us-east-1", HUB)
     second = recorded_wave_servers(record, 1)
     assert (second.server_ids, second.account_context) == (["s-2"], None)
-    assert recorded_wave_servers(record, 2) is None
+    # And a recorded empty list is "no server", not "nothing recorded"
+    assert recorded_wave_servers(record, 2).server_ids == []
     assert recorded_wave_servers(record, 5) is None
     # And the conflict check sees recorded and launched servers
     assert execution_server_ids(record) == {"s-1", "s-2", "s-3"}
