@@ -27,6 +27,7 @@ from . import (
     big_plan,
     big_waves,
     cold_start,
+    dag,
     orchestration,
     readiness,
     tag_discovery,
@@ -61,6 +62,7 @@ UNITS: Dict[str, Callable[[], Dict[str, Any]]] = {
     **_three_wave_units(),
     "big_waves": big_waves.measure,
     "big_plan": big_plan.measure,
+    "dag": dag.measure,
     "tag_discovery": tag_discovery.measure,
     "cold_start": cold_start.measure,
     "readiness": readiness.measure,
@@ -144,6 +146,7 @@ BENCHMARKS: Dict[str, Bench] = {
     "wave_start": (lambda u: u.get("wave_start"), wave_start.rows),
     "cold_start": (lambda u: u.get("cold_start"), cold_start.rows),
     "big_plan": (lambda u: u.get("big_plan"), big_plan.rows),
+    "dag": (lambda u: u.get("dag"), dag.rows),
     "state_size": (
         lambda u: u.get("big_waves")["stateSize"],
         big_waves.size_rows,
