@@ -45,7 +45,7 @@ class ScriptedOrchestration:
         return [e["action"] for e in self.events]
 
 
-def _run(monkeypatch, orchestration, resume_with=None):
+def _run(monkeypatch, orchestration, resume_with=None, mode="poll"):
     monkeypatch.setattr(
         LambdaSimpleBackend,
         "invoke",
@@ -57,12 +57,12 @@ def _run(monkeypatch, orchestration, resume_with=None):
     }
     with mock_aws(config=config):
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        # The sleeping wait (WaveProgressMode poll); the progress wait:
-        # test_state_machine_progress.py.
+        # WaveProgressMode poll: the sleeping wait; events: the progress
+        # wait (test_state_machine_progress.py).
         definition = (
             ASL_PATH.read_text()
             .replace("${OrchestrationLambdaArn}", FUNCTION_ARN)
-            .replace("${WaveProgressMode}", "poll")
+            .replace("${WaveProgressMode}", mode)
         )
         machine = sfn.create_state_machine(
             name="orchestration",
