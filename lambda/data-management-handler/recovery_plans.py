@@ -33,6 +33,10 @@ from shared.console_inputs import plan_input
 from shared.console_shapes import plan_list
 from shared.errors import ExecutionConflictError
 from shared.name_claims import is_name_claim
+from shared.notifications import (
+    remove_plan_subscription,
+    sync_plan_subscription,
+)
 from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES
 from shared.target_accounts import current_account_id
@@ -47,7 +51,10 @@ from shared.validation import reject_unknown
 KEY = "planId"
 # Name claims (shared.name_claims): kind and name field.
 CLAIM = ("plan", "planName")
-INTERNAL_FIELDS = ("planNameLower",)
+# notificationSubscriptionArn: the SNS subscription of the plan's
+# notificationEmail (shared.notifications), bookkeeping only.
+INTERNAL_FIELDS = ("planNameLower", "notificationSubscriptionArn")
+SUBSCRIPTION = "notificationSubscriptionArn"
 
 
 def public_plan(item: Dict[str, Any]) -> Dict[str, Any]:
@@ -135,6 +142,19 @@ def refuse_if_running(
         )
 
 
+def _subscribe(item: Dict[str, Any], current: Dict[str, Any]) -> None:
+    """The plan's ``notificationEmail`` as an SNS email subscription of
+    the execution topic filtered to the plan (``shared.notifications``);
+    its ARN is kept on the item. An SNS refusal saves nothing."""
+    with aws_errors("SNS"):
+        arn = sync_plan_subscription(
+            item[KEY], item.get("notificationEmail"), current
+        )
+    item.pop(SUBSCRIPTION, None)
+    if arn:
+        item[SUBSCRIPTION] = arn
+
+
 def create_plan(
     body: Dict[str, Any],
     caller: str,
@@ -147,7 +167,12 @@ def create_plan(
     plan_id = new_id()
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
     item = stamp_new({KEY: plan_id, **plan}, caller)
-    create_claimed(table, item, KEY, *CLAIM)
+    _subscribe(item, {})
+    try:
+        create_claimed(table, item, KEY, *CLAIM)
+    except Exception:
+        remove_plan_subscription(item)  # nothing saved: nothing to mail
+        raise
     return answer(item, groups_table)
 
 
@@ -175,7 +200,15 @@ def update_plan(
     plan = validate_plan_shape(merged)
     prepare_plan(plan, list_items(table), plan_id, group_lookup(groups_table))
     item = stamp_update({KEY: plan_id, **plan}, current, caller)
-    stored = update_claimed(table, item, current, KEY, CLAIM)
+    _subscribe(item, current)
+    try:
+        stored = update_claimed(table, item, current, KEY, CLAIM)
+    except Exception:
+        if item.get(SUBSCRIPTION) != current.get(SUBSCRIPTION):
+            remove_plan_subscription(item)
+        raise
+    if item.get(SUBSCRIPTION) != current.get(SUBSCRIPTION):
+        remove_plan_subscription(current)
     return answer(stored, groups_table)
 
 
@@ -189,6 +222,7 @@ def delete_plan(
     current = get_plan(plan_id, table)
     refuse_if_running(plan_id, executions_table)
     delete_claimed(table, current, KEY, *CLAIM)
+    remove_plan_subscription(current)
     return {"planId": plan_id, "deleted": True}
 
 

@@ -99,8 +99,9 @@ def execute_recovery_plan(
     WAVE_SIZE_LIMIT_EXCEEDED (a plan that can never run), writing nothing.
     """
     tables = tables or {}
-    body, dry_run = start_input(
-        body, get_settings().execution_notifications_topic_arn
+    settings = get_settings()
+    body, dry_run, topic = start_input(
+        body, settings.execution_notifications_topic_arn, settings.project_name
     )
     reject_unknown(body, START_FIELDS)
     plan_id = str(require(body, "planId"))
@@ -149,6 +150,9 @@ def execute_recovery_plan(
     record["accountContext"] = context
     if requested_by:
         record["requestedBy"] = requested_by
+    if topic:
+        # Its events are published there too (shared.notifications).
+        record["topicArn"] = topic
     for index, wave in enumerate(record["waves"]):
         wave["plannedJobs"] = jobs[index]
         if checked.excluded[index]:

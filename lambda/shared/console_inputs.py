@@ -53,23 +53,54 @@ def plan_input(body: Body) -> Body:
     return _alias(body, "planName", "name")
 
 
-def start_input(body: Body, own_topic: Optional[str]) -> Tuple[Body, bool]:
-    """The console's start body: ``dryRun`` (a bool) is returned apart;
-    ``topicArn`` empty or naming this deployment's execution topic needs
-    nothing (every execution is published there). Another topic is
-    refused (400): this API does not publish to callers' topics, which
-    would let any user make it publish anywhere."""
-    body = dict(body)
-    dry_run = body.pop("dryRun", False)
-    if not isinstance(dry_run, bool):
-        raise ValidationError("dryRun must be true or false", field="dryRun")
-    topic = body.pop("topicArn", None)
-    if topic not in (None, "") and topic != own_topic:
+def caller_topic(
+    topic: Any, own_topic: Optional[str], prefix: str
+) -> Optional[str]:
+    """The console's ``topicArn``: None when empty or this deployment's
+    execution topic (every execution is published there); else an SNS
+    topic in the deployment's account and region whose name starts with
+    ``<prefix>-`` (the project name: the functions may publish to those
+    topics only, so a caller cannot make this API publish anywhere).
+    Anything else: 400 naming the rule."""
+    if topic in (None, "") or topic == own_topic:
+        return None
+    own = (own_topic or "").split(":")
+    where = (
+        f"an SNS topic of account {own[4]} in {own[3]} named {prefix}-..."
+        if len(own) == 6
+        else "nothing: no execution topic is configured"
+    )
+    parts = topic.split(":") if isinstance(topic, str) else []
+    ok = (
+        len(own) == 6
+        and len(parts) == 6
+        and parts[0] == "arn"
+        and parts[1] == own[1]
+        and parts[2] == "sns"
+        and parts[3:5] == own[3:5]
+        and parts[5].startswith(f"{prefix}-")
+        and len(parts[5]) <= 256
+    )
+    if not ok:
         raise ValidationError(
-            "topicArn: per-execution topics are not supported; every "
-            "execution is published to the deployment's execution topic"
+            f"topicArn must be {where}; every execution is also published "
+            f"to the deployment's execution topic"
             + (f" ({own_topic})" if own_topic else "")
             + ", whose subscriptions can filter on the planId attribute",
             field="topicArn",
         )
-    return body, dry_run
+    return topic
+
+
+def start_input(
+    body: Body, own_topic: Optional[str], prefix: str
+) -> Tuple[Body, bool, Optional[str]]:
+    """The console's start body: ``dryRun`` (a bool) and ``topicArn``
+    (:func:`caller_topic`: the execution's own topic or None) are
+    returned apart."""
+    body = dict(body)
+    dry_run = body.pop("dryRun", False)
+    if not isinstance(dry_run, bool):
+        raise ValidationError("dryRun must be true or false", field="dryRun")
+    topic = caller_topic(body.pop("topicArn", None), own_topic, prefix)
+    return body, dry_run, topic

@@ -6,9 +6,18 @@ for both senders: the execution lifecycle (``publish_execution_event`` /
 
 A notification failure never fails the execution: it is logged and
 swallowed here, in one place.
+
+Per plan and per execution (issue 20): every message carries the
+``planId`` message attribute, so a plan's ``notificationEmail`` is an
+email subscription of the execution topic filtered to that plan
+(:func:`sync_plan_subscription`, kept with the plan by the
+data-management handler); an execution started with a ``topicArn``
+(``shared.console_inputs.caller_topic``: this account and region, a name
+starting with the project prefix) has its events published there too.
 """
 
 import html
+import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from shared.aws_clients import get_client
@@ -232,6 +241,47 @@ def publish_message(
     return True
 
 
+def _caller_topic(
+    details: Dict[str, Any], record: Optional[Dict[str, Any]]
+) -> Optional[str]:
+    """The execution's own ``topicArn`` (recorded at the start), read
+    from ``record`` or, for events built from the state, the record of
+    ``details["executionId"]``; None when there is none or unreadable."""
+    if record is not None:
+        return record.get("topicArn") or None
+    execution_id = details.get("executionId")
+    if not execution_id:
+        return None
+    try:
+        # Imported here: execution_records is not needed by every sender.
+        from shared.execution_records import get_execution
+
+        return get_execution(str(execution_id)).get("topicArn") or None
+    except Exception:  # noqa: BLE001 - notifications never fail executions
+        logger.warning(
+            "execution topic not read", extra={"executionId": execution_id}
+        )
+        return None
+
+
+def _publish_both(
+    event_type: str,
+    details: Dict[str, Any],
+    sns_client: Optional[Any],
+    topic_arn: Optional[str],
+    record: Optional[Dict[str, Any]] = None,
+) -> bool:
+    """To ``topic_arn`` alone when given; else to the deployment's topic
+    and, once that was sent, to the execution's own topic too."""
+    sent = publish_message(event_type, details, sns_client, topic_arn)
+    if topic_arn or not sent:
+        return sent
+    own = _caller_topic(details, record)
+    if own and own != get_settings().execution_notifications_topic_arn:
+        publish_message(event_type, details, sns_client, own)
+    return sent
+
+
 def publish_execution_event(
     event_type: str,
     details: Dict[str, Any],
@@ -242,7 +292,7 @@ def publish_execution_event(
 
     ``details`` should carry executionId, planId and planName.
     """
-    return publish_message(event_type, details, sns_client, topic_arn)
+    return _publish_both(event_type, details, sns_client, topic_arn)
 
 
 def notify_execution(
@@ -261,4 +311,79 @@ def notify_execution(
     except Exception:  # noqa: BLE001 - notifications never fail executions
         logger.exception("notification details failed")
         return False
-    return publish_message(event_type, details, sns_client, topic_arn)
+    return _publish_both(
+        event_type, details, sns_client, topic_arn, record or {}
+    )
+
+
+def plan_filter_policy(plan_id: str) -> str:
+    """The subscription filter of a plan's email: its ``planId``
+    message attribute (set on every message by :func:`publish_message`)."""
+    return json.dumps({"planId": [str(plan_id)]})
+
+
+def sync_plan_subscription(
+    plan_id: str,
+    email: Optional[str],
+    previous: Optional[Dict[str, Any]] = None,
+    sns_client: Optional[Any] = None,
+) -> Optional[str]:
+    """Make the plan's email subscription match ``email``; returns the
+    subscription ARN to keep on the plan (None: none).
+
+    ``previous`` is the stored plan (its ``notificationEmail`` and
+    ``notificationSubscriptionArn``). A new email subscribes (SNS sends
+    the confirmation mail; the subscription is filtered to the plan), an
+    unchanged one has its filter set again. The caller unsubscribes the
+    previous one once the plan is saved with another
+    (:func:`remove_plan_subscription`). SNS errors raise (the caller
+    maps them: nothing is saved); no topic configured: None.
+    """
+    previous = previous or {}
+    old_email = previous.get("notificationEmail")
+    old_arn = previous.get("notificationSubscriptionArn")
+    topic = get_settings().execution_notifications_topic_arn
+    if not topic:
+        logger.info("no notification topic: no plan subscription")
+        return None
+    sns = sns_client or get_client("sns")
+    if email and email == old_email and _is_arn(old_arn):
+        sns.set_subscription_attributes(
+            SubscriptionArn=old_arn,
+            AttributeName="FilterPolicy",
+            AttributeValue=plan_filter_policy(plan_id),
+        )
+        return old_arn
+    arn = None
+    if email:
+        arn = sns.subscribe(
+            TopicArn=topic,
+            Protocol="email",
+            Endpoint=email,
+            Attributes={
+                "FilterPolicy": plan_filter_policy(plan_id),
+                "FilterPolicyScope": "MessageAttributes",
+            },
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+    return arn
+
+
+def remove_plan_subscription(
+    plan: Dict[str, Any], sns_client: Optional[Any] = None
+) -> None:
+    """Unsubscribe the plan's email (never raises: an unconfirmed
+    subscription SNS already dropped is no error to the caller)."""
+    arn = plan.get("notificationSubscriptionArn")
+    if not _is_arn(arn):
+        return
+    try:
+        (sns_client or get_client("sns")).unsubscribe(SubscriptionArn=arn)
+    except Exception:  # noqa: BLE001 - the plan change stands
+        logger.warning("unsubscribe failed", extra={"subscription": arn})
+
+
+def _is_arn(value: Any) -> bool:
+    # SNS answers "pending confirmation" for an unconfirmed subscription
+    # unless asked for the ARN; only an ARN can be changed or removed.
+    return isinstance(value, str) and value.startswith("arn:")
