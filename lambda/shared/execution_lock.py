@@ -16,6 +16,8 @@ from typing import Any, Dict, Optional
 
 from botocore.exceptions import ClientError
 
+from shared.ddb_updates import condition_failed
+
 from shared.tables import execution_history_table
 
 LOCK_PREFIX = "lock#"
@@ -89,10 +91,7 @@ def release_plan_lock(
             ExpressionAttributeValues={":owner": execution_id},
         )
     except ClientError as error:
-        if (
-            error.response["Error"]["Code"]
-            == "ConditionalCheckFailedException"
-        ):
+        if condition_failed(error):
             return False
         raise
     return True

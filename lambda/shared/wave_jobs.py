@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from botocore.exceptions import ClientError
 
 from shared import clock, statuses
+from shared.ddb_updates import SetExpression, condition_failed
 from shared.tables import execution_history_table
 from shared.wave_schedule import chunks
 
@@ -192,10 +193,7 @@ def claim_chunk(
             },
         )
     except ClientError as error:
-        if (
-            error.response["Error"]["Code"]
-            == "ConditionalCheckFailedException"
-        ):
+        if condition_failed(error):
             return False
         raise
     return True
@@ -217,27 +215,18 @@ def set_chunk(
     CANCELLING or ended record, so the cancel and the drill cleanup see
     it."""
     table = table or execution_history_table()
-    path = _chunk_path(index, chunk)
-    names = {"#waves": "waves", "#jobs": "jobs"}
-    values: Dict[str, Any] = {":now": clock.epoch()}
-    sets = ["updatedTime = :now"]
-    for position, (key, value) in enumerate(attributes.items()):
-        names[f"#c{position}"] = key
-        values[f":c{position}"] = value
-        sets.append(f"{path}.#c{position} = :c{position}")
-    for position, (key, value) in enumerate((wave or {}).items()):
-        names[f"#w{position}"] = key
-        values[f":w{position}"] = value
-        sets.append(f"#waves[{int(index)}].#w{position} = :w{position}")
+    update = SetExpression({"#waves": "waves", "#jobs": "jobs"})
+    update.add(f"{_chunk_path(index, chunk)}.", "c", attributes)
+    update.add(f"#waves[{int(index)}].", "w", wave or {})
     if first_job_id:
-        names["#first"] = "jobId"
-        values[":first"] = first_job_id
+        update.names["#first"] = "jobId"
+        update.values[":first"] = first_job_id
         first = f"#waves[{int(index)}].#first"
-        sets.append(f"{first} = if_not_exists({first}, :first)")
+        update.sets.append(f"{first} = if_not_exists({first}, :first)")
     table.update_item(
         Key={"executionId": execution_id},
-        UpdateExpression="SET " + ", ".join(sets),
+        UpdateExpression=update.expression,
         ConditionExpression="attribute_exists(executionId)",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
+        ExpressionAttributeNames=update.names,
+        ExpressionAttributeValues=update.values,
     )

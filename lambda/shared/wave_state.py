@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 from botocore.exceptions import ClientError
 
 from shared import clock, statuses
+from shared.ddb_updates import SetExpression, condition_failed
 from shared.tables import execution_history_table
 
 FAILED = "failed"
@@ -108,24 +109,17 @@ def save_wave(
     fails with ``ConditionalCheckFailedException``).
     """
     table = table or execution_history_table()
-    names = {"#waves": "waves", "#status": "status"}
-    values: Dict[str, Any] = {":now": clock.epoch(), **_TERMINAL_VALUES}
-    sets = ["updatedTime = :now"]
-    for position, (key, value) in enumerate(wave.items()):
-        names[f"#w{position}"] = key
-        values[f":w{position}"] = value
-        sets.append(f"#waves[{int(index)}].#w{position} = :w{position}")
-    for position, (key, value) in enumerate((extra or {}).items()):
-        names[f"#x{position}"] = key
-        values[f":x{position}"] = value
-        sets.append(f"#x{position} = :x{position}")
+    update = SetExpression({"#waves": "waves", "#status": "status"})
+    update.values.update(_TERMINAL_VALUES)
+    update.add(f"#waves[{int(index)}].", "w", wave)
+    update.add("", "x", extra or {})
     table.update_item(
         Key={"executionId": execution_id},
-        UpdateExpression="SET " + ", ".join(sets),
+        UpdateExpression=update.expression,
         ConditionExpression="attribute_exists(executionId) AND NOT "
         f"#status IN ({', '.join(_TERMINAL_VALUES)})",
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
+        ExpressionAttributeNames=update.names,
+        ExpressionAttributeValues=update.values,
     )
 
 
@@ -173,8 +167,7 @@ def claim_wave(
             },
         )
     except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True
