@@ -9,7 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional
 
-from reliability.fault_ops import CaseFailure, Ctx
+from reliability.fault_ops import TERMINAL, CaseFailure, Ctx
+
+# The functions' DRS clients make this many attempts per call
+# (shared.aws_clients.BOTO_CONFIG).
+CLIENT_ATTEMPTS = 5
 
 
 def _job_phase(ctx: Ctx, status: str, timeout: float = 60.0) -> None:
@@ -53,6 +57,54 @@ def cancel_in_flight_start(ctx: Ctx, timeout: float = 60.0) -> None:
     if [j for j in ctx.drs_jobs() if j.type == "LAUNCH"]:
         raise CaseFailure("the job existed before the cancel")
     _expect_ok(ctx.control("cancel_execution"), "cancel")
+
+
+def cancel_while_start_deferred(ctx: Ctx, timeout: float = 120.0) -> None:
+    """DRS throttles every StartRecovery: once the engine retried a
+    deferred start (more calls than one call's attempts), the record must
+    still be RUNNING and say that DRS throttles; then cancel (the chunk
+    is queued, no job exists)."""
+    sim = ctx.cloud.simulator
+    deadline = time.monotonic() + timeout
+    while sim.call_count("StartRecovery") <= CLIENT_ATTEMPTS:
+        if time.monotonic() > deadline:
+            raise CaseFailure("the throttled start was never retried")
+        time.sleep(0.2)
+    record = ctx.details()
+    wave = (record.get("waves") or [{}])[0]
+    texts = [record.get("statusReason"), wave.get("error")] + [
+        job.get("error") for job in wave.get("jobs") or []
+    ]
+    said = [t for t in texts if isinstance(t, str) and t]
+    chunks = [
+        (job.get("status"), job.get("jobId")) for job in wave.get("jobs") or []
+    ]
+    ctx.notes.append(
+        f"while deferred: {record.get('status')}, wave "
+        f"{wave.get('status')}, chunks {chunks}, said {said}"
+    )
+    _expect_ok(ctx.control("cancel_execution"), "cancel")
+    if record.get("status") != "RUNNING":
+        ctx.problems.append(f"ended {record.get('status')} while deferred")
+    if not any("throttl" in t.lower() for t in said):
+        ctx.problems.append(f"the record does not say why it waits: {said}")
+
+
+def abandon(ctx: Ctx, timeout: float = 60.0) -> Optional[str]:
+    """Cancel the case's execution if it is still active (a failed case
+    must not go on starting jobs in the next case's DRS); its status."""
+    if not ctx.execution_id:
+        return None
+    status = ctx.details().get("status")
+    if status in TERMINAL:
+        return status
+    ctx.control("cancel_execution")
+    ctx.notes.append(f"abandoned while {status}: cancelled")
+    try:
+        return ctx.wait_terminal(timeout)["status"]
+    except CaseFailure as failure:
+        ctx.notes.append(f"not ended after the cancel: {failure}")
+        return None
 
 
 def cancel_paused(ctx: Ctx) -> None:

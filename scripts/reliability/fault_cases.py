@@ -35,9 +35,6 @@ TWO_WAVES = [("Database", False), ("Application", False)]
 PAUSING = [("Database", False), ("Application", True)]
 # Slow phases (simulated seconds) so a cancel lands in the phase named.
 SLOW = {"start": (600, 600), "launch": (3000, 3000)}
-# The functions' DRS clients make this many attempts per call
-# (shared.aws_clients.BOTO_CONFIG): a longer burst reaches the engine.
-CLIENT_ATTEMPTS = 5
 
 Action = Callable[[Ctx], None]
 # After the terminal record: the documented operator action of a case
@@ -167,12 +164,8 @@ def _burst_cases() -> List[FaultCase]:
     """Bursts longer than one call's retries, at a wave's start and while
     polling: DRS throttling or failing for a few seconds must not fail a
     drill (the wave engine v2 defers a throttled start and retries)."""
-    beyond = CLIENT_ATTEMPTS + 1
-    no_retry = (
-        "a StartRecovery that DRS {what} past the client's "
-        f"{CLIENT_ATTEMPTS} attempts fails the wave at once ({{code}}): "
-        "the engine neither defers nor retries the start"
-    )
+    # A longer burst than one call's attempts reaches the engine.
+    beyond = fault_actions.CLIENT_ATTEMPTS + 1
     cleanup_gives_up = (
         "the automatic drill cleanup gives up after one throttled "
         "TerminateRecoveryInstances (drillCleanupError recorded, no retry "
@@ -186,9 +179,6 @@ def _burst_cases() -> List[FaultCase]:
             ("COMPLETED",),
             burst("throttle", "StartRecovery", beyond),
             fired="StartRecovery",
-            defect=no_retry.format(
-                what="throttles", code="DRS_LIMIT_EXCEEDED"
-            ),
         ),
         FaultCase(
             "StartRecovery-5xx-burst",
@@ -196,9 +186,6 @@ def _burst_cases() -> List[FaultCase]:
             ("COMPLETED",),
             burst("internal_error", "StartRecovery", beyond),
             fired="StartRecovery",
-            defect=no_retry.format(
-                what="answers 5xx", code="DRS_START_RECOVERY_FAILED"
-            ),
         ),
         FaultCase(
             "StartRecovery-throttled-burst-wave-2",
@@ -207,9 +194,6 @@ def _burst_cases() -> List[FaultCase]:
             ("COMPLETED",),
             burst("throttle", "StartRecovery", beyond, first=2),
             fired="StartRecovery",
-            defect=no_retry.format(
-                what="throttles", code="DRS_LIMIT_EXCEEDED"
-            ),
         ),
         FaultCase(
             "DescribeJobs-throttled-burst",
@@ -264,10 +248,18 @@ def cases() -> List[FaultCase]:
         + [
             FaultCase(
                 "StartRecovery-throttled-always",
-                "throttle on every StartRecovery",
-                ("FAILED",),
+                "throttle on every StartRecovery: the start is deferred "
+                "and retried (the record says why it waits), then "
+                "cancelled while its chunk is queued",
+                ("CANCELLED",),
                 [{"type": "throttle", "operation": "StartRecovery"}],
-                error_code="DRS_LIMIT_EXCEEDED",
+                action=fault_actions.cancel_while_start_deferred,
+                fired="StartRecovery",
+                defect="while every StartRecovery is throttled the "
+                "execution stays RUNNING (wave QUEUED, its chunk retried) "
+                "with nothing on the record saying why: no statusReason, "
+                "no error on the wave or its chunk; the operator cannot "
+                "tell a throttled DRS from a hung engine",
             ),
             FaultCase(
                 "DescribeJobs-latency",

@@ -93,6 +93,7 @@ def run_case(cloud: Any, case: FaultCase) -> Dict[str, Any]:
             ctx.notes.append(f"Lambda faults fired {hit}")
             result["failures"].append("a Lambda fault never fired")
         result["status"] = record["status"]
+        result["failures"] += ctx.problems
         _checks(ctx, case, record, result)
     except CaseFailure as failure:
         result["failures"].append(str(failure))
@@ -102,8 +103,9 @@ def run_case(cloud: Any, case: FaultCase) -> Dict[str, Any]:
         fault_actions.release_drs(cloud.simulator)
         try:
             fault_actions.restore_spoke_role(ctx)
+            fault_actions.abandon(ctx)
         except Exception as error:  # noqa: BLE001
-            result["failures"].append(f"restoring the spoke role: {error}")
+            result["failures"].append(f"cleaning up the case: {error}")
     if result["failures"] and case.defect:
         result["failures"].insert(0, f"defect: {case.defect}")
     result["notes"] = ctx.notes

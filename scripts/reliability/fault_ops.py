@@ -39,6 +39,9 @@ class Ctx:
     execution_id: str = ""
     account: Optional[str] = None
     notes: List[str] = field(default_factory=list)
+    # What an action saw that the case expects otherwise (the case fails
+    # with them, after its checks ran).
+    problems: List[str] = field(default_factory=list)
 
     # -- calls ----------------------------------------------------------
     def call(self, handler: str, operation: str, body: dict) -> dict:
@@ -237,7 +240,7 @@ def check_record_matches_drs(ctx: Ctx, record: dict) -> None:
     jobs = ctx.drs_jobs()
     launch = {j.job_id: j for j in jobs if j.type == "LAUNCH"}
     waves = record.get("waves") or []
-    recorded = {w["jobId"] for w in waves if w.get("jobId")}
+    recorded = {job_id for w in waves for job_id in wave_job_ids(w)}
     if recorded != set(launch):
         raise CaseFailure(
             f"jobs: record {sorted(recorded)} != DRS {sorted(launch)}"
@@ -252,8 +255,8 @@ def check_record_matches_drs(ctx: Ctx, record: dict) -> None:
             f"{sorted(terminate)}"
         )
     for wave in waves:
-        job = launch.get(wave.get("jobId"))
-        if job is None:
+        mine = [launch[j] for j in wave_job_ids(wave) if j in launch]
+        if not mine:
             if wave.get("servers") and any(
                 s.get("recoveryInstanceId") for s in wave["servers"]
             ):
@@ -261,7 +264,16 @@ def check_record_matches_drs(ctx: Ctx, record: dict) -> None:
                     f"wave {wave.get('waveNumber')}: instances without a job"
                 )
             continue
-        _check_wave_servers(wave, job)
+        _check_wave_servers(wave, mine)
+
+
+def wave_job_ids(wave: dict) -> List[str]:
+    """The DRS jobs the API shows for a wave: ``jobIds`` (a wave run as
+    several jobs) and the one-job ``jobId``."""
+    ids = list(wave.get("jobIds") or [])
+    if wave.get("jobId") and wave["jobId"] not in ids:
+        ids.insert(0, wave["jobId"])
+    return ids
 
 
 def check_record_settles_to_drs(
@@ -284,14 +296,29 @@ def check_record_settles_to_drs(
         record = ctx.details()
 
 
-def _check_wave_servers(wave: dict, job: Any) -> None:
+def _check_wave_servers(wave: dict, jobs: List[Any]) -> None:
+    """Each server of the wave's jobs as DRS says; a server of the wave
+    in none of them (a chunk queued or skipped: the view lists the
+    wave's ``jobs`` plan) must not have launched."""
     mine = {s["sourceServerId"]: s for s in wave.get("servers") or []}
-    if set(mine) != set(job.servers):
+    truths = {sid: t for job in jobs for sid, t in job.servers.items()}
+    unstarted = set(mine) - set(truths)
+    if set(truths) - set(mine) or (unstarted and not wave.get("jobs")):
         raise CaseFailure(
             f"wave {wave.get('waveNumber')}: servers {sorted(mine)} != "
-            f"DRS job's {sorted(job.servers)}"
+            f"DRS jobs' {sorted(truths)}"
         )
-    for sid, truth in job.servers.items():
+    for sid in sorted(unstarted):
+        entry = mine[sid]
+        if entry.get("recoveryInstanceId") or entry.get("status") not in (
+            None,
+            "PENDING",
+        ):
+            raise CaseFailure(
+                f"{sid}: in no DRS job of its wave but recorded "
+                f"{entry.get('status')} {entry.get('recoveryInstanceId')}"
+            )
+    for sid, truth in truths.items():
         entry = mine[sid]
         if entry.get("status") != truth.launch_status:
             raise CaseFailure(

@@ -179,3 +179,84 @@ def test_a_record_that_never_matches_fails_at_the_deadline(monkeypatch):
         fault_ops.check_record_settles_to_drs(
             ctx, _record(status="PENDING"), timeout=0
         )
+
+
+def _chunked(servers, job_ids, plan=True):
+    """A wave run as several DRS jobs, as the API shows it."""
+    wave = {
+        "waveNumber": 1,
+        "jobIds": job_ids,
+        "servers": [
+            {"sourceServerId": sid, "status": status, "recoveryInstanceId": ri}
+            for sid, (status, ri) in servers.items()
+        ],
+    }
+    if plan:
+        wave["jobs"] = [{"chunk": n} for n in range(3)]
+    return {"waves": [wave]}
+
+
+CHUNK_JOBS = [
+    _job("drsjob-1", {"s-1": ("LAUNCHED", "i-1")}),
+    _job("drsjob-2", {"s-2": ("LAUNCHED", "i-2")}),
+]
+
+
+def test_a_wave_of_several_jobs_equal_to_drs_passes():
+    # Given a wave whose two chunks ran, a third still queued
+    record = _chunked(
+        {
+            "s-1": ("LAUNCHED", "i-1"),
+            "s-2": ("LAUNCHED", "i-2"),
+            "s-3": ("PENDING", None),
+        },
+        ["drsjob-1", "drsjob-2"],
+    )
+    # Then every job's servers are compared, the queued one never launched
+    fault_ops.check_record_matches_drs(_Ctx(CHUNK_JOBS), record)
+
+
+@pytest.mark.parametrize(
+    "servers, job_ids, plan, message",
+    [
+        (
+            {"s-1": ("LAUNCHED", "i-1"), "s-2": ("LAUNCHED", "i-2")},
+            ["drsjob-1"],
+            True,
+            "jobs",
+        ),
+        (
+            {"s-1": ("LAUNCHED", "i-1"), "s-2": ("PENDING", None)},
+            ["drsjob-1", "drsjob-2"],
+            True,
+            "record PENDING != DRS LAUNCHED",
+        ),
+        (
+            {
+                "s-1": ("LAUNCHED", "i-1"),
+                "s-2": ("LAUNCHED", "i-2"),
+                "s-3": ("LAUNCHED", "i-3"),
+            },
+            ["drsjob-1", "drsjob-2"],
+            True,
+            "in no DRS job",
+        ),
+        (
+            {
+                "s-1": ("LAUNCHED", "i-1"),
+                "s-2": ("LAUNCHED", "i-2"),
+                "s-3": ("PENDING", None),
+            },
+            ["drsjob-1", "drsjob-2"],
+            False,
+            "servers",
+        ),
+    ],
+    ids=["job-missing", "status", "unstarted-launched", "no-chunk-plan"],
+)
+def test_a_wave_of_several_jobs_different_from_drs_fails(
+    servers, job_ids, plan, message
+):
+    record = _chunked(servers, job_ids, plan)
+    with pytest.raises(CaseFailure, match=message):
+        fault_ops.check_record_matches_drs(_Ctx(CHUNK_JOBS), record)

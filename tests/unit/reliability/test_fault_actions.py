@@ -1,0 +1,65 @@
+"""Fault actions that need no local cloud: a case's leftover execution is
+cancelled, and a deferred start must be visible on the record."""
+
+from types import SimpleNamespace
+
+from reliability import fault_actions
+
+
+class _Ctx:
+    def __init__(self, records, calls=0):
+        self.execution_id = "e-1"
+        self.notes = []
+        self.problems = []
+        self.records = list(records)
+        self.controls = []
+        self.cloud = SimpleNamespace(
+            simulator=SimpleNamespace(call_count=lambda _op: calls)
+        )
+
+    def details(self):
+        return (
+            self.records.pop(0) if len(self.records) > 1 else self.records[0]
+        )
+
+    def control(self, operation):
+        self.controls.append(operation)
+        return {"status": "CANCELLING"}
+
+    def wait_terminal(self, timeout):
+        return {"status": "CANCELLED"}
+
+
+def test_an_ended_execution_is_left_alone():
+    ctx = _Ctx([{"status": "COMPLETED"}])
+    assert fault_actions.abandon(ctx) == "COMPLETED"
+    assert ctx.controls == []
+
+
+def test_an_active_execution_is_cancelled_before_the_next_case():
+    # Given a case that failed while its execution still runs
+    ctx = _Ctx([{"status": "RUNNING"}])
+    # When the case is cleaned up
+    status = fault_actions.abandon(ctx)
+    # Then the execution was cancelled and ended
+    assert (ctx.controls, status) == (["cancel_execution"], "CANCELLED")
+    assert "abandoned while RUNNING" in ctx.notes[0]
+
+
+def _deferred(reason):
+    wave = {"status": "QUEUED", "jobs": [{"status": "QUEUED"}]}
+    return {"status": "RUNNING", "statusReason": reason, "waves": [wave]}
+
+
+def test_a_deferred_start_the_record_explains_is_no_problem():
+    ctx = _Ctx([_deferred("wave 1: DRS throttled the start; retrying")], 6)
+    fault_actions.cancel_while_start_deferred(ctx)
+    assert ctx.controls == ["cancel_execution"]
+    assert ctx.problems == []
+
+
+def test_a_silent_deferred_start_is_a_problem_but_still_cancelled():
+    ctx = _Ctx([_deferred(None)], 6)
+    fault_actions.cancel_while_start_deferred(ctx)
+    assert ctx.controls == ["cancel_execution"]
+    assert "does not say why it waits" in ctx.problems[0]
