@@ -182,3 +182,45 @@ def test_a_completed_drill_keeps_its_recorded_truth(lc):
     # Then they are, and the record's servers still say what DRS did
     assert answer["count"] == 3, answer
     assert _record_statuses(lc.record(execution_id)) == _truth(lc, job_id)
+
+
+def test_every_job_of_a_wave_run_as_several_is_recorded_and_terminated(lc):
+    # Given a failed drill whose one wave ran as two DRS jobs (chunks),
+    # its servers recorded PENDING
+    ids = lc.servers(3)
+    lc.plan("p1", ("g1", ids))
+    execution_id = lc.start("p1")
+    jobs = [
+        lc.drs().start_recovery(
+            isDrill=True, sourceServers=[{"sourceServerID": s} for s in part]
+        )["job"]["jobID"]
+        for part in (ids[:2], ids[2:])
+    ]
+    wave = dict(
+        lc.record(execution_id)["waves"][0],
+        status="FAILED",
+        serverIds=ids,
+        servers=[{"sourceServerId": s, "status": "PENDING"} for s in ids],
+        jobs=[
+            {"chunk": 0, "offset": 0, "count": 2, "status": "STARTED"},
+            {"chunk": 1, "offset": 2, "count": 1, "status": "STARTED"},
+        ],
+    )
+    for chunk, job_id in zip(wave["jobs"], jobs):
+        chunk["jobId"] = job_id
+    wave.pop("jobId", None)
+    lc.set_record(execution_id, status="FAILED", waves=[wave])
+    lc.sim.clock.advance(LAUNCHED_SECONDS)
+    lc.sim.tick()
+    # When the operator terminates its instances
+    answer = lc.direct(TERMINATE, {"executionId": execution_id})
+    # Then every server of both jobs is recorded as DRS says
+    assert answer["count"] == 3, answer
+    truth = {**_truth(lc, jobs[0]), **_truth(lc, jobs[1])}
+    record = lc.record(execution_id)
+    assert _record_statuses(record) == truth
+    # And every instance of both jobs is being terminated
+    (termination,) = record["terminations"]
+    assert sorted(termination["recoveryInstanceIds"]) == sorted(
+        i for _, i in truth.values()
+    )
