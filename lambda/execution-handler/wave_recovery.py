@@ -24,6 +24,7 @@ from execution_routes import router
 from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
+from shared.aws_pagination import items_by_ids
 from shared.config import get_settings
 from shared.execution_records import get_execution
 from shared.launch_config import apply_launch_configs
@@ -75,13 +76,13 @@ class WaveStartError(ServerResolutionError):
 def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
     """sourceServerID -> hostname; raises for unknown servers."""
     found: Dict[str, str] = {}
-    paginator = drs.get_paginator("describe_source_servers")
-    for page in paginator.paginate(filters={"sourceServerIDs": server_ids}):
-        for item in page.get("items", []):
-            hints = (item.get("sourceProperties") or {}).get(
-                "identificationHints"
-            ) or {}
-            found[item["sourceServerID"]] = hints.get("hostname") or ""
+    for item in items_by_ids(
+        drs, "describe_source_servers", "sourceServerIDs", server_ids
+    ):
+        hints = (item.get("sourceProperties") or {}).get(
+            "identificationHints"
+        ) or {}
+        found[item["sourceServerID"]] = hints.get("hostname") or ""
     missing = [sid for sid in server_ids if sid not in found]
     if missing:
         raise WaveStartError(
@@ -266,12 +267,10 @@ def _follow(
     server_ids: List[str],
     context: Optional[Dict[str, Any]],
 ) -> None:
-    """Put the wave being started in the state and its entry."""
-    state.update(
-        region=region,
-        server_ids=server_ids,
-        job_account_context=context,
-    )
+    """Put the wave being started in the state and its entry. The state
+    holds no per-server list (bounded for waves of any size): the seeds'
+    ``server_ids`` stays empty, the wave's servers are on the record."""
+    state.update(region=region, server_ids=[], job_account_context=context)
     entry.update(region=region, serverCount=len(server_ids))
 
 

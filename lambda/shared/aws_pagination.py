@@ -26,3 +26,24 @@ def all_items(
     for page in pages:
         items.extend(page.get(key) or [])
     return items
+
+
+# DRS takes at most 200 ids in a filter (e.g. DescribeSourceServers'
+# sourceServerIDs): larger lists are asked in batches.
+ID_FILTER_MAX = 200
+
+
+def items_by_ids(
+    client: Any,
+    operation: str,
+    filter_key: str,
+    ids: List[str],
+    batch: int = ID_FILTER_MAX,
+) -> List[Dict[str, Any]]:
+    """Every item of ``operation`` whose ``filters[filter_key]`` is one of
+    ``ids``, asked ``batch`` ids at a time (no call for no ids)."""
+    items: List[Dict[str, Any]] = []
+    for start in range(0, len(ids), batch):
+        chunk = list(ids[start : start + batch])  # noqa: E203
+        items.extend(all_items(client, operation, filters={filter_key: chunk}))
+    return items

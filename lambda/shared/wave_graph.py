@@ -34,6 +34,7 @@ from shared.wave_schedule import (
     WaveProgress,
     WaveSpec,
     advance,
+    dependencies,
 )
 from shared.wave_state import save_wave, wave_name, wave_result
 
@@ -212,7 +213,8 @@ def advance_plan(
         )
         for index, status in decision.statuses.items():
             if status in (SKIPPED, WAITING_APPROVAL):
-                _mark(state, index, status, decision.reasons.get(index), table)
+                reason = _reason(state, specs, decision, index)
+                _mark(state, index, status, reason, table)
         ready = [
             index
             for index, status in decision.statuses.items()
@@ -225,6 +227,22 @@ def advance_plan(
             if state.get("status") in ("cancelled", "failed"):
                 return state  # the execution itself stopped
     return _standing(state, decision)
+
+
+def _reason(
+    state: Dict[str, Any], specs: List[WaveSpec], decision: Any, index: int
+) -> Optional[str]:
+    """Why a wave was skipped, naming the wave it depends on by name (the
+    rule's reasons count waves from 0)."""
+    if decision.statuses.get(index) != SKIPPED:
+        return decision.reasons.get(index)
+    needs = dependencies(specs).get(index, ())
+    for dep in needs:
+        status = decision.statuses.get(dep)
+        if status in (FAILED, SKIPPED):
+            verb = "failed" if status == FAILED else "was skipped"
+            return f"{wave_name(state, dep)} {verb}"
+    return decision.reasons.get(index)
 
 
 def _standing(state: Dict[str, Any], decision: Any) -> Dict[str, Any]:
@@ -265,8 +283,9 @@ def _failed(state: Dict[str, Any], decision: Any) -> None:
     skipped = sorted(i for i, s in decision.statuses.items() if s == SKIPPED)
     message = first.get("message") or "a wave failed"
     if skipped:
+        specs = wave_specs(state)
         message += "; not started: " + ", ".join(
-            f"{wave_name(state, i)} ({decision.reasons.get(i)})"
+            f"{wave_name(state, i)} ({_reason(state, specs, decision, i)})"
             for i in skipped
         )
     state.update(

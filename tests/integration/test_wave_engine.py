@@ -335,9 +335,13 @@ RUN_IDS = (
     "executionId",
     "stateMachineExecutionArn",
     "jobId",
+    "jobIds",
     "execution_id",
     "execution_arn",
     "job_id",
+    # How many polls a wave took depends on wall-clock timing here.
+    "waitedSeconds",
+    "current_wave_total_wait_time",
 )
 
 

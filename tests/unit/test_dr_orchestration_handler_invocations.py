@@ -113,7 +113,7 @@ def test_begin_invocation_failure_fails_state_and_record(engine):
     assert state["error_code"] == "WAVE_START_INVOCATION_FAILED"
     assert state["error"] == (
         "starting Databases failed: Sandbox.Timedout: "
-        "Task timed out after 300s; not started: Apps (wave 0 failed)"
+        "Task timed out after 300s; not started: Apps (Databases failed)"
     )
     assert state["current_wave_number"] == 0
     assert [w["status"] for w in state["wave_results"]] == [

@@ -181,8 +181,8 @@ def test_a_failed_first_wave_start_ends_both_functions_the_same_way(
     started = f"starting Databases failed: {THROTTLED}"
     # (naming the waves that then never started: issue 17)
     assert final["error"] == (
-        f"{started}; not started: Apps (wave 0 failed), "
-        "Web (wave 1 was skipped)"
+        f"{started}; not started: Apps (Databases failed), "
+        "Web (Apps was skipped)"
     )
     assert final["current_wave_number"] == 0
     assert [w["status"] for w in final["wave_results"]] == [

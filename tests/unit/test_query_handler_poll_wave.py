@@ -189,7 +189,7 @@ def test_completed_wave_starts_the_next_through_the_execution_handler(
     assert result["status"] == "running" and not result["wave_completed"]
     assert result["current_wave_number"] == 1
     assert result["job_id"] != state["job_id"]
-    assert sorted(result["server_ids"]) == sorted(engine.ids("erp-app"))
+    assert result["wave_results"][1]["serverCount"] == 3
     assert result["current_wave_total_wait_time"] == 0
     record = engine.record("exec-1")
     assert [w["status"] for w in record["waves"]] == ["COMPLETED", "STARTED"]

@@ -150,7 +150,7 @@ def test_a_failed_branch_skips_its_dependents_and_the_other_completes(
         assert final["status"] == "failed"
         assert final["error_code"] == "SERVER_LAUNCH_FAILED"
         assert "DB failed" in final["error"]
-        assert "not started: App (wave 0 failed)" in final["error"]
+        assert "not started: App (DB failed)" in final["error"]
         # And the record says so per wave; web ran to its end
         record = engine.record("exec-1")
         assert record["status"] == "FAILED"
