@@ -33,9 +33,7 @@ class GroupedMembers(WaveMembers):
     group_server_ids: Optional[Dict[str, List[str]]] = None
 
 
-def _merge(
-    wave: Dict[str, Any], group_ids: List[str], parts: List[WaveMembers]
-) -> GroupedMembers:
+def _merge(group_ids: List[str], parts: List[WaveMembers]) -> GroupedMembers:
     """One wave's members from its groups' (same order)."""
     first = parts[0]
     merged = GroupedMembers(
@@ -87,8 +85,8 @@ def resolve_plan_groups(
     merged: List[WaveMembers] = []
     position = 0
     for wave in waves:
-        group_ids = wave_group_ids(wave) or [None]
+        group_ids = wave_group_ids(wave) or [""]
         parts = members[position : position + len(group_ids)]  # noqa: E203
         position += len(group_ids)
-        merged.append(_merge(wave, group_ids, parts))
+        merged.append(_merge(group_ids, parts))
     return merged, inventories
