@@ -141,12 +141,6 @@ def _usage_at(jobs: List[Any], moment: datetime) -> tuple:
     return len(active), sum(len(j.servers) for j in active)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect: wave_recovery._hostnames asks DescribeSourceServers"
-    " for all the wave's servers in one filter (DRS allows 200), so a wave"
-    " over 200 servers fails at start (ValidationException)",
-)
 def test_a_250_server_wave_keeps_within_the_quotas(
     big_cloud, servers_per_job, wait_until
 ):
