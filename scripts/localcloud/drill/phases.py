@@ -12,6 +12,9 @@ from datetime import datetime
 from typing import Any, Iterator
 
 FINAL = {"LAUNCHED", "FAILED", "TERMINATED"}
+# Waves that have not started (issue 17: waiting for approval, or never
+# to start because a wave they depend on failed).
+NOT_STARTED = {"PENDING", "WAITING_APPROVAL", "SKIPPED"}
 # DRS job log events -> (phase started, phase ended)
 LOG_PHASES = {
     "SNAPSHOT_START": ("snapshot", "pending"),
@@ -56,13 +59,13 @@ class PhaseRecorder:
             number = int(wave.get("waveNumber") or 0)
             status = str(wave.get("status") or "PENDING").upper()
             seen = self.wave_seen.setdefault(number, [None, None])
-            if status != "PENDING" and seen[0] is None:
+            if status in NOT_STARTED:
+                continue  # servers listed ahead of their wave's start
+            if seen[0] is None:
                 seen[0] = now
             if status in ("COMPLETED", "FAILED", "CANCELLED"):
                 if seen[1] is None:
                     seen[1] = now
-            if status == "PENDING":
-                continue  # servers listed ahead of their wave's start
             for server in wave.get("servers") or []:
                 self._server(number, server, now)
 

@@ -150,7 +150,11 @@ def render_timeline(report: dict[str, Any], path: str | Path) -> Path:
     ax.set_yticks(list(range(top)) + list(range(first, first + len(rows))))
     ax.set_yticklabels(
         ["waves"] * top
-        + [f"W{w['waveNumber']} {s['hostname']}" for w, s in rows],
+        + [
+            f"W{w['waveNumber']} {s['hostname']}"
+            + (" (skipped)" if w.get("status") == "SKIPPED" else "")
+            for w, s in rows
+        ],
         fontsize=8,
     )
     ax.invert_yaxis()

@@ -181,3 +181,22 @@ def test_shipped_graph_plan_forks_and_joins_and_keeps_empty_lists():
     groups = {g["key"]: g for g in definition["protectionGroups"]}
     portal_group = groups[portal["waves"][0]["protectionGroup"]]
     assert portal_group["accountId"] == "210987654321"
+
+
+def test_waiting_and_skipped_waves_never_count_as_started():
+    # Given wave 2 waits for approval, then is skipped
+    recorder = PhaseRecorder(speed=60)
+    server = {"sourceServerId": "s-1", "status": "PENDING"}
+    for second, status in enumerate(["WAITING_APPROVAL", "SKIPPED"]):
+        recorder.observe(
+            {
+                "status": "RUNNING",
+                "waves": [
+                    {"waveNumber": 2, "status": status, "servers": [server]}
+                ],
+            },
+            second,
+        )
+    # Then the wave has no start and its server no phase
+    assert recorder.wave_seen[2] == [None, None]
+    assert recorder.segments == {}
