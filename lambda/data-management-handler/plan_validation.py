@@ -28,7 +28,7 @@ from shared.validation import (
     validate_name,
     validate_source_server_ids,
 )
-from shared.wave_servers import wave_group_ids
+from shared.wave_servers import union_by_group, wave_group_ids
 
 # The fields a caller sets (the manifest's accountId is derived here).
 PLAN_FIELDS = tuple(
@@ -276,9 +276,8 @@ def _check_wave_servers(
 
 def _union(wave: Dict[str, Any], members: Dict[str, List[str]]) -> List[str]:
     """The wave's servers: its groups' members, without repeats."""
-    return list(
-        dict.fromkeys(s for g in wave_group_ids(wave) for s in members[g])
-    )
+    groups = ((g, members[g]) for g in wave_group_ids(wave))
+    return union_by_group(groups)[0]
 
 
 def _check_one_region(

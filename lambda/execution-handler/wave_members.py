@@ -12,6 +12,7 @@ from shared.wave_servers import (
     WaveServers,
     recorded_wave_servers,
     resolve_group_servers,
+    union_by_group,
 )
 
 
@@ -65,14 +66,10 @@ def wave_servers(
     ]
     if len(parts) == 1:
         return parts[0]
-    seen: set = set()
-    by_group: Dict[str, List[str]] = {}
-    for group, part in zip(groups, parts):
-        by_group[str(group["groupId"])] = [
-            s for s in part.server_ids if s not in seen
-        ]
-        seen.update(part.server_ids)
-    union = [s for ids in by_group.values() for s in ids]
+    union, by_group = union_by_group(
+        (str(group["groupId"]), part.server_ids)
+        for group, part in zip(groups, parts)
+    )
     return WaveServers(
         parts[0].region, parts[0].account_context, union, by_group
     )

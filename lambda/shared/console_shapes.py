@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from shared.api import Caller
 from shared.console_outcome import outcome_details
-from shared.wave_servers import wave_group_ids
+from shared.wave_servers import union_by_group, wave_group_ids
 
 Item = Dict[str, Any]
 
@@ -116,10 +116,8 @@ def plan_view(plan: Item, facts: PlanFacts) -> Item:
     waves = []
     for wave in plan.get("waves") or []:
         group_ids = wave_group_ids(wave)
-        servers = list(
-            dict.fromkeys(
-                s for g in group_ids for s in facts.wave_servers.get(g, [])
-            )
+        servers, _ = union_by_group(
+            (g, facts.wave_servers.get(g, [])) for g in group_ids
         )
         waves.append(
             {

@@ -22,7 +22,11 @@ from shared.readiness_inventory import (
     default_clients,
     resolve_plan,
 )
-from shared.wave_servers import per_group_waves, wave_group_ids
+from shared.wave_servers import (
+    per_group_waves,
+    union_by_group,
+    wave_group_ids,
+)
 
 
 @dataclass
@@ -59,15 +63,9 @@ def _merge(group_ids: List[str], parts: List[WaveMembers]) -> GroupedMembers:
             "the protection groups of one wave must be in one account "
             f"and region ({where})"
         )
-    seen: set = set()
-    merged.group_server_ids = {}
-    for group_id, part in zip(group_ids, parts):
-        own = [s for s in part.server_ids if s not in seen]
-        seen.update(own)
-        merged.group_server_ids[group_id] = own
-    merged.server_ids = [
-        s for ids in merged.group_server_ids.values() for s in ids
-    ]
+    merged.server_ids, merged.group_server_ids = union_by_group(
+        (group_id, part.server_ids) for group_id, part in zip(group_ids, parts)
+    )
     return merged
 
 

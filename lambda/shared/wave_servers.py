@@ -16,7 +16,16 @@ effect only for later executions.
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Set,
+    Tuple,
+)
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -75,6 +84,21 @@ def wave_group_ids(wave: Dict[str, Any]) -> List[str]:
     ``[protectionGroupId]`` (the seeds' field)."""
     ids = wave.get("protectionGroupIds") or [wave.get("protectionGroupId")]
     return list(dict.fromkeys(str(i) for i in ids if i))
+
+
+def union_by_group(
+    groups: Iterable[Tuple[str, Iterable[str]]],
+) -> Tuple[List[str], Dict[str, List[str]]]:
+    """The servers of several groups: their union without repeats, in
+    group order, and ``group -> its servers`` (a server selected by two
+    groups belongs to the first)."""
+    seen: Set[str] = set()
+    by_group: Dict[str, List[str]] = {}
+    for group_id, ids in groups:
+        own = [s for s in dict.fromkeys(ids) if s not in seen]
+        seen.update(own)
+        by_group[group_id] = own
+    return [s for own in by_group.values() for s in own], by_group
 
 
 def per_group_waves(waves: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
