@@ -31,10 +31,11 @@ from dm_store import (
     version_condition,
 )
 from group_validation import validate_group_shape
-from plan_validation import validate_plan_shape
+from plan_validation import STORED_CONSOLE_FIELDS, validate_plan_shape
 from protection_groups import CLAIM as GROUP_CLAIM
 from protection_groups import KEPT_FIELDS, prepare_group
 from recovery_plans import CLAIM as PLAN_CLAIM
+from recovery_plans import SUBSCRIPTION as PLAN_SUBSCRIPTION
 from recovery_plans import group_lookup, prepare_plan, refuse_if_running
 from shared.api import Request
 from shared.config_manifest import export_group, export_plan, validate_manifest
@@ -205,6 +206,11 @@ def _plan_plans(
         others = [p for p in pending if p["planId"] != plan_id]
         _guard(where, lambda: prepare_plan(shaped, others, plan_id, lookup))
         item = {"planId": plan_id, **shaped}
+        # What the manifest does not carry (the console's role and
+        # email, the email's SNS subscription) stays as stored.
+        for kept in STORED_CONSOLE_FIELDS + (PLAN_SUBSCRIPTION,):
+            if existing and kept in existing and kept not in item:
+                item[kept] = existing[kept]
         pending = others + [item]
         change = _change(where, item, existing, export_plan, caller)
         if change["action"] == UPDATE:

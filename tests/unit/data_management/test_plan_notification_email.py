@@ -7,6 +7,8 @@ import json
 import boto3
 import pytest
 
+from shared.config_manifest import build_manifest
+from shared.responses import to_jsonable
 from tests.helpers import REGION, reset_shared_caches
 from tests.unit.data_management.conftest import db_group
 
@@ -94,3 +96,26 @@ def test_a_plan_without_email_subscribes_nothing(dm, topic):
     # Then the topic has no email subscription
     assert plan.get("planId"), plan
     assert _subscriptions(topic) == {}
+
+
+def test_an_import_keeps_the_plans_email_and_subscription(dm, topic):
+    # Given a plan with an email, exported with an RPO target
+    group = db_group(dm)
+    body = {**_plan(group, "a@example.com"), "rpoTargetSeconds": 900}
+    plan = dm.direct("create_recovery_plan", body)
+    stored = dm.item("RECOVERY_PLANS_TABLE", "planId", plan["planId"])
+    manifest = to_jsonable(build_manifest([], [stored]))
+    assert manifest["recoveryPlans"][0]["rpoTargetSeconds"] == 900
+    # When the manifest is imported with a changed description
+    manifest["recoveryPlans"][0]["description"] = "changed"
+    result = dm.direct("import_configuration", {"manifest": manifest})
+    # Then the plan is updated, its email and subscription kept
+    assert result["summary"]["update"] == 1, result
+    after = dm.item("RECOVERY_PLANS_TABLE", "planId", plan["planId"])
+    assert after["description"] == "changed"
+    assert after["rpoTargetSeconds"] == 900
+    assert after["notificationEmail"] == "a@example.com"
+    assert after["notificationSubscriptionArn"] == (
+        stored["notificationSubscriptionArn"]
+    )
+    assert set(_subscriptions(topic)) == {"a@example.com"}
