@@ -151,6 +151,16 @@ def build_report(
         report["graph"] = graph_summary(
             depends, {w["waveNumber"]: (w["start"], w["end"]) for w in waves}
         )
+        # A wave's duration excludes its wait for approval; the makespan
+        # includes the time the execution was paused.
+        report["graph"]["pausedSeconds"] = round(
+            sum(
+                p["end"] - p["start"]
+                for p in report["pauses"]
+                if p["end"] is not None
+            ),
+            1,
+        )
     return report
 
 
@@ -164,6 +174,12 @@ def graph_text(graph: dict[str, Any]) -> str:
         f" ({chain}); sum of waves {clock_text(graph['sumOfWavesSeconds'])}"
         + (f"; makespan / critical path {ratio:.3f}" if ratio else "")
         + ("" if not graph["linear"] else " (linear plan)")
+        + (
+            f"; the makespan includes {clock_text(graph['pausedSeconds'])}"
+            " paused"
+            if graph.get("pausedSeconds")
+            else ""
+        )
     )
 
 

@@ -123,7 +123,8 @@ def test_report_and_summary_name_makespan_and_critical_path(tmp_path):
     # And the summary prints them and what each wave waits for
     text = summary_text(report)
     assert "critical path 0:06:40 (W1 -> W3 -> W4)" in text
-    assert "W2+W3" in text
+    assert "W2+W3" in text and "paused" not in text
+    assert graph["pausedSeconds"] == 0
     # And the timeline is drawn
     path = render_timeline(report, tmp_path / "timeline.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -200,3 +201,22 @@ def test_waiting_and_skipped_waves_never_count_as_started():
     # Then the wave has no start and its server no phase
     assert recorder.wave_seen[2] == [None, None]
     assert recorder.segments == {}
+
+
+def test_the_summary_says_how_much_of_the_makespan_was_paused():
+    # Given a drill that was paused 300 simulated seconds
+    recorder = PhaseRecorder(speed=100)
+    for second, status in enumerate(["RUNNING", "PAUSED", "PAUSED"]):
+        recorder.observe({"status": status, "waves": []}, second)
+    recorder.close(4)
+    # When reported with its graph
+    report = build_report(
+        {"executionId": "ex-p", "status": "COMPLETED", "waves": []},
+        recorder,
+        speed=100,
+        wall_seconds=4,
+        depends={1: []},
+    )
+    # Then the pause is counted and named next to the makespan
+    assert report["graph"]["pausedSeconds"] == 300.0
+    assert "the makespan includes 0:05:00 paused" in summary_text(report)
