@@ -191,7 +191,12 @@ def cleanup_drill(
         execution_id, busy, worker_function, lambda_client
     ):
         return True
-    _terminate(execution_id, record["status"], table, drs_client)
+    left = _terminate(execution_id, record["status"], table, drs_client)
+    if left != 0:
+        # Instances wait for DRS capacity, or the call was refused
+        # (throttled, access denied): the worker tries again each poll
+        # interval until its deadline.
+        _hand_off(execution_id, None, worker_function, lambda_client)
     return True
 
 
@@ -249,9 +254,15 @@ def follow_drill_cleanup(
         if record is None:
             return True, {"executionId": execution_id, "cleanedUp": False}
         busy = _launching_jobs(record, drs_client)
-        if busy == [] or clock.epoch() >= deadline:
-            _terminate(execution_id, record["status"], table, drs_client)
-            return True, {"executionId": execution_id, "cleanedUp": True}
+        late = clock.epoch() >= deadline
+        if busy == [] or late:
+            left = _terminate(
+                execution_id, record["status"], table, drs_client
+            )
+            if left == 0 or late:
+                done = {"executionId": execution_id, "cleanedUp": left == 0}
+                return True, done
+            return False, {"executionId": execution_id, "pending": left}
         return False, {"executionId": execution_id, "activeJobs": busy}
 
     return run_in_slices(
@@ -264,10 +275,12 @@ def _terminate(
     status: str,
     table: Optional[Any],
     drs_client: Optional[Any],
-) -> None:
-    """Terminate through the one terminate path. A failure is logged and
-    recorded (``drillCleanupError``, in our words):
-    ``POST /executions/{id}/terminate-instances`` finishes the job."""
+) -> Optional[int]:
+    """Terminate through the one terminate path; how many instances are
+    left (waiting for DRS capacity), None when it failed. A failure is
+    logged and recorded (``drillCleanupError``, in our words) and tried
+    again by the worker; ``POST /executions/{id}/terminate-instances``
+    does the same by hand."""
     try:
         result = terminate_recovery_instances(
             execution_id,
@@ -289,11 +302,16 @@ def _terminate(
             expected_statuses=TERMINAL_STATUSES,
             table=table,
         )
-        return
+        return None
     logger.info(
         "drill cleanup started",
-        extra={"executionId": execution_id, "instances": result["count"]},
+        extra={
+            "executionId": execution_id,
+            "instances": result["count"],
+            "pending": result.get("pendingInstances", 0),
+        },
     )
+    return int(result.get("pendingInstances") or 0)
 
 
 @router.action(CLEANUP_ACTION)

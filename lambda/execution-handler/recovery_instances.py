@@ -42,6 +42,7 @@ from shared.aws_errors import aws_errors
 from shared.console_shapes import terminate_view
 from shared.errors import (
     DomainError,
+    DrsLimitExceededError,
     ForbiddenError,
     InvalidStateError,
     ValidationError,
@@ -50,7 +51,18 @@ from shared.execution_records import get_execution
 from shared.job_servers import merge_job_servers
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
+from shared.aws_pagination import ID_FILTER_MAX
+from shared.config import get_settings
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
+from shared.wave_schedule import (
+    STARTED,
+    Quotas,
+    WaveProgress,
+    WaveSpec,
+    decide,
+    quotas_from,
+    usage_of,
+)
 
 logger = get_logger("execution-handler")
 
@@ -159,52 +171,41 @@ def terminate_recovery_instances(
     instances: List[Dict[str, Any]] = []
     with account_access(execution_id, context, None):
         found = execution_recovery_instances(record, drs_client)
+    pending = already = 0
     for region, items in found.items():
-        ids = sorted(i["recoveryInstanceID"] for i in items)
-        if not ids:
-            continue
-        try:
-            with account_access(execution_id, context, region):
-                client = drs_client_for(region, context, drs_client)
-                job = client.terminate_recovery_instances(
-                    recoveryInstanceIDs=ids
-                )["job"]
-        except DomainError:
-            # Keep the record true to DRS: jobs already started in other
-            # regions are recorded before the refusal reaches the caller.
-            _record_terminations(
-                execution_id, record, terminations, table, recovery, False
+        with account_access(execution_id, context, region):
+            client = drs_client_for(region, context, drs_client)
+            batches, waiting, busy = _fitting_batches(client, items)
+        pending += waiting
+        already += busy
+        for position, batch in enumerate(batches):
+            try:
+                with account_access(execution_id, context, region):
+                    job = client.terminate_recovery_instances(
+                        recoveryInstanceIDs=[
+                            i["recoveryInstanceID"] for i in batch
+                        ]
+                    )["job"]
+            except DomainError as error:
+                if isinstance(error, DrsLimitExceededError):
+                    # Throttled: these wait for the next run.
+                    pending += sum(len(b) for b in batches[position:])
+                    break
+                # Keep the record true to DRS: jobs already started are
+                # recorded before the refusal reaches the caller.
+                _record_terminations(
+                    execution_id, record, terminations, table, recovery, False
+                )
+                raise
+            terminations.append(_termination(job, region, batch, audit))
+            instances += _instance_rows(job, batch)
+            logger.info(
+                "terminate job started",
+                extra={"jobId": job["jobID"], "servers": job_server_ids(job)},
             )
-            raise
-        terminations.append(
-            {
-                "jobId": job["jobID"],
-                "region": region,
-                "recoveryInstanceIds": ids,
-                "startTime": clock.epoch(),
-                **audit,
-            }
-        )
-        by_server = {
-            s.get("sourceServerID"): s.get("launchStatus")
-            for s in job.get("participatingServers") or []
-        }
-        for item in items:
-            instances.append(
-                {
-                    "recoveryInstanceId": item["recoveryInstanceID"],
-                    "sourceServerId": item.get("sourceServerID"),
-                    "instanceId": item.get("ec2InstanceID"),
-                    "jobId": job["jobID"],
-                    "status": by_server.get(item.get("sourceServerID"))
-                    or job.get("status"),
-                }
-            )
-        logger.info(
-            "terminate job started",
-            extra={"jobId": job["jobID"], "servers": job_server_ids(job)},
-        )
-    _record_terminations(execution_id, record, terminations, table, recovery)
+    _record_terminations(
+        execution_id, record, terminations, table, recovery, pending == 0
+    )
     answer = to_jsonable(
         {
             "executionId": execution_id,
@@ -214,14 +215,90 @@ def terminate_recovery_instances(
             ],
             "instances": instances,
             "count": len(instances),
-            "message": (
-                "Termination started"
-                if instances
-                else "No recovery instances of this execution to terminate"
-            ),
+            # Instances waiting for DRS capacity (TERMINATE jobs count
+            # against the job quotas) or a throttled call: the drill
+            # cleanup worker goes on; by hand, run terminate again.
+            "pendingInstances": pending,
+            "alreadyTerminating": already,
+            "message": _message(len(instances), pending, already),
         }
     )
     return terminate_view(answer, bool(record.get("terminations")))
+
+
+def _message(started: int, pending: int, already: int) -> str:
+    if pending:
+        return (
+            f"Termination started for {started} instance(s); {pending} "
+            "wait for DRS capacity: run terminate-instances again"
+        )
+    if started:
+        return "Termination started"
+    if already:
+        return f"{already} instance(s) are already being terminated"
+    return "No recovery instances of this execution to terminate"
+
+
+def _fitting_batches(
+    client: Any, items: List[Dict[str, Any]]
+) -> Tuple[List[List[Dict[str, Any]]], int, int]:
+    """The instances to terminate now, in TERMINATE jobs of at most 200
+    (DRS's limit per call) that fit the account's job quotas with what
+    runs (the one scheduling rule, ``shared.wave_schedule``), how many
+    wait, and how many are already in an active (TERMINATE) job."""
+    listing = describe_jobs(client)
+    busy = {sid for job in active_jobs(listing) for sid in job_server_ids(job)}
+    todo = sorted(
+        (i for i in items if i.get("sourceServerID") not in busy),
+        key=lambda i: i["recoveryInstanceID"],
+    )
+    already = len(items) - len(todo)
+    if not todo:
+        return [], 0, already
+    quotas = quotas_from(get_settings())
+    quotas = Quotas(
+        max_servers_per_job=min(ID_FILTER_MAX, quotas.max_servers_in_all_jobs),
+        max_concurrent_jobs=quotas.max_concurrent_jobs,
+        max_servers_in_all_jobs=quotas.max_servers_in_all_jobs,
+    )
+    ids = tuple(i["recoveryInstanceID"] for i in todo)
+    by_id = {i["recoveryInstanceID"]: i for i in todo}
+    decision = decide(
+        [WaveSpec(0, ids, location="here")],
+        {0: WaveProgress(status=STARTED)},
+        {"here": usage_of(listing)},
+        quotas,
+    )
+    batches = [[by_id[i] for i in start.servers] for start in decision.start]
+    return batches, len(todo) - sum(len(b) for b in batches), already
+
+
+def _termination(job, region, batch, audit) -> Dict[str, Any]:
+    return {
+        "jobId": job["jobID"],
+        "region": region,
+        "recoveryInstanceIds": [i["recoveryInstanceID"] for i in batch],
+        "startTime": clock.epoch(),
+        **audit,
+    }
+
+
+def _instance_rows(job, batch) -> List[Dict[str, Any]]:
+    by_server = {
+        s.get("sourceServerID"): s.get("launchStatus")
+        for s in job.get("participatingServers") or []
+    }
+    return [
+        {
+            "recoveryInstanceId": item["recoveryInstanceID"],
+            "sourceServerId": item.get("sourceServerID"),
+            "instanceId": item.get("ec2InstanceID"),
+            "jobId": job["jobID"],
+            "status": by_server.get(item.get("sourceServerID"))
+            or job.get("status"),
+        }
+        for item in batch
+    ]
 
 
 @contextmanager

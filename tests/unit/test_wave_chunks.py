@@ -318,3 +318,59 @@ def chunk_starts_stale() -> int:
     from shared.wave_jobs import CLAIM_STALE_SECONDS
 
     return CLAIM_STALE_SECONDS
+
+
+def test_terminating_many_instances_keeps_within_the_quotas(monkeypatch):
+    # Given a completed drill wave of 8 instances and at most 3 servers
+    # in active DRS jobs (TERMINATE jobs count too)
+    with _engine(monkeypatch, concurrent=3) as engine:
+        monkeypatch.setenv("DRS_MAX_SERVERS_IN_ALL_JOBS", "3")
+        from shared.config import reset_settings
+
+        reset_settings()
+        state = _prepare(engine, engine.ids("erp-"))
+        state = wave_recovery.start_wave_recovery(state, 0)
+        _run(engine, state)
+        engine.history.update_item(
+            Key={"executionId": "exec-1"},
+            UpdateExpression="SET #s = :f",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":f": "FAILED"},
+        )
+        from recovery_instances import terminate_recovery_instances
+
+        # When terminate runs until nothing is pending (as the cleanup
+        # worker does, each poll interval)
+        answers = []
+        for _ in range(MAX_STEPS):
+            answers.append(terminate_recovery_instances("exec-1"))
+            if answers[-1]["pendingInstances"] == 0:
+                break
+            engine.advance(STEP_SECONDS)
+        # Then the first run terminated 3 and said 5 wait for capacity
+        assert answers[0]["count"] == 3
+        assert answers[0]["pendingInstances"] == 5
+        # And every instance was terminated, never over the quota
+        terminations = [
+            j for j in engine.sim.jobs(HUB, REGION) if j.type == "TERMINATE"
+        ]
+        assert sum(len(j.servers) for j in terminations) == 8
+        assert max(len(j.servers) for j in terminations) <= 3
+        _, peak_servers = _peak_usage(terminations)
+        assert peak_servers <= 3
+        assert "drillCleanupError" not in engine.record("exec-1")
+
+
+def _peak_usage(jobs):
+    """(most jobs, most servers) active at once, from the job history."""
+    moments = sorted({j.created for j in jobs})
+    peak_jobs = peak_servers = 0
+    for moment in moments:
+        active = [
+            j
+            for j in jobs
+            if j.created <= moment and (j.ended is None or j.ended > moment)
+        ]
+        peak_jobs = max(peak_jobs, len(active))
+        peak_servers = max(peak_servers, sum(len(j.servers) for j in active))
+    return peak_jobs, peak_servers

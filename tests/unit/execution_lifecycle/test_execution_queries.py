@@ -270,7 +270,7 @@ def test_roles_terminate_needs_terminate_instances_reads_need_view(lc):
     assert logs == (200, {"executionId": execution_id, "jobLogs": []})
 
 
-def test_terminate_while_drs_is_busy_is_a_409_not_a_crash(lc):
+def test_terminate_while_instances_are_being_terminated_says_so(lc):
     # Given a finished drill whose instances are already being terminated
     execution_id, _ = _launched(lc, "p1", lc.servers(2))
     first = lc.direct(
@@ -281,8 +281,8 @@ def test_terminate_while_drs_is_busy_is_a_409_not_a_crash(lc):
     again = lc.direct(
         "terminate_recovery_instances", {"executionId": execution_id}
     )
-    # Then DRS's conflict is a clear 409 and the record keeps one job
-    assert again["error"] == "INVALID_STATE"
-    assert again["statusCode"] == 409
-    assert again["reason"] == "AWS_CONFLICT"
+    # Then nothing new is asked of DRS and the answer says why
+    assert again["terminateJobs"] == [] and again["count"] == 0
+    assert again["alreadyTerminating"] == 2
+    assert "already being terminated" in again["message"]
     assert len(lc.record(execution_id)["terminations"]) == 1
