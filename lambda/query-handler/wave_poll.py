@@ -242,11 +242,21 @@ def _decide(
             statuses.WAVE_FAILED,
         ):
             return
-    waiting = len(found.queued)
-    state["status_reason"] = f"{name} in progress" + (
-        f"; {waiting} DRS job(s) waiting for capacity" if waiting else ""
-    )
+    state["status_reason"] = _progress_reason(name, found, wave_jobs(wave))
+    wave["statusReason"] = state["status_reason"]
     _advance_clock(state, index, wave, ctx)
+
+
+def _progress_reason(name: str, found: WaveAssessment, jobs: list) -> str:
+    """What the wave does now, and why chunks wait (quota, or DRS
+    throttled/refused a start: the chunk's error, in our words)."""
+    reason = f"{name} in progress"
+    if not found.queued:
+        return reason
+    reason += f"; {len(found.queued)} DRS job(s) waiting for capacity"
+    deferred = [j.get("error") for j in jobs if j.get("status") == "QUEUED"]
+    why = next((e for e in deferred if e), None)
+    return reason + (f" ({why})" if why else "")
 
 
 def skip_queued(state, index, found, table) -> None:

@@ -192,6 +192,12 @@ def test_a_throttled_chunk_waits_and_starts_once(monkeypatch):
         assert [j["status"] for j in jobs] == ["STARTED", "STARTED", "QUEUED"]
         assert "throttled" in jobs[2]["error"]
         assert jobs[2]["notBefore"] >= clock.epoch() + 59
+        # And a poll says why the chunk waits, on the state and the record
+        polled = _poll(dict(state))
+        assert "1 DRS job(s) waiting for capacity" in polled["status_reason"]
+        assert "throttled" in polled["status_reason"]
+        wave = engine.record("exec-1")["waves"][0]
+        assert wave["statusReason"] == polled["status_reason"]
         # When started again before the 60 s are over: nothing is tried
         wave_recovery.start_wave_recovery(state, 0, drs_client=drs)
         assert len(engine.sim.jobs(HUB, REGION)) == 2
