@@ -5,6 +5,8 @@ Each ``Tracker`` is one execution. ``follow_all`` polls them in one loop
 several accounts run side by side as they would in AWS. A pause never
 blocks the loop: it resumes (``resume_execution``) after a countdown, or on
 Enter with ``interactive``, and retries while the execution stays PAUSED.
+A wave waiting for approval while other branches run is approved the
+same way (issue 17), without waiting for the execution to pause.
 Every execution has a deadline, checked in every non-terminal state: the
 time a pause is held is added to it, up to ``resume_after`` (or
 ``pause_limit`` waiting for Enter), so a pause that never ends times out.
@@ -139,6 +141,18 @@ def next_wave(details: dict[str, Any]) -> Any:
     return details.get("pausedBeforeWave")
 
 
+def wants_approval(tracker: Tracker) -> bool:
+    """The execution is PAUSED, or a wave waits for approval while other
+    branches run (issue 17: approving it then starts it at the next
+    poll, without waiting for the others to end)."""
+    if tracker.status == "PAUSED":
+        return True
+    return tracker.status == "RUNNING" and any(
+        w.get("status") == "WAITING_APPROVAL"
+        for w in tracker.details.get("waves") or []
+    )
+
+
 def resume_command(api: Any, execution_id: str) -> str:
     """A shell command that resumes the execution: ``aws lambda invoke`` of
     ``resume_execution`` in the direct shape (CONTRACTS §2) against the
@@ -186,8 +200,13 @@ def pause_text(tracker: Tracker, settings: FollowSettings) -> str:
         when = f"press Enter to resume (waits up to {limit} min)"
     else:
         left = max(0, int(round((tracker.resume_at or 0) - time.monotonic())))
-        when = f"resuming automatically in {left}s"
-    text = f"  PAUSED before wave {next_wave(tracker.details)}: {when}"
+        verb = "resuming" if tracker.status == "PAUSED" else "approving"
+        when = f"{verb} automatically in {left}s"
+    wave = next_wave(tracker.details)
+    if tracker.status == "PAUSED":
+        text = f"  PAUSED before wave {wave}: {when}"
+    else:
+        text = f"  wave {wave} waits for approval, other waves run: {when}"
     if tracker.resume_hint:
         text += f"\n  resume it yourself with:\n    {tracker.resume_hint}"
     return text
@@ -244,7 +263,8 @@ def _handle_pause(
         api.execution(
             "resume_execution", {"executionId": tracker.execution_id}
         )
-        say(f"Resumed: wave {next_wave(tracker.details)} starts.")
+        verb = "Resumed" if tracker.status == "PAUSED" else "Approved"
+        say(f"{verb}: wave {next_wave(tracker.details)} starts.")
     except ApiError as error:
         if error.code != "INVALID_STATE":  # resumed by someone else
             raise
@@ -303,13 +323,14 @@ def follow_all(
     while not all(t.done for t in trackers):
         for tracker in (t for t in trackers if not t.done):
             _poll(api, tracker, settings)
-            if tracker.status != "PAUSED" and tracker.pause_since is not None:
+            held = wants_approval(tracker)
+            if not held and tracker.pause_since is not None:
                 _end_pause(tracker, settings)
             if tracker.status in TERMINAL:
                 tracker.done = True
                 tracker.ended = tracker.elapsed()
                 continue
-            if tracker.status == "PAUSED":
+            if held:
                 _handle_pause(api, tracker, settings, enter, say)
             if time.monotonic() > deadline_of(tracker, settings):
                 _timed_out(api, tracker, settings.timeout)
@@ -329,6 +350,6 @@ def _render(
     lines: list[str] = []
     for tracker in trackers:
         lines += tracker.view.block(tracker.details, tracker.elapsed())
-        if tracker.status == "PAUSED" and tracker.pause_since is not None:
+        if wants_approval(tracker) and tracker.pause_since is not None:
             lines += pause_text(tracker, settings).split("\n")
     screen.redraw(lines)

@@ -212,3 +212,61 @@ def test_interactive_pause_hint_names_its_limit():
     assert pause_text(tracker, settings) == (
         "  PAUSED before wave 2: press Enter to resume (waits up to 30 min)"
     )
+
+
+class WaitingBranch:
+    """An execution-handler whose wave 2 waits for approval while wave 1
+    runs; resume starts wave 2, the next poll ends the execution."""
+
+    def __init__(self):
+        self.calls = []
+        self.resumed_while = None
+        self.polls_after_resume = 0
+
+    def execution(self, operation, body=None, query=None):
+        self.calls.append(operation)
+        if operation == "resume_execution":
+            self.resumed_while = "RUNNING"
+            return {}
+        if operation != "get_execution_details":
+            return {}
+        if self.resumed_while is None:
+            waves = [("STARTED", 1), ("WAITING_APPROVAL", 2)]
+            status = "RUNNING"
+        else:
+            self.polls_after_resume += 1
+            status = "COMPLETED" if self.polls_after_resume > 1 else "RUNNING"
+            waves = [("COMPLETED", 1), ("STARTED", 2)]
+        return {
+            "executionId": "ex-1",
+            "status": status,
+            "waves": [{"waveNumber": n, "status": s} for s, n in waves],
+        }
+
+
+def test_a_wave_waiting_while_others_run_is_approved_without_a_pause():
+    # Given wave 2 waits for approval while wave 1 still runs
+    api = WaitingBranch()
+    tracker = _tracker(timeout=5)
+    settings = FollowSettings(
+        speed=60, poll_interval=0.01, resume_after=0, timeout=5
+    )
+    # When the drill follows it
+    assert _follow_in_thread(api, tracker, settings)
+    # Then it approved the wave while the execution was RUNNING
+    assert api.resumed_while == "RUNNING"
+    assert api.calls.count("resume_execution") == 1
+    # And the execution ran to its end, the hold over
+    assert tracker.status == "COMPLETED" and tracker.pause_since is None
+    assert "waits for approval, other waves run" in pause_text(
+        _waiting_tracker(), settings
+    )
+
+
+def _waiting_tracker():
+    tracker = _tracker(timeout=5)
+    tracker.details = {
+        "status": "RUNNING",
+        "waves": [{"waveNumber": 2, "status": "WAITING_APPROVAL"}],
+    }
+    return tracker
