@@ -25,6 +25,8 @@ from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
 from shared.aws_pagination import items_by_ids
+from shared.aws_errors import translate_client_error
+from shared.errors import ForbiddenError
 from shared.config import get_settings
 from shared.execution_records import get_execution
 from shared.launch_config import apply_launch_configs
@@ -90,6 +92,29 @@ def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
             "DRS source servers not found: " + ", ".join(missing),
         )
     return {sid: found[sid] for sid in server_ids}
+
+
+def _describe_error(
+    error: Exception, context: Optional[Dict[str, Any]], region: Any
+) -> "WaveStartError":
+    """The wave start could not read its servers, in our words (the AWS
+    text goes to the log): refused access names the account and is the
+    poll's ACCOUNT_ACCESS_DENIED."""
+    logger.warning("describing source servers failed: %s", error)
+    account = (context or {}).get("accountId")
+    mapped = (
+        translate_client_error(error, "DRS", account, region)
+        if isinstance(error, ClientError)
+        else None
+    )
+    if isinstance(mapped, ForbiddenError):
+        return WaveStartError("ACCOUNT_ACCESS_DENIED", mapped.message)
+    where = f" in account {account}" if account else ""
+    return WaveStartError(
+        "DRS_DESCRIBE_FAILED",
+        f"DRS could not describe the wave's source servers{where}, "
+        f"region {region}; start the execution again later",
+    )
 
 
 def _record_wave(
@@ -383,9 +408,7 @@ def _prepare(
         drs = drs_client or create_drs_client(region, context)
         hosts = _hostnames(drs, server_ids) if server_ids else {}
     except (ClientError, BotoCoreError) as error:
-        raise WaveStartError(
-            "DRS_DESCRIBE_FAILED", f"describing source servers: {error}"
-        ) from None
+        raise _describe_error(error, context, region) from None
     for position, group in enumerate(groups):
         own = servers.servers_of(str(group_ids[position]), position == 0)
         if not own:

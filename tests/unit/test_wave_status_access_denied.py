@@ -109,3 +109,27 @@ def test_a_transient_error_keeps_polling(engine, monkeypatch, error):
     assert "Databases" in result["status_reason"]
     _assert_our_words(result["status_reason"])
     assert engine.record("exec-1")["status"] == "RUNNING"
+
+
+def test_a_wave_start_whose_role_is_refused_says_so_in_our_words(
+    engine, monkeypatch
+):
+    # Given the account's role no longer trusts the hub when a wave starts
+    engine.add_group("pg-db", sourceServerIds=engine.ids("erp-db"))
+    engine.add_record("exec-1", total_waves=1)
+
+    def refused(region=None, context=None, *args, **kwargs):
+        raise _client_error("AccessDenied", "AssumeRole")
+
+    monkeypatch.setattr(wave_recovery, "create_drs_client", refused)
+    # When the wave starts
+    result = wave_recovery.start_wave_recovery(base_state(ONE_WAVE), 0)
+    # Then it fails as the poll would, naming the account, in our words
+    assert result["status"] == "failed"
+    assert result["error_code"] == "ACCOUNT_ACCESS_DENIED"
+    assert HUB in result["error"]
+    wave = engine.record("exec-1")["waves"][0]
+    assert wave["errorCode"] == "ACCOUNT_ACCESS_DENIED"
+    _assert_our_words(result["error"], wave["error"])
+    # And no DRS job was started
+    assert engine.sim.jobs(HUB, "us-east-1") == []
