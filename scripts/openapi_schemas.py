@@ -75,9 +75,13 @@ SERVER_ENTRY_TYPES: Dict[str, Schema] = {
     "tags": {"type": "object"},
 }
 WAVE = strict(
-    config_manifest.WAVE_FIELDS
-    + plan_validation.CONSOLE_WAVE_FIELDS
-    + ("protectionGroupIds",),
+    tuple(
+        dict.fromkeys(
+            config_manifest.WAVE_FIELDS
+            + plan_validation.CONSOLE_WAVE_FIELDS
+            + ("protectionGroupIds",)
+        )
+    ),
     {
         "waveNumber": {"type": "integer", "minimum": 0, "maximum": 10000},
         "waveName": TEXT_NAME,
@@ -89,9 +93,9 @@ WAVE = strict(
         "protectionGroupIds": {
             "type": "array",
             "items": TEXT,
-            "maxItems": 1,
-            "description": "the console's name of protectionGroupId; "
-            "one group per wave (several: 400 MULTIPLE_GROUPS_PER_WAVE)",
+            "maxItems": 20,
+            "description": "the wave's groups: it recovers their union "
+            "(all in one region); protectionGroupId is the first",
         },
     },
 )
@@ -104,8 +108,9 @@ FIELD_TYPES: Dict[str, Schema] = {
     "notificationEmail": TEXT,
     "topicArn": {
         "type": "string",
-        "description": "empty or this deployment's execution topic; "
-        "another topic: 400",
+        "description": "empty, this deployment's execution topic, or a "
+        "<ProjectName>-* SNS topic of this account and region (the "
+        "execution's events are also published there); else 400",
     },
     "accountName": TEXT_NAME,
     "description": {"type": "string", "maxLength": 1024},

@@ -51,6 +51,7 @@ WAVE_FIELDS = (
     "jobId",
     "region",
     "protectionGroupId",
+    "protectionGroupIds",
     "startTime",
     "readyTime",
     "endTime",

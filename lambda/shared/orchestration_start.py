@@ -19,6 +19,7 @@ WAVE_KEYS = (
     "waveNumber",
     "waveName",
     "protectionGroupId",
+    "protectionGroupIds",
     "pauseBeforeWave",
     "dependsOnWaves",
 )
@@ -57,6 +58,11 @@ def _pending_waves(state: Dict[str, Any]) -> list:
             "waveNumber": wave.get("waveNumber", index),
             "waveName": wave.get("waveName") or f"Wave {index + 1}",
             "protectionGroupId": wave.get("protectionGroupId"),
+            **(
+                {"protectionGroupIds": wave["protectionGroupIds"]}
+                if wave.get("protectionGroupIds")
+                else {}
+            ),
             "status": statuses.WAVE_PENDING,
             "servers": [],
         }

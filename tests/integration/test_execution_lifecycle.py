@@ -276,9 +276,10 @@ def test_pause_endpoint_pauses_before_the_next_wave(
     assert paused["pausedBeforeWave"] == 1
     assert paused["pausedBeforeWaveNumber"] == 2
     assert paused["pauseRequested"] is False
+    # (the wave that became ready waits for approval: issue 17)
     assert [w["status"] for w in paused["waves"]] == [
         "COMPLETED",
-        "PENDING",
+        "WAITING_APPROVAL",
         "PENDING",
     ]
     assert [bool(w.get("jobId")) for w in paused["waves"]] == [
