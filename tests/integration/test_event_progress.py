@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from localcloud.scenario import DEFAULT_SCENARIO, scenario_from_dict
-from tests.integration.test_wave_engine import REGION, Cloud, wave
+from tests.integration.test_wave_engine import ACCOUNTS, REGION, Cloud, wave
 
 POLL_INTERVAL = 8
 RUN_TIMEOUT = 90.0
@@ -161,3 +161,33 @@ def test_cancel_during_the_wait_ends_it_at_once_and_later_events_are_ignored(
     )
     assert answer == {"woken": False, "reason": "execution CANCELLED"}
     assert events_cloud.record(execution_id) == record
+
+
+def test_a_spoke_accounts_events_reach_the_hub_and_wake_its_wait(
+    events_cloud,
+):
+    # Given the spoke registered (its forward stack deployed by the local
+    # cloud, as cfn/spoke/drs-events-forward.yaml) and a group there
+    spoke = next(a for a in events_cloud.cloud.scenario.spokes)
+    events_cloud.ddb.Table(ACCOUNTS).put_item(
+        Item={
+            "accountId": spoke.account_id,
+            "accountName": spoke.name,
+            "roleArn": f"arn:aws:iam::{spoke.account_id}:role/"
+            f"{spoke.cross_account_role}",
+            "externalId": spoke.external_id,
+            "isCurrentAccount": False,
+        }
+    )
+    events_cloud.group(
+        "pg-portal",
+        accountId=spoke.account_id,
+        sourceServerIds=events_cloud.ids("portal", spoke.account_id),
+    )
+    # When a plan of that group runs from the hub
+    _execution_id, arn = events_cloud.start([wave(1, "pg-portal")])
+    # Then the spoke job's launch results, forwarded to the hub's bus,
+    # woke the wait (no timeout)
+    assert events_cloud.finished(arn, RUN_TIMEOUT) == "SUCCEEDED"
+    ends = _progress_waits(events_cloud, arn)
+    assert ends and "timeout" not in ends, ends
