@@ -74,15 +74,19 @@ def _wave(raw: Any, index: int) -> Dict[str, Any]:
     wave["protectionGroupId"] = group_ids[0]
     if len(group_ids) > 1:
         wave["protectionGroupIds"] = group_ids
-    depends = raw.get("dependsOnWaves", [])
-    if not isinstance(depends, list):
+    # Absent stays absent: the wave then depends on the wave before it;
+    # [] means "at start" (issue 17, shared.wave_graph).
+    depends = raw.get("dependsOnWaves")
+    if depends is not None and not isinstance(depends, list):
         raise ValidationError(
             f"{where}.dependsOnWaves must be a list of wave numbers",
             field=f"{where}.dependsOnWaves",
         )
-    wave["dependsOnWaves"] = [
-        validate_int(d, f"{where}.dependsOnWaves", 0, 10_000) for d in depends
-    ]
+    if depends is not None:
+        wave["dependsOnWaves"] = [
+            validate_int(d, f"{where}.dependsOnWaves", 0, 10_000)
+            for d in depends
+        ]
     description = validate_description(
         raw.get("waveDescription"), f"{where}.waveDescription"
     )
@@ -168,7 +172,7 @@ def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
     numbers = {w["waveNumber"]: i for i, w in enumerate(waves)}
     for index, wave in enumerate(waves):
         field = f"waves[{index}].dependsOnWaves"
-        for dep in wave["dependsOnWaves"]:
+        for dep in wave.get("dependsOnWaves") or []:
             if dep not in numbers:
                 raise ValidationError(
                     f"{field} references wave {dep}, which does not exist",
@@ -179,7 +183,7 @@ def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
                     f"{field}: wave {dep} cannot depend on itself",
                     field=field,
                 )
-    graph = {w["waveNumber"]: w["dependsOnWaves"] for w in waves}
+    graph = {w["waveNumber"]: w.get("dependsOnWaves") or [] for w in waves}
     done: set = set()
     for start in graph:
         path: List[int] = []

@@ -14,6 +14,7 @@ from shared.api import Request
 from shared.errors import NotFoundError
 from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
+from shared.wave_servers import wave_group_ids
 from shared.name_claims import is_name_claim, without_claims
 from shared.notifications import publish_message
 from shared.readiness import evaluate_plan, sorted_waves
@@ -37,8 +38,9 @@ def plan_groups(
     table = table if table is not None else protection_groups_table()
     groups: Dict[str, Dict[str, Any]] = {}
     for wave in sorted_waves(plan):
-        group_id = wave.get("protectionGroupId")
-        if group_id and group_id not in groups:
+        for group_id in wave_group_ids(wave):
+            if group_id in groups:
+                continue
             item = table.get_item(Key={"groupId": group_id}).get("Item")
             if item and not is_name_claim(item):
                 groups[group_id] = item

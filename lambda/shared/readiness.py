@@ -30,13 +30,13 @@ from shared.readiness_checks import (
     check_replication,
     execution_servers,
 )
+from shared.readiness_groups import resolve_plan_groups
 from shared.readiness_inventory import (
     ClientFactory,
     Inventory,
     LocationKey,
     WaveMembers,
     default_clients,
-    resolve_plan,
 )
 from shared.readiness_launch import check_launch_configuration
 from shared.readiness_result import NOT_READY, worst
@@ -96,7 +96,7 @@ def evaluate_plan(
     ``active_executions`` are the running execution records (their
     servers are busy for another plan); ``clients`` makes the AWS
     clients (tests inject; default: the account's assumed role);
-    ``resolved`` is a :func:`resolve_plan` answer already read (the
+    ``resolved`` is a ``resolve_plan_groups`` answer already read (the
     execution start lists each account/region once for both).
     """
     clients = clients or default_clients
@@ -104,7 +104,7 @@ def evaluate_plan(
     if unknown:
         raise ValueError(f"unknown readiness checks {sorted(unknown)}")
     if resolved is None:
-        resolved = resolve_plan(
+        resolved = resolve_plan_groups(
             sorted_waves(plan), groups, accounts_table, clients
         )
     runners = _runners(clients)
@@ -123,7 +123,7 @@ def evaluate_resolved(
     active_executions: Iterable[Dict[str, Any]] = (),
 ) -> Dict[str, Any]:
     """The report of ``runners`` (check name -> check) over a plan
-    already resolved (:func:`resolve_plan`), in :data:`ALL_CHECKS`
+    already resolved (``resolve_plan_groups``), in :data:`ALL_CHECKS`
     order."""
     members, inventories = resolved
     target = plan.get("rpoTargetSeconds")

@@ -35,6 +35,8 @@ class GroupedMembers(WaveMembers):
     wave of one group)."""
 
     group_server_ids: Optional[Dict[str, List[str]]] = None
+    # server id -> its group (launch settings are each group's own).
+    server_groups: Optional[Dict[str, Dict[str, Any]]] = None
 
 
 def _merge(group_ids: List[str], parts: List[WaveMembers]) -> GroupedMembers:
@@ -66,6 +68,12 @@ def _merge(group_ids: List[str], parts: List[WaveMembers]) -> GroupedMembers:
     merged.server_ids, merged.group_server_ids = union_by_group(
         (group_id, part.server_ids) for group_id, part in zip(group_ids, parts)
     )
+    group_of = {g: p.group for g, p in zip(group_ids, parts)}
+    merged.server_groups = {
+        sid: group_of[g]
+        for g, sids in merged.group_server_ids.items()
+        for sid in sids
+    }
     return merged
 
 

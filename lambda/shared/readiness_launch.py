@@ -209,7 +209,7 @@ def check_launch_configuration(
         if not members:
             continue
         configs = {
-            sid: get_effective_launch_config(wave.group, sid)
+            sid: get_effective_launch_config(_group_of(wave, sid), sid)
             for wave, sid, _ in members
         }
         try:
@@ -238,3 +238,10 @@ def check_launch_configuration(
         servers,
         problems,
     )
+
+
+def _group_of(wave: Any, server_id: str) -> Dict[str, Any]:
+    """The group whose launch settings apply to the server (a wave of
+    several groups: each server's own, ``readiness_groups``)."""
+    by_server = getattr(wave, "server_groups", None) or {}
+    return by_server.get(server_id) or wave.group

@@ -310,3 +310,35 @@ def test_server_in_another_running_execution_is_not_ready(healthy):
     # Then app-002 is busy in that execution
     assert failing_hosts(report, "capacity") == ["app-002"]
     assert "running execution ex-other" in check(report, "capacity")["message"]
+
+
+def test_a_wave_of_two_groups_is_checked_over_both(healthy):
+    # Given one wave of the app and the web groups; the web group's
+    # servers launch into a subnet that no longer exists
+    bad = dict(healthy.config, subnetId="subnet-0000dead")
+    put_group(healthy, "pg-web", {"Tier": "Web"}, bad)
+    healthy.tables["RECOVERY_PLANS_TABLE"].put_item(
+        Item={
+            "planId": "p2",
+            "planName": "p2",
+            "version": 1,
+            "waves": [
+                {
+                    "waveNumber": 1,
+                    "waveName": "everything",
+                    "protectionGroupId": "pg-app",
+                    "protectionGroupIds": ["pg-app", "pg-web"],
+                }
+            ],
+        }
+    )
+    # When the readiness is asked
+    report = readiness(healthy, "p2")
+    # Then the web servers are named with their own group's settings;
+    # the app servers (their group's settings are good) are not
+    assert failing_hosts(report, "launch_configuration") == [
+        f"web-{i:02d}" for i in range(1, 11)
+    ]
+    # And both groups' servers were resolved: the stalled one of either
+    # group would be named (the membership check sees the union)
+    assert check(report, "membership")["status"] == "READY"
