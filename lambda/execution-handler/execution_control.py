@@ -28,6 +28,7 @@ from shared.errors import InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
+from shared.progress_wake import wake_execution
 from shared.wave_jobs import STARTING, wave_jobs, with_status
 from shared.wave_schedule import QUEUED as WAVE_QUEUED
 from shared.statuses import CANCELLED, CANCELLING, WAVE_STARTED
@@ -81,6 +82,9 @@ def cancel_execution(
     arn = record.get("stateMachineExecutionArn")
     if arn:
         stop_state_machine(arn, cancelled_by, sfn_client)
+        # Stopping ends the progress wait in AWS; a stop that failed
+        # leaves it: wake it so the poll sees CANCELLING now (issue 18).
+        wake_execution(execution_id, "cancel", table)
     record, busy = _settle_or_hand_off(
         record, table, drs_client, lambda_client
     )

@@ -24,6 +24,7 @@ from shared.errors import DomainError, InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
+from shared.progress_wake import TASK_GONE_CODES, wake_execution
 from shared.responses import dumps
 from shared.statuses import FAILED, PAUSED, RUNNING
 from shared.validation import validate_int
@@ -31,10 +32,6 @@ from shared.wave_graph import waiting_indexes
 from shared.wave_state import approve_waves
 
 logger = get_logger("execution-handler")
-
-TASK_GONE_CODES = frozenset(
-    {"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"}
-)
 
 
 @router.operation("pause_execution")
@@ -117,6 +114,9 @@ def resume_execution(
     approved = _approvals(paused, wave_number)
     if paused.get("status") == RUNNING and approved:
         approve_waves(execution_id, approved, table)
+        # The running execution's progress wait ends now (issue 18): the
+        # approved wave starts at once, not at the next poll.
+        wake_execution(execution_id, "resume", table)
         return {
             "executionId": execution_id,
             "status": RUNNING,
