@@ -57,6 +57,41 @@ def local_cloud(local_cloud_session):
 
 
 @pytest.fixture
+def function_env(local_cloud):
+    """``function_env(variable, value)`` sets an environment variable on
+    every deployed function that has it (a deployment setting, as the
+    template parameter would); restored after the test. The suite runs
+    one local cloud per worker process: a test needing other settings
+    changes them here instead of starting a second cloud."""
+    lam = local_cloud.client("lambda")
+    saved = {}
+
+    def variables(name):
+        config = lam.get_function_configuration(FunctionName=name)
+        return dict((config.get("Environment") or {}).get("Variables", {}))
+
+    def put(name, env):
+        lam.update_function_configuration(
+            FunctionName=name, Environment={"Variables": env}
+        )
+
+    def apply(variable, value):
+        changed = []
+        for name in local_cloud.function_names:
+            env = variables(name)
+            if variable in env:
+                saved.setdefault(name, dict(env))
+                put(name, {**env, variable: str(value)})
+                changed.append(name)
+        assert changed, f"no deployed function reads {variable}"
+        return changed
+
+    yield apply
+    for name, env in saved.items():
+        put(name, env)
+
+
+@pytest.fixture
 def local_cloud_env(local_cloud, monkeypatch):
     """The process environment pointed at the local cloud (the variables
     ``local-cloud.sh`` exports), so plain ``boto3.client(...)`` and

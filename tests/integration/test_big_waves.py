@@ -44,32 +44,10 @@ DESERIALIZE = TypeDeserializer()
 
 
 @pytest.fixture
-def servers_per_job(local_cloud):
+def servers_per_job(function_env):
     """``servers_per_job(n)`` sets ``DrsMaxServersPerJob`` to ``n`` on
     every deployed function the template gives it to; restored after."""
-    lam = local_cloud.client("lambda")
-    saved: Dict[str, Dict[str, str]] = {}
-
-    def variables(name: str) -> Dict[str, str]:
-        config = lam.get_function_configuration(FunctionName=name)
-        return dict((config.get("Environment") or {}).get("Variables", {}))
-
-    def put(name: str, env: Dict[str, str]) -> None:
-        lam.update_function_configuration(
-            FunctionName=name, Environment={"Variables": env}
-        )
-
-    def apply(value: int) -> None:
-        for name in local_cloud.function_names:
-            env = variables(name)
-            if PER_JOB_VARIABLE in env:
-                saved.setdefault(name, dict(env))
-                put(name, {**env, PER_JOB_VARIABLE: str(value)})
-        assert saved, f"no deployed function reads {PER_JOB_VARIABLE}"
-
-    yield apply
-    for name, env in saved.items():
-        put(name, env)
+    return lambda value: function_env(PER_JOB_VARIABLE, value)
 
 
 @pytest.fixture

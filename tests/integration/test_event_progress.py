@@ -2,9 +2,10 @@
 machine (WaveProgressMode events), the packaged functions, the DRS
 simulator's launch-result events through the local EventBridge rule.
 
-Its own local cloud with a poll interval of 8 s (the backstop), so a wait
-an event ends differs from one that timed out: Step Functions' history
-says which (``TaskSucceeded`` vs ``TaskTimedOut``), never a clock.
+The worker's local cloud with a poll interval of 8 s (the backstop; set
+on the functions for these tests), so a wait an event ends differs from
+one that timed out: Step Functions' history says which (``TaskSucceeded``
+vs ``TaskTimedOut``), never a clock.
 """
 
 import json
@@ -21,26 +22,10 @@ ORCHESTRATION = "hrp-drs-tech-adapter-dr-orch-sf-dev"
 EXECUTION_HANDLER = "hrp-drs-tech-adapter-execution-handler-dev"
 
 
-@pytest.fixture(scope="module")
-def progress_cloud():
-    from localcloud.stack import BUILD_DIR, LocalCloud
-
-    cloud = LocalCloud(
-        speed=600.0,
-        poll_interval=POLL_INTERVAL,
-        build_dir=BUILD_DIR / "pytest-event-progress",
-    )
-    cloud.start()
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
-
-
 @pytest.fixture
-def events_cloud(progress_cloud, wait_until):
-    progress_cloud.reset()
-    return Cloud(progress_cloud, wait_until)
+def events_cloud(local_cloud, function_env, wait_until):
+    function_env("WAVE_POLL_INTERVAL_SECONDS", POLL_INTERVAL)
+    return Cloud(local_cloud, wait_until)
 
 
 def _with_fault(cloud, fault):
