@@ -213,7 +213,12 @@ def _decide(
         return
     if found.complete:
         now = clock.iso_now()
-        wave.update(status=statuses.WAVE_COMPLETED, endTime=now)
+        wave.update(
+            status=statuses.WAVE_COMPLETED,
+            endTime=now,
+            # The last progress note would stay otherwise.
+            statusReason=f"{found.total} server(s) launched",
+        )
         metrics.wave_ended(wave)
         entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
         state["completed_waves"] = int(state.get("completed_waves") or 0) + 1
@@ -336,7 +341,11 @@ def fail_wave(state, index, wave, ctx, code, message, kind="failed"):
     state["failed_waves"] = int(state.get("failed_waves") or 0) + 1
     record_wave_failure(state, index, code, message, kind)
     wave.update(
-        status=statuses.WAVE_FAILED, endTime=now, error=message, errorCode=code
+        status=statuses.WAVE_FAILED,
+        endTime=now,
+        error=message,
+        errorCode=code,
+        statusReason=message,
     )
     metrics.wave_ended(wave)
     _save(state, index, wave, ctx.table)

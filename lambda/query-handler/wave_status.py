@@ -153,6 +153,7 @@ def _cancel(state, found, ctx) -> Dict[str, Any]:
             status=statuses.WAVE_CANCELLED,
             endTime=clock.iso_now(),
             errorCode="EXECUTION_CANCELLED",
+            statusReason="execution cancelled",
         )
         if state.get("execution_id"):
             save_wave(

@@ -17,11 +17,21 @@ ASYNC_GRACE_SECONDS = 5.0
 
 
 def reset_cloud(cloud: Any) -> None:
-    """Bring ``cloud`` back to its just-started state."""
-    if cloud.runtime is not None and not cloud.runtime.wait_async(
-        ASYNC_GRACE_SECONDS
-    ):
-        LOG.warning("asynchronous invocations still running during reset")
+    """Bring ``cloud`` back to its just-started state.
+
+    The last test's work is drained first: its state machine executions
+    are stopped and the invocations in flight (a task of a stopped
+    execution, an asynchronous start worker) end before the tables are
+    emptied; otherwise one of them writes into the next test's tables
+    (seen: a ``begin`` recreating an execution record after the reset).
+    """
+    for _ in range(3):
+        _stop_executions(cloud)
+        if cloud.runtime is None or cloud.runtime.wait_idle(
+            ASYNC_GRACE_SECONDS
+        ):
+            break
+        LOG.warning("invocations still running during reset")
     _reset_executions(cloud)
     _reset_tables(cloud)
     _reset_topics(cloud)
@@ -29,9 +39,9 @@ def reset_cloud(cloud: Any) -> None:
     cloud.ensure_spoke_roles()
 
 
-def _reset_executions(cloud: Any) -> None:
+def _stop_executions(cloud: Any) -> None:
     sfn = cloud.client("stepfunctions")
-    for arn, args in cloud._ctx.state_machines.items():
+    for arn in cloud._ctx.state_machines:
         pages = sfn.get_paginator("list_executions").paginate(
             stateMachineArn=arn, statusFilter="RUNNING"
         )
@@ -41,6 +51,12 @@ def _reset_executions(cloud: Any) -> None:
                     executionArn=execution["executionArn"],
                     error="LocalCloud.Reset",
                 )
+
+
+def _reset_executions(cloud: Any) -> None:
+    sfn = cloud.client("stepfunctions")
+    _stop_executions(cloud)
+    for arn, args in cloud._ctx.state_machines.items():
         sfn.delete_state_machine(stateMachineArn=arn)
         sfn.create_state_machine(**args)
 

@@ -285,6 +285,8 @@ class LambdaRuntime:
         build_runtime_layer(self.layer_dir)
         self._pools: Dict[str, WorkerPool] = {}
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._sync_running = 0
         self._async: List[threading.Thread] = []
 
     def _code_dir(self, spec: FunctionSpec) -> Path:
@@ -356,7 +358,14 @@ class LambdaRuntime:
 
     def invoke(self, spec: FunctionSpec, payload: bytes) -> InvokeResult:
         """Run one synchronous invocation (RequestResponse)."""
-        return self._pool(spec).invoke(payload)
+        with self._lock:
+            self._sync_running += 1
+        try:
+            return self._pool(spec).invoke(payload)
+        finally:
+            with self._lock:
+                self._sync_running -= 1
+                self._idle.notify_all()
 
     def invoke_async(self, spec: FunctionSpec, payload: bytes) -> None:
         """Run an ``Event`` invocation in the background."""
@@ -375,6 +384,18 @@ class LambdaRuntime:
             self._async = [t for t in self._async if t.is_alive()]
             self._async.append(thread)
         thread.start()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no invocation runs (synchronous ones, e.g. a state
+        machine's task, and background ones); False if some still do."""
+        deadline = time.monotonic() + timeout
+        if not self.wait_async(timeout):
+            return False
+        with self._idle:
+            return self._idle.wait_for(
+                lambda: self._sync_running == 0,
+                max(0.0, deadline - time.monotonic()),
+            )
 
     def wait_async(self, timeout: float) -> bool:
         """Wait for background invocations; False if some still run."""
