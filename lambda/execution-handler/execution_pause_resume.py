@@ -20,6 +20,7 @@ from shared import clock
 from shared.api import Request
 from shared.aws_clients import get_client
 from shared.aws_errors import translate_client_error
+from shared.ddb_updates import condition_failed
 from shared.errors import DomainError, InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.logging_setup import get_logger
@@ -113,7 +114,16 @@ def resume_execution(
     paused = get_execution(execution_id, table)
     approved = _approvals(paused, wave_number)
     if paused.get("status") == RUNNING and approved:
-        approve_waves(execution_id, approved, table)
+        try:
+            approve_waves(execution_id, approved, table)
+        except ClientError as error:
+            if not condition_failed(error):
+                raise
+            # Paused meanwhile (the poll saw nothing else running): the
+            # pause's own resume below.
+            return resume_execution(
+                execution_id, resumed_by, table, sfn_client, wave_number
+            )
         # The running execution's progress wait ends now (issue 18): the
         # approved wave starts at once, not at the next poll.
         wake_execution(execution_id, "resume", table)

@@ -30,14 +30,15 @@ machine's bounded ``Retry`` of the poll, then to ``record_failure``
 from typing import Any, Callable, Dict, Optional, Protocol
 
 from shared import statuses
-from shared.errors import InvocationError
+from shared.aws_clients import get_client
+from shared.errors import InvalidStateError, InvocationError
 from shared.execution_records import get_execution, transition_status
 from shared.logging_setup import get_logger
 from shared.notifications import publish_execution_event
 from shared.orchestration_finish import event_details as _details
 from shared.orchestration_finish import finish_execution as _finish
 from shared.orchestration_start import build_state, mark_running
-from shared.responses import to_jsonable
+from shared.responses import dumps, to_jsonable
 from shared.tables import execution_history_table
 from shared.wave_graph import advance_plan
 from shared.wave_state import is_terminal, mark_cancelled, mark_failed
@@ -184,21 +185,60 @@ def store_task_token(
         mark_cancelled(state, "cancelled while pausing")
         finish_execution(state, table, port)
         raise ExecutionCancelled(f"execution {execution_id} was cancelled")
+    token = event.get("taskToken")
+    waiting = state.get("waiting_waves") or [state.get("paused_before_wave")]
+    if _approved(record, waiting):
+        # Approved while the poll decided to pause (a resume of a RUNNING
+        # execution, issue 17): no pause at all.
+        _release(token)
+        return state
     transition_status(
         execution_id,
         statuses.PAUSED,
         {
-            "taskToken": event.get("taskToken"),
+            "taskToken": token,
             "pausedBeforeWave": state.get("paused_before_wave"),
             "pauseRequested": False,
         },
         table=table,
     )
+    if _approved(get_execution(execution_id, table), waiting):
+        # Approved between the read above and the pause: resume now
+        # (conditional: a resume_execution racing this one wins or loses
+        # the same write).
+        try:
+            transition_status(
+                execution_id,
+                statuses.RUNNING,
+                {"taskToken": None, "pausedBeforeWave": None},
+                table=table,
+                allowed_from=frozenset({statuses.PAUSED}),
+                expected={"taskToken": token},
+            )
+        except InvalidStateError:
+            return state  # the user's resume released it
+        _release(token)
+        return state
     publish_execution_event(
         "EXECUTION_PAUSED",
         _details(state, pausedBeforeWave=state.get("paused_before_wave")),
     )
     return state
+
+
+def _approved(record: Dict[str, Any], waiting: Any) -> bool:
+    """True when every waiting wave is approved on the record."""
+    approved = set(record.get("approvedWaves") or [])
+    wanted = {int(i) for i in waiting if i is not None}
+    return bool(wanted) and wanted <= approved
+
+
+def _release(token: Optional[str]) -> None:
+    """End the pause task at once: the state machine goes on to
+    ``resume_wave``."""
+    get_client("stepfunctions").send_task_success(
+        taskToken=token, output=dumps({"resumedBy": "approval"})
+    )
 
 
 def resume_wave(

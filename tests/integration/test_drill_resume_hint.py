@@ -159,10 +159,11 @@ def test_printed_resume_hint_resumes_with_aws_cli_v1(local_cloud, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"StatusCode": 200' in done.stdout, done.stdout
     assert '"FunctionError"' not in done.stdout, done.stdout
-    # And the command itself resumed the execution: it was PAUSED before
-    # wave 2 when run, and left PAUSED before the drill's Enter came
-    assert seen["before"]["status"] == "PAUSED"
-    assert seen["before"]["pausedBeforeWave"] == 1
+    # And the command itself approved wave 2, which waited for approval
+    # when it ran (the execution PAUSED, or still pausing: issue 17)
+    before = seen["before"]
+    assert before["waves"][1]["status"] == "WAITING_APPROVAL", before
+    assert before["status"] in ("PAUSED", "RUNNING")
     assert seen["after"]["status"] in ("RUNNING", "COMPLETED")
     # And the DRS simulator ran wave 2's job
     assert [j["status"] for j in seen["jobs"]] in (

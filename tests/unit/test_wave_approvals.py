@@ -141,3 +141,56 @@ def test_a_paused_graph_resumed_without_a_wave_runs_every_wave(engine):
     assert states[-1]["status"] == "completed"
     jobs = engine.sim.jobs(HUB, REGION)
     assert sorted(j.tags["DRSOrchWave"] for j in jobs) == ["0", "1", "2"]
+
+
+class _Sfn:
+    def __init__(self):
+        self.released = []
+
+    def send_task_success(self, taskToken, output):
+        self.released.append(taskToken)
+        return {}
+
+
+@pytest.mark.parametrize("when", ["before", "during"])
+def test_an_approval_racing_the_pause_releases_it(engine, monkeypatch, when):
+    # Given both independent waves wait and the poll decided to pause
+    from shared import orchestration_core
+
+    sfn = _Sfn()
+    monkeypatch.setattr(orchestration_core, "get_client", lambda _: sfn)
+    handler = load_handler(GENERIC).lambda_handler
+    state = handler(plan_event(BRANCHES), None)
+    assert state["status"] == "paused"
+    # When the user approves both while the record is still RUNNING,
+    # before the pause is stored, or while it is being stored
+    from shared.wave_state import approve_waves
+
+    if when == "before":
+        approve_waves("exec-1", [0, 1])
+    else:
+        real = orchestration_core.transition_status
+
+        def approve_first(execution_id, status, *args, **kwargs):
+            if status == "PAUSED" and not sfn.released:
+                approve_waves(execution_id, [0, 1])
+            return real(execution_id, status, *args, **kwargs)
+
+        monkeypatch.setattr(
+            orchestration_core, "transition_status", approve_first
+        )
+    handler(
+        {
+            "action": "store_task_token",
+            "application": state,
+            "taskToken": "token-1",
+        },
+        None,
+    )
+    # Then the pause task is released at once; the execution runs
+    assert sfn.released == ["token-1"]
+    assert engine.record("exec-1")["status"] == "RUNNING"
+    # And resume_wave (what Step Functions runs next) starts both waves
+    resumed = handler({"action": "resume_wave", "application": state}, None)
+    assert resumed["status"] == "running"
+    assert len(engine.sim.jobs(HUB, REGION)) == 2
