@@ -145,7 +145,11 @@ def test_cancel_during_the_wait_ends_it_at_once_and_later_events_are_ignored(
         events_cloud, ORCHESTRATION, {"action": "drs_event", "event": late}
     )
     assert answer == {"woken": False, "reason": "execution CANCELLED"}
-    assert events_cloud.record(execution_id) == record
+    # (the drill cleanup after the cancel may record its TERMINATE job
+    # meanwhile: compare what an event could have changed)
+    after = events_cloud.record(execution_id)
+    for key in ("status", "waves", "endTime", "statusReason", "currentWave"):
+        assert after.get(key) == record.get(key), key
 
 
 def test_a_spoke_accounts_events_reach_the_hub_and_wake_its_wait(
