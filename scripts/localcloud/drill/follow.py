@@ -141,6 +141,25 @@ def next_wave(details: dict[str, Any]) -> Any:
     return details.get("pausedBeforeWave")
 
 
+_WAVE_IDLE = frozenset(
+    {
+        "PENDING",
+        "WAITING_APPROVAL",
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "SKIPPED",
+    }
+)
+
+
+def others_run(details: dict[str, Any]) -> bool:
+    """Some wave is started or queued for DRS capacity."""
+    return any(
+        w.get("status") not in _WAVE_IDLE for w in details.get("waves") or []
+    )
+
+
 def wants_approval(tracker: Tracker) -> bool:
     """The execution is PAUSED, or a wave waits for approval while other
     branches run (issue 17: approving it then starts it at the next
@@ -195,15 +214,18 @@ def resume_command(api: Any, execution_id: str) -> str:
 
 def pause_text(tracker: Tracker, settings: FollowSettings) -> str:
     """How a pause is resumed, and when."""
+    # A linear plan's execution is still RUNNING for the moment between its
+    # wave becoming WAITING_APPROVAL and the state machine pausing.
+    paused = tracker.status == "PAUSED" or not others_run(tracker.details)
     if settings.interactive:
         limit = int(settings.pause_limit // 60)
         when = f"press Enter to resume (waits up to {limit} min)"
     else:
         left = max(0, int(round((tracker.resume_at or 0) - time.monotonic())))
-        verb = "resuming" if tracker.status == "PAUSED" else "approving"
+        verb = "resuming" if paused else "approving"
         when = f"{verb} automatically in {left}s"
     wave = next_wave(tracker.details)
-    if tracker.status == "PAUSED":
+    if paused:
         text = f"  PAUSED before wave {wave}: {when}"
     else:
         text = f"  wave {wave} waits for approval, other waves run: {when}"

@@ -267,6 +267,22 @@ def _waiting_tracker():
     tracker = _tracker(timeout=5)
     tracker.details = {
         "status": "RUNNING",
-        "waves": [{"waveNumber": 2, "status": "WAITING_APPROVAL"}],
+        "waves": [
+            {"waveNumber": 1, "status": "STARTED"},
+            {"waveNumber": 2, "status": "WAITING_APPROVAL"},
+        ],
     }
     return tracker
+
+
+def test_a_linear_plan_about_to_pause_reads_as_a_pause():
+    # Given a linear plan whose wave 2 waits for approval, nothing running,
+    # and the state machine not yet paused (the execution still RUNNING)
+    tracker = _waiting_tracker()
+    tracker.details["waves"][0]["status"] = "COMPLETED"
+    tracker.resume_at = time.monotonic() + 5
+    # When the drill prints the hold
+    text = pause_text(tracker, FollowSettings(speed=60))
+    # Then it reads as the pause it is, not as other waves running
+    assert "PAUSED before wave 2: resuming automatically in 5s" in text
+    assert "other waves run" not in text
