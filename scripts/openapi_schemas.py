@@ -21,7 +21,7 @@ import plan_validation
 import recovery_instances
 import tag_sync
 import target_account_ops
-from shared import config_manifest, statuses
+from shared import config_manifest, statuses, wave_graph
 
 Schema = Dict[str, Any]
 
@@ -298,6 +298,66 @@ LIST_KEYS = {
 ARRAY_LISTS = ("list_target_accounts",)
 
 
+# What a plan answer says of its graph (issue 17, shared.wave_graph).
+PLAN_GRAPH: Schema = {
+    "type": "object",
+    "description": "how the plan's waves run: linear (only one after "
+    "the other) or a graph; roots start with the execution; "
+    "longestChain: the longest chain of waves (wave numbers)",
+    "properties": {
+        "linear": BOOL,
+        "roots": {"type": "array", "items": INT},
+        "longestChain": {"type": "array", "items": INT},
+    },
+    "required": ["linear", "roots", "longestChain"],
+}
+PLAN_ANSWER: Schema = {
+    "type": "object",
+    "properties": {"graph": PLAN_GRAPH},
+    "required": ["graph"],
+}
+# An execution's wave: its place in the graph (issue 17).
+EXECUTION_WAVE: Schema = {
+    "type": "object",
+    "properties": {
+        "waveNumber": INT,
+        "status": {
+            "type": "string",
+            "description": "PENDING, WAITING_APPROVAL, QUEUED, STARTED, "
+            "COMPLETED, FAILED, SKIPPED or CANCELLED",
+        },
+        "readyTime": {
+            "description": "when the waves it depends on had completed "
+            "(its start, unless it waited for approval)",
+        },
+        "waitingFor": {
+            "type": "array",
+            "items": {
+                "oneOf": [
+                    INT,
+                    {"type": "string", "enum": [wave_graph.APPROVAL]},
+                ]
+            },
+            "description": "while the execution is active: the wave "
+            "numbers it depends on not yet COMPLETED (PENDING), or "
+            '["approval"] (WAITING_APPROVAL)',
+        },
+    },
+}
+EXECUTION_WAVES: Schema = {
+    "type": "object",
+    "properties": {"waves": {"type": "array", "items": EXECUTION_WAVE}},
+}
+# Answers with a known shape (the others: any object).
+ANSWER_SCHEMAS: Dict[str, Schema] = {
+    "create_recovery_plan": PLAN_ANSWER,
+    "update_recovery_plan": PLAN_ANSWER,
+    "get_recovery_plan": PLAN_ANSWER,
+    "get_execution_details": EXECUTION_WAVES,
+    "get_execution_waves": EXECUTION_WAVES,
+}
+
+
 def request_body(operation: str) -> Optional[Schema]:
     """The JSON schema of an operation's body; None: it takes none."""
     if operation in OPEN_BODIES:
@@ -319,7 +379,7 @@ def success_schema(operation: str) -> Schema:
         return {"type": "array", "items": {"type": "object"}}
     key = LIST_KEYS.get(operation)
     if key is None:
-        return {"type": "object"}
+        return dict(ANSWER_SCHEMAS.get(operation) or {"type": "object"})
     return {
         "type": "object",
         "properties": {

@@ -4,6 +4,8 @@ The plan screens of the reference console show, per plan, its last
 execution and whether another execution holds some of its servers, and
 per wave its servers. This module gathers those facts from the tables
 (and DRS for tag-selected groups); ``shared.console_shapes`` shapes them.
+Every plan answer also says how its waves run (``graph``, issue 17:
+``shared.wave_graph.plan_graph``).
 """
 
 from typing import Any, Callable, Dict, List, Optional, Set
@@ -16,6 +18,7 @@ from shared.errors import DomainError
 from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
 from shared.tables import execution_history_table
+from shared.wave_graph import plan_graph
 from shared.wave_servers import execution_server_ids, wave_group_ids
 
 logger = get_logger("plan-summaries")
@@ -90,5 +93,8 @@ def plan_answers(
             _latest_execution(table, plan["planId"]),
             conflicts,
         )
-        answers.append(plan_view(plan, facts))
+        view = plan_view(plan, facts)
+        # How the waves run (issue 17): linear or a graph, its roots.
+        view["graph"] = plan_graph(plan.get("waves") or [])
+        answers.append(view)
     return answers

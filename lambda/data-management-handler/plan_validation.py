@@ -51,6 +51,10 @@ MAX_WAVES = 100
 # than this in one wave is a plan to split, not to run.
 MAX_GROUPS_PER_WAVE = 20
 MIXED_LOCATIONS = "MIXED_WAVE_LOCATIONS"
+# The ``reason`` of a refused ``dependsOnWaves`` (400 VALIDATION_ERROR).
+UNKNOWN_DEPENDENCY = "UNKNOWN_WAVE_DEPENDENCY"
+SELF_DEPENDENCY = "SELF_WAVE_DEPENDENCY"
+DEPENDENCY_CYCLE = "WAVE_DEPENDENCY_CYCLE"
 
 GroupLookup = Callable[[str], Optional[Dict[str, Any]]]
 
@@ -177,11 +181,16 @@ def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
                 raise ValidationError(
                     f"{field} references wave {dep}, which does not exist",
                     field=field,
+                    reason=UNKNOWN_DEPENDENCY,
+                    waveNumber=wave["waveNumber"],
+                    dependsOn=dep,
                 )
             if dep == wave["waveNumber"]:
                 raise ValidationError(
                     f"{field}: wave {dep} cannot depend on itself",
                     field=field,
+                    reason=SELF_DEPENDENCY,
+                    waveNumber=dep,
                 )
     graph = {w["waveNumber"]: w.get("dependsOnWaves") or [] for w in waves}
     done: set = set()
@@ -206,6 +215,7 @@ def _check_dependencies(waves: List[Dict[str, Any]]) -> None:
                     "dependsOnWaves has a cycle: "
                     + " -> ".join(str(n) for n in cycle),
                     field=f"waves[{index}].dependsOnWaves",
+                    reason=DEPENDENCY_CYCLE,
                     cycle=cycle,
                 )
             if dep not in done:

@@ -32,6 +32,7 @@ from shared.responses import to_jsonable
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
 from shared.target_accounts import current_account_id, in_account
 from shared.validation import validate_account_id, validate_choice
+from shared.wave_graph import wave_waits
 
 ALL_STATUSES = sorted(ACTIVE_STATUSES | TERMINAL_STATUSES)
 SERVER_FIELDS = (
@@ -89,6 +90,17 @@ def wave_view(wave: Dict[str, Any]) -> Dict[str, Any]:
     if not view["servers"] and wave.get("serverIds"):
         view["servers"] = [{"sourceServerId": s} for s in wave["serverIds"]]
     return view
+
+
+def waves_view(record: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The record's waves as shown, each with its place in the graph
+    (issue 17, ``shared.wave_graph.wave_waits``): ``readyTime`` and,
+    while the execution is active, ``waitingFor``."""
+    waves = record.get("waves") or []
+    return [
+        {**wave_view(wave), **waits}
+        for wave, waits in zip(waves, wave_waits(record))
+    ]
 
 
 def _job_view(job: Dict[str, Any]) -> Dict[str, Any]:
@@ -149,7 +161,7 @@ def details_view(record: Dict[str, Any]) -> Dict[str, Any]:
     ):
         if record.get(key) is not None:
             view[key] = record[key]
-    view["waves"] = [wave_view(w) for w in record.get("waves") or []]
+    view["waves"] = waves_view(record)
     index = record.get("pausedBeforeWave")
     if index is not None and 0 <= int(index) < len(view["waves"]):
         # pausedBeforeWave is the zero-based index; name the wave too.
@@ -228,7 +240,7 @@ def get_execution_status(request: Request, table=None) -> Dict[str, Any]:
 def get_execution_waves(request: Request, table=None) -> Dict[str, Any]:
     """GET /executions/{id}/waves."""
     record = get_execution(request.path_param("id"), table)
-    waves = [wave_view(w) for w in record.get("waves") or []]
+    waves = waves_view(record)
     return to_jsonable(
         {
             "executionId": record["executionId"],

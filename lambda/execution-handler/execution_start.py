@@ -272,6 +272,12 @@ def _new_record(plan, waves, resolved, execution_type, by):
                 "status": WAVE_PENDING,
                 "servers": [],
                 **resolved[index].as_record(),
+                # As saved (issue 17): the view's waitingFor reads it.
+                **(
+                    {"dependsOnWaves": wave["dependsOnWaves"]}
+                    if wave.get("dependsOnWaves") is not None
+                    else {}
+                ),
             }
             for index, wave in enumerate(waves)
         ],

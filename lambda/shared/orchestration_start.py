@@ -63,6 +63,11 @@ def _pending_waves(state: Dict[str, Any]) -> list:
                 if wave.get("protectionGroupIds")
                 else {}
             ),
+            **(
+                {"dependsOnWaves": wave["dependsOnWaves"]}
+                if wave.get("dependsOnWaves") is not None
+                else {}
+            ),
             "status": statuses.WAVE_PENDING,
             "servers": [],
         }

@@ -21,7 +21,7 @@ The seeds' fields keep their meaning for a linear plan:
 run), ``paused_before_wave`` the first waiting wave.
 """
 
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from shared import clock, statuses
 from shared.wave_schedule import (
@@ -41,6 +41,8 @@ from shared.wave_state import save_wave, wave_name, wave_result
 WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
 
 ACTIVE = (QUEUED, STARTED)
+# ``waitingFor`` of a wave waiting for approval (the others name waves).
+APPROVAL = "approval"
 # Why a wave start ended the whole state although only the wave failed.
 EXECUTION_ENDINGS = ("EXECUTION_NOT_RUNNING", "EXECUTION_CANCELLED")
 
@@ -82,6 +84,104 @@ def wave_specs(state: Dict[str, Any]) -> List[WaveSpec]:
             )
         )
     return specs
+
+
+def plan_dependencies(
+    waves: List[Dict[str, Any]],
+) -> Dict[int, Tuple[int, ...]]:
+    """``waveNumber`` -> the wave numbers it waits for, by the engine's
+    rule (a linear plan, or a wave without ``dependsOnWaves``: the wave
+    before it). ``waves``: a plan's, or an execution record's (which
+    carries each wave's ``dependsOnWaves`` as saved)."""
+    graph = is_graph(waves)
+    numbers = {int(w["waveNumber"]) for w in waves}
+    specs = []
+    for wave in waves:
+        number, named = int(wave["waveNumber"]), wave.get("dependsOnWaves")
+        depends = (
+            None
+            if named is None or not graph
+            else tuple(
+                int(n) for n in named if int(n) in numbers and int(n) != number
+            )
+        )
+        specs.append(WaveSpec(number=number, servers=(), depends_on=depends))
+    return dependencies(specs)
+
+
+def plan_graph(waves: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """What a plan answer says of its graph (``graph``): ``linear`` (its
+    waves can only run one after the other: the longest chain holds every
+    wave), ``roots`` (the waves that start with the execution) and
+    ``longestChain`` (wave numbers; the critical path when waves take
+    equal time; ties: the lower numbers)."""
+    deps = plan_dependencies(waves)
+    chain: Dict[int, List[int]] = {}
+    for number in _topological(deps):
+        longest: List[int] = []
+        for dep in sorted(deps[number]):
+            if len(chain[dep]) > len(longest):
+                longest = chain[dep]
+        chain[number] = longest + [number]
+    best = max(chain.values(), key=len, default=[])
+    return {
+        "linear": len(best) == len(deps),
+        "roots": sorted(n for n, needs in deps.items() if not needs),
+        "longestChain": best,
+    }
+
+
+def _topological(deps: Dict[int, Tuple[int, ...]]) -> List[int]:
+    """The wave numbers, each after those it depends on (validated
+    plans have no cycle; a cycle's waves are left out)."""
+    order: List[int] = []
+    placed: set = set()
+    pending = sorted(deps)
+    while pending:
+        ready = [n for n in pending if set(deps[n]) <= placed]
+        if not ready:
+            break
+        order += ready
+        placed |= set(ready)
+        pending = [n for n in pending if n not in placed]
+    return order
+
+
+def wave_waits(record: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Per wave of an execution record (in order), what the API shows of
+    its place in the graph: ``waitingFor`` while the execution is active
+    (a PENDING wave: the wave numbers it depends on not yet COMPLETED; a
+    WAITING_APPROVAL wave: ``["approval"]``) and ``readyTime`` (when its
+    dependencies had completed: recorded when it had to wait for
+    approval, else its start, which follows at once)."""
+    waves = record.get("waves") or []
+    try:
+        deps = plan_dependencies(waves)
+    except (KeyError, TypeError, ValueError):
+        deps = {}
+    status_of = {
+        int(w["waveNumber"]): w.get("status")
+        for w in waves
+        if w.get("waveNumber") is not None
+    }
+    active = record.get("status") in statuses.ACTIVE_STATUSES
+    out = []
+    for wave in waves:
+        status = wave.get("status") or statuses.WAVE_PENDING
+        view: Dict[str, Any] = {}
+        ready = wave.get("readyTime") or wave.get("startTime")
+        if ready:
+            view["readyTime"] = ready
+        if active and status == WAITING_APPROVAL:
+            view["waitingFor"] = [APPROVAL]
+        elif active and status == statuses.WAVE_PENDING:
+            number = wave.get("waveNumber")
+            needs = deps.get(int(number), ()) if number is not None else ()
+            view["waitingFor"] = [
+                dep for dep in needs if status_of.get(dep) != COMPLETED
+            ]
+        out.append(view)
+    return out
 
 
 def wave_status(state: Dict[str, Any], index: int) -> str:
