@@ -129,6 +129,23 @@ def _instance_id(item: dict[str, Any]) -> str:
     return json.dumps(item, sort_keys=True, default=str)
 
 
+def _now_terminating(answer: Any, asked: set[str]) -> set[str]:
+    """The instances a terminate answer put in a TERMINATE job. When some
+    wait for DRS capacity (TERMINATE jobs count against the job quotas)
+    only the answer's rows are taken, so the next round asks again."""
+    if not isinstance(answer, dict):
+        return asked
+    if not (
+        answer.get("pendingInstances") or answer.get("alreadyTerminating")
+    ):
+        return asked
+    return {
+        str(row["recoveryInstanceId"])
+        for row in answer.get("instances") or []
+        if row.get("recoveryInstanceId")
+    }
+
+
 def terminate_and_confirm(
     api: Invoker,
     execution_id: str,
@@ -138,7 +155,9 @@ def terminate_and_confirm(
     """Terminate the drill's recovery instances; wait until none is left.
 
     Instances that appear later (a failed wave's job still launching the
-    other servers) are terminated as they show up, until the deadline.
+    other servers) are terminated as they show up, and instances waiting
+    for DRS capacity are asked for again, until nothing has gone for
+    ``cleanup_timeout`` seconds.
     Instances the engine's own drill cleanup (a failed, timed-out or
     cancelled drill) is already terminating are only waited for.
     """
@@ -169,13 +188,22 @@ def terminate_and_confirm(
                     "confirmed": False,
                     "error": str(error),
                 }
-            requested |= new
+            requested |= _now_terminating(answer, new)
             if isinstance(answer, dict):
                 jobs += answer.get("terminateJobs") or []
+                if answer.get("pendingInstances"):
+                    say(
+                        f"  {answer['pendingInstances']} wait for DRS "
+                        "capacity (TERMINATE jobs count against the quotas)"
+                    )
         if time.monotonic() > deadline:
             break
         time.sleep(options.poll_interval)
+        before = len(left)
         left = instances_left(api.execution("get_recovery_instances", body))
+        if len(left) < before:
+            # The deadline bounds a stall, not a large estate's cleanup.
+            deadline = time.monotonic() + options.cleanup_timeout
     if requested:
         say(
             "Recovery instances terminated: none left."

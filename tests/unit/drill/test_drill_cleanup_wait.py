@@ -12,9 +12,12 @@ GONE = {"recoveryInstanceId": "i-1", "ec2InstanceState": "terminated"}
 class _Api:
     """get_execution_details / get_recovery_instances answers in order."""
 
-    def __init__(self, terminations, instance_answers) -> None:
+    def __init__(
+        self, terminations, instance_answers, terminate_answers=()
+    ) -> None:
         self.terminations = terminations
         self.instance_answers = list(instance_answers)
+        self.terminate_answers = list(terminate_answers)
         self.calls: List[str] = []
 
     def execution(self, operation: str, body=None) -> Dict[str, Any]:
@@ -23,6 +26,8 @@ class _Api:
             return {"terminations": self.terminations}
         if operation == "get_recovery_instances":
             return {"instances": self.instance_answers.pop(0)}
+        if self.terminate_answers:
+            return self.terminate_answers.pop(0)
         return {"terminateJobs": [{"jobId": "drsjob-2"}]}
 
 
@@ -51,3 +56,39 @@ def test_instances_nobody_terminates_are_terminated():
     # Then it terminated them itself
     assert api.calls.count("terminate_recovery_instances") == 1
     assert result["confirmed"] and result["requested"] == 1
+
+
+def _instance(rid: str, state: str = "running") -> Dict[str, Any]:
+    return {"recoveryInstanceId": rid, "ec2InstanceState": state}
+
+
+def test_instances_waiting_for_drs_capacity_are_asked_for_again():
+    # Given a completed drill of 3 instances whose first terminate fits
+    # only 2 in DRS's quotas (the third waits for capacity)
+    first = {
+        "terminateJobs": [{"jobId": "drsjob-a"}],
+        "instances": [
+            {"recoveryInstanceId": "i-1"},
+            {"recoveryInstanceId": "i-2"},
+        ],
+        "pendingInstances": 1,
+    }
+    second = {
+        "terminateJobs": [{"jobId": "drsjob-b"}],
+        "instances": [{"recoveryInstanceId": "i-3"}],
+        "pendingInstances": 0,
+    }
+    three = [_instance("i-1"), _instance("i-2"), _instance("i-3")]
+    api = _Api(
+        [],
+        [three, [_instance("i-3")], [_instance("i-3", "terminated")]],
+        [first, second],
+    )
+    said: List[str] = []
+    # When the drill cleans up
+    result = terminate_and_confirm(api, "ex-1", said.append, _options())
+    # Then it asked again for the one left waiting, and none is left
+    assert api.calls.count("terminate_recovery_instances") == 2
+    assert result["confirmed"] and result["requested"] == 3
+    assert [j["jobId"] for j in result["jobs"]] == ["drsjob-a", "drsjob-b"]
+    assert any("1 wait for DRS capacity" in line for line in said)
