@@ -15,7 +15,9 @@ LAUNCH jobs (simulated seconds):
   durations through the dependency graph (no schedule of these waves can
   be shorter); ``ratio`` = makespan / critical path (goal <= 1.05): the
   time lost between a wave's end and its dependents' start;
-- ``sumOfWavesSeconds``: the graph run's wave durations added up.
+- ``sumOfWavesSeconds``: the graph run's wave durations added up;
+- ``order``: the chunk order when the DRS quotas bind
+  (``bench.dag_order``: the same graph laid out two ways).
 """
 
 from __future__ import annotations
@@ -123,6 +125,9 @@ def measure() -> Dict[str, Any]:
         mode = bench.cloud.progress_mode
         graph = run_once(bench, linear=False)
         linear = run_once(bench, linear=True)
+    from . import dag_order  # it reads this module's helpers
+
+    order = dag_order.measure()
     ratio = (
         graph["makespanSeconds"] / graph["criticalPathSeconds"]
         if graph["criticalPathSeconds"]
@@ -138,6 +143,7 @@ def measure() -> Dict[str, Any]:
         "goalMet": ratio is not None and ratio <= GOAL_RATIO,
         "graph": graph,
         "linear": linear,
+        "order": order,
         "speed": SPEED,
         "simulatedPollSeconds": SPEED * POLL_WALL_SECONDS,
         "progressMode": mode,
@@ -165,4 +171,10 @@ def rows(result: Dict[str, Any]) -> List[tuple]:
             f"waves {linear['sumOfWavesSeconds']} s; wall "
             f"{linear['wallSeconds']} s",
         ),
-    ]
+    ] + _order_rows(result)
+
+
+def _order_rows(result: Dict[str, Any]) -> List[tuple]:
+    from . import dag_order  # it reads this module's helpers
+
+    return dag_order.rows(result["order"]) if result.get("order") else []
