@@ -38,28 +38,37 @@ from .results import render_table, write_results
 UNIT_TIMEOUT = 1800
 
 
-def _three_wave_name(orch: str, speed: float, poll_wall: int) -> str:
-    return f"three_wave:{orch}:{speed:g}:{poll_wall}"
+def _wave_run_name(
+    orch: str, speed: float, poll_wall: int, variant: str, waves: int
+) -> str:
+    return f"waves{waves}:{orch}:{speed:g}:{poll_wall}:{variant}"
 
 
-def _three_wave_units() -> Dict[str, Callable[[], Dict[str, Any]]]:
-    """The 3-wave runs benchmarks 1 and 2 ask for (same speed)."""
-    speed = orchestration.SPEED
-    runs = [("generic", p) for p in orchestration.POLL_WALL_SECONDS.values()]
-    comparison = orchestration.POLL_WALL_SECONDS[orchestration.COMPARISON_POLL]
-    runs.append(("legacy", comparison))
+def _wave_run_units() -> Dict[str, Callable[[], Dict[str, Any]]]:
+    """The plan runs benchmarks 1 and 2 ask for (same speed and poll
+    interval): one per overhead variant, and both orchestration
+    functions in the comparison's."""
+    speed, poll = orchestration.SPEED, orchestration.POLL_WALL
+    runs = [
+        ("generic", v, orchestration.OVERHEAD_WAVES)
+        for v in orchestration.VARIANTS
+    ]
+    runs += [
+        (orch, orchestration.COMPARISON_VARIANT, orchestration.WAVES)
+        for orch in ("generic", "legacy")
+    ]
     return {
-        _three_wave_name(orch, speed, poll): (
-            lambda o=orch, p=poll: orchestration.three_wave_summary(
-                o, speed, p
+        _wave_run_name(orch, speed, poll, variant, waves): (
+            lambda o=orch, v=variant, w=waves: (
+                orchestration.wave_run_summary(o, speed, poll, v, w)
             )
         )
-        for orch, poll in runs
+        for orch, variant, waves in runs
     }
 
 
 UNITS: Dict[str, Callable[[], Dict[str, Any]]] = {
-    **_three_wave_units(),
+    **_wave_run_units(),
     "big_waves": big_waves.measure,
     "big_plan": big_plan.measure,
     "dag": dag.measure,
@@ -89,11 +98,11 @@ class Units:
             raise UnitFailed(f"{name}: {result['error']}")
         return result
 
-    def three_wave(
-        self, orch: str, speed: float, poll_wall: int
+    def wave_run(
+        self, orch: str, speed: float, poll_wall: int, variant: str, waves: int
     ) -> Dict[str, Any]:
-        """Figures of the 3-wave plan run."""
-        return self.get(_three_wave_name(orch, speed, poll_wall))
+        """Figures of a plan run (:func:`orchestration.wave_run_summary`)."""
+        return self.get(_wave_run_name(orch, speed, poll_wall, variant, waves))
 
 
 def _run_unit(name: str) -> Dict[str, Any]:
@@ -127,11 +136,11 @@ def _run_unit(name: str) -> Dict[str, Any]:
 Bench = Tuple[Callable[[Units], Dict[str, Any]], Callable[[Dict], List[tuple]]]
 BENCHMARKS: Dict[str, Bench] = {
     "overhead": (
-        lambda u: orchestration.overhead(u.three_wave),
+        lambda u: orchestration.overhead(u.wave_run),
         orchestration.overhead_rows,
     ),
     "generic_vs_legacy": (
-        lambda u: orchestration.generic_vs_legacy(u.three_wave),
+        lambda u: orchestration.generic_vs_legacy(u.wave_run),
         orchestration.comparison_rows,
     ),
     "drs_calls_per_poll": (

@@ -73,6 +73,7 @@ class BenchCloud:
         poll_interval: int,
         orchestration: str = "generic",
         work_dir: Path = Path("build/bench/scenarios"),
+        progress_mode: Optional[str] = None,
     ) -> None:
         work_dir = work_dir.resolve()  # workers chdir: keep paths absolute
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +84,8 @@ class BenchCloud:
             speed=speed,
             orchestration=orchestration,
             poll_interval=poll_interval,
+            # WaveProgressMode (None: the local cloud's default, events)
+            progress_mode=progress_mode,
             # own logs and zips: other local clouds share build/local-cloud
             build_dir=work_dir.parent / "local-cloud",
         )

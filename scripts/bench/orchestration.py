@@ -1,45 +1,82 @@
 """Benchmarks 1 and 2 on the local cloud: orchestration overhead per wave
-(poll interval 30 s and 5 s simulated) and generic vs legacy.
+with event-driven progress, with the sleeping poll, and with every DRS
+event dropped (issue 18); generic vs legacy.
 
-Time mapping: the local cloud's Step Functions ``Wait`` lasts
-``poll_interval`` wall seconds (the template's WavePollIntervalSeconds)
-and the DRS simulator runs ``speed`` simulated seconds per wall second,
-so the simulated poll interval is ``poll_interval * speed``. Every run
-here uses the same speed (5): 6 wall s = 30 simulated s, 1 wall s = 5
-simulated s. Lambda and Step Functions latency of the local cloud (wall)
-is scaled by the same factor in both runs, so each wall second of local
-overhead counts as 5 simulated seconds; the gaps are also given in wall
-seconds (gapsWallSeconds) to separate that latency from the poll
-interval.
+Time mapping: the local cloud's state machine waits at most
+``poll_interval`` wall seconds between polls (the template's
+WavePollIntervalSeconds: the ``Wait`` in WaveProgressMode poll, the
+progress wait's timeout in events) and the DRS simulator runs ``speed``
+simulated seconds per wall second, so the simulated poll interval is
+``poll_interval * speed``. Every run here uses the same speed (5) and
+the same interval: 6 wall s = 30 simulated s. Lambda and Step Functions
+latency of the local cloud (wall) is scaled by the same factor in every
+run, so each wall second of local overhead counts as 5 simulated seconds;
+the gaps are also given in wall seconds to separate that latency from
+the poll interval.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+import math
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .cloud_run import BenchCloud, PlanRun, run_plan
 from .results import wall_gaps, wave_gaps
 from .scenarios import plan_definition, scenario_dict
 
+# generic vs legacy: 3 waves; the overhead runs 6 (5 gaps between waves
+# per run, for its p95)
 WAVES = 3
+OVERHEAD_WAVES = 6
 SERVERS_PER_WAVE = 2
 # One simulation speed for every run, so emulator latency scales alike.
 SPEED = 5.0
-# simulated poll interval (s) -> state machine Wait (wall s) at SPEED
-POLL_WALL_SECONDS = {30: 6, 5: 1}
-# generic vs legacy runs at the 30 s simulated poll interval
-COMPARISON_POLL = 30
-Getter = Callable[[str, float, int], Dict[str, Any]]
+# The poll interval of every run: 30 s simulated = 6 s wall at SPEED.
+SIMULATED_POLL = 30
+POLL_WALL = 6
+# overhead entry -> (WaveProgressMode, simulator faults on every event)
+VARIANTS: Dict[str, Tuple[str, Tuple[str, ...]]] = {
+    "events": ("events", ()),
+    "poll": ("poll", ()),
+    "eventsDropped": ("events", ("drop_events",)),
+}
+# generic vs legacy: the default mode (events), the overhead's settings
+COMPARISON_VARIANT = "events"
+# Goal (issue 18): with events, p95 between waves <= 1.0 s wall here.
+EVENTS_GOAL_WALL_SECONDS = 1.0
+Getter = Callable[[str, float, int, str, int], Dict[str, Any]]
 
 
-def three_wave_summary(
-    orchestration: str, speed: float, poll_wall: int
+def wave_run_summary(
+    orchestration: str,
+    speed: float,
+    poll_wall: int,
+    variant: str = "events",
+    waves: int = WAVES,
 ) -> Dict[str, Any]:
-    """Run the 3-wave plan once on a fresh local cloud; its figures."""
-    scenario = scenario_dict([SERVERS_PER_WAVE] * WAVES)
-    with BenchCloud(scenario, speed, poll_wall, orchestration) as bench:
-        run = run_plan(bench, plan_definition("bench-3-waves", WAVES))
-    return _summary(run, speed)
+    """Run a plan of ``waves`` waves once on a fresh local cloud (the
+    progress mode and faults of ``variant``); its figures."""
+    mode, faults = VARIANTS[variant]
+    scenario = scenario_dict([SERVERS_PER_WAVE] * waves)
+    scenario["faults"] = [{"type": fault} for fault in faults]
+    with BenchCloud(
+        scenario, speed, poll_wall, orchestration, progress_mode=mode
+    ) as bench:
+        run = run_plan(bench, plan_definition(f"bench-{waves}-waves", waves))
+    return {
+        "progressMode": mode,
+        "faults": list(faults),
+        **_summary(run, speed),
+    }
+
+
+def p95(values: Sequence[Optional[float]]) -> Optional[float]:
+    """Nearest-rank 95th percentile of the known values (None if none):
+    with fewer than 20 values it is the largest."""
+    known = sorted(v for v in values if v is not None)
+    if not known:
+        return None
+    return known[max(0, math.ceil(0.95 * len(known)) - 1)]
 
 
 def _summary(run: PlanRun, speed: float) -> Dict[str, Any]:
@@ -72,37 +109,66 @@ def _summary(run: PlanRun, speed: float) -> Dict[str, Any]:
     }
 
 
-def overhead(get: Getter) -> Dict[str, Any]:
-    """Benchmark 1 (generic orchestration);
-    ``get(orchestration, speed, poll_wall)`` answers
-    :func:`three_wave_summary` (cached by the caller)."""
-    result = {
-        "timeMapping": __doc__.strip().split("\n\n")[1].replace("\n", " "),
-        "plan": f"{WAVES} waves x {SERVERS_PER_WAVE} servers",
+def _entry(summary: Dict[str, Any], poll_wall: int) -> Dict[str, Any]:
+    """One overhead entry: the run's figures and the gap lists by name."""
+    gaps, wall = summary["gaps"], summary["gapsWallSeconds"]
+    return {
+        "simulatedPollSeconds": poll_wall * SPEED,
+        "speed": SPEED,
+        "pollWallSeconds": poll_wall,
+        "betweenWavesWallSeconds": wall["betweenWaves"],
+        "toEndWallSeconds": wall["toEnd"],
+        "betweenWavesSimulatedSeconds": gaps["betweenWaves"],
+        "toEndSimulatedSeconds": gaps["toEnd"],
+        "p95BetweenWavesWallSeconds": p95(wall["betweenWaves"]),
+        **summary,
     }
-    for poll, poll_wall in POLL_WALL_SECONDS.items():
-        result[f"poll{poll}s"] = {
-            "simulatedPollSeconds": poll_wall * SPEED,
-            "speed": SPEED,
-            "pollWallSeconds": poll_wall,
-            **get("generic", SPEED, poll_wall),
-        }
+
+
+def overhead(get: Getter) -> Dict[str, Any]:
+    """Benchmark 1 (generic orchestration), one run per
+    :data:`VARIANTS` at one speed and poll interval;
+    ``get(orchestration, speed, poll_wall, variant, waves)`` answers
+    :func:`wave_run_summary` (cached by the caller)."""
+    result: Dict[str, Any] = {
+        "timeMapping": __doc__.strip().split("\n\n")[1].replace("\n", " "),
+        "plan": f"{OVERHEAD_WAVES} waves x {SERVERS_PER_WAVE} servers",
+    }
+    for variant in VARIANTS:
+        result[variant] = _entry(
+            get("generic", SPEED, POLL_WALL, variant, OVERHEAD_WAVES),
+            POLL_WALL,
+        )
+    events = result["events"]["p95BetweenWavesWallSeconds"]
+    dropped = result["eventsDropped"]["p95BetweenWavesWallSeconds"]
+    chain = EVENTS_GOAL_WALL_SECONDS
+    result["goals"] = {
+        "eventsP95BetweenWavesWallSeconds": events,
+        "eventsGoalWallSeconds": chain,
+        "eventsMet": events is not None and events <= chain,
+        "eventsDroppedP95BetweenWavesWallSeconds": dropped,
+        "eventsDroppedGoalWallSeconds": POLL_WALL + chain,
+        "eventsDroppedMet": dropped is not None
+        and dropped <= POLL_WALL + chain,
+    }
     return result
 
 
 def generic_vs_legacy(get: Getter) -> Dict[str, Any]:
     """Benchmark 2: the same plan through both orchestration functions,
-    at the speed and poll interval of benchmark 1's 30 s run (whose
-    generic unit it reuses)."""
-    poll_wall = POLL_WALL_SECONDS[COMPARISON_POLL]
+    at the speed, poll interval and progress mode of benchmark 1's
+    events run (3 waves: not the overhead's run)."""
     result: Dict[str, Any] = {
         "plan": f"{WAVES} waves x {SERVERS_PER_WAVE} servers",
-        "simulatedPollSeconds": poll_wall * SPEED,
+        "simulatedPollSeconds": POLL_WALL * SPEED,
         "speed": SPEED,
-        "pollWallSeconds": poll_wall,
+        "pollWallSeconds": POLL_WALL,
+        "progressMode": VARIANTS[COMPARISON_VARIANT][0],
     }
     for orchestration in ("generic", "legacy"):
-        result[orchestration] = get(orchestration, SPEED, poll_wall)
+        result[orchestration] = get(
+            orchestration, SPEED, POLL_WALL, COMPARISON_VARIANT, WAVES
+        )
     generic = result["generic"]["simulatedSeconds"]
     legacy = result["legacy"]["simulatedSeconds"]
     result["endToEndRatioLegacyOverGeneric"] = (
@@ -118,30 +184,34 @@ def _total(counts: Dict[str, int]) -> int:
 def overhead_rows(result: Dict[str, Any]) -> List[tuple]:
     """Table rows of benchmark 1."""
     out = []
-    for poll in POLL_WALL_SECONDS:
-        entry = result[f"poll{poll}s"]
-        gaps, wall = entry["gaps"], entry["gapsWallSeconds"]
+    for variant in VARIANTS:
+        entry = result[variant]
         label = (
-            f"poll {poll} s sim = {entry['pollWallSeconds']} s wall "
-            f"at speed {entry['speed']:g} ({entry['status']})"
+            f"{variant}: poll {entry['simulatedPollSeconds']:g} s sim = "
+            f"{entry['pollWallSeconds']} s wall at speed "
+            f"{entry['speed']:g} ({entry['status']})"
         )
         out.append(
             (
                 "overhead/wave",
                 label,
-                f"between waves {_cell_list(gaps['betweenWaves'])} s sim "
-                f"({_cell_list(wall['betweenWaves'])} s wall), "
-                f"last launch->end {gaps['toEnd']} s sim "
-                f"({wall['toEnd']} s wall)",
+                "between waves "
+                f"{_cell_list(entry['betweenWavesSimulatedSeconds'])} s sim "
+                f"({_cell_list(entry['betweenWavesWallSeconds'])} s wall, "
+                f"p95 {_cell(entry['p95BetweenWavesWallSeconds'])}), "
+                f"last launch->end {_cell(entry['toEndSimulatedSeconds'])} "
+                f"s sim ({_cell(entry['toEndWallSeconds'])} s wall)",
             )
         )
     return out
 
 
+def _cell(value: Any) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
 def _cell_list(values: List[Any]) -> str:
-    return (
-        "[" + ", ".join("-" if v is None else f"{v:g}" for v in values) + "]"
-    )
+    return "[" + ", ".join(_cell(v) for v in values) + "]"
 
 
 def comparison_rows(result: Dict[str, Any]) -> List[tuple]:
