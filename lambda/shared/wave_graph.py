@@ -10,7 +10,9 @@ depends on the wave before it, so today's plans run one wave after the
 other; ``dependsOnWaves: []`` starts with the execution; otherwise a wave
 is ready when every wave it names COMPLETED. A plan in which no wave
 names a dependency is linear (:func:`is_graph`). Ready waves start together
-(their DRS jobs within the quotas: ``chunk_starts``). A ready wave with
+(their DRS jobs within the quotas: ``chunk_starts``); when the quotas
+bind, the wave on the longest chain ahead starts and is polled first
+(critical path first: :func:`in_priority`). A ready wave with
 ``pauseBeforeWave`` (or every ready wave, when the user asked to pause)
 waits WAITING_APPROVAL; the execution is paused only when nothing runs
 and a wave waits. A failed wave's dependents are SKIPPED; independent
@@ -35,6 +37,7 @@ from shared.wave_schedule import (
     WaveSpec,
     advance,
     dependencies,
+    priority,
 )
 from shared.wave_state import save_wave, wave_name, wave_result
 
@@ -193,12 +196,26 @@ def wave_status(state: Dict[str, Any], index: int) -> str:
 
 
 def active_waves(state: Dict[str, Any]) -> List[int]:
-    """Indexes of the waves with DRS work (QUEUED or STARTED)."""
-    return sorted(
-        int(e["waveIndex"])
-        for e in state.get("wave_results") or []
-        if e.get("status") in ACTIVE
+    """Indexes of the waves with DRS work (QUEUED or STARTED), in the
+    order their chunks get the quotas (:func:`in_priority`)."""
+    return in_priority(
+        state,
+        [
+            int(e["waveIndex"])
+            for e in state.get("wave_results") or []
+            if e.get("status") in ACTIVE
+        ],
     )
+
+
+def in_priority(state: Dict[str, Any], indexes: Iterable[int]) -> List[int]:
+    """``indexes`` in the scheduling rule's order: critical path first,
+    then the lower wave (``shared.wave_schedule.priority``)."""
+    try:
+        rank = {n: i for i, n in enumerate(priority(wave_specs(state)))}
+    except ValueError:
+        rank = {}
+    return sorted(set(indexes), key=lambda i: (rank.get(i, i), i))
 
 
 def record_wave_failure(
@@ -315,11 +332,14 @@ def advance_plan(
             if status in (SKIPPED, WAITING_APPROVAL):
                 reason = _reason(state, specs, decision, index)
                 _mark(state, index, status, reason, table)
-        ready = [
-            index
-            for index, status in decision.statuses.items()
-            if status == QUEUED and wave_status(state, index) not in ACTIVE
-        ]
+        ready = in_priority(
+            state,
+            (
+                index
+                for index, status in decision.statuses.items()
+                if status == QUEUED and wave_status(state, index) not in ACTIVE
+            ),
+        )
         if not ready:
             break
         for index in ready:
@@ -349,7 +369,7 @@ def _standing(state: Dict[str, Any], decision: Any) -> Dict[str, Any]:
     """The state's status from the graph's decision."""
     active = active_waves(state)
     if active:
-        state["current_wave_number"] = active[0]
+        state["current_wave_number"] = min(active)
     if decision.outcome == COMPLETED:
         state.update(
             status="completed",
