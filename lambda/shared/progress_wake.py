@@ -16,20 +16,30 @@ and with no ``planId``/``status`` so no index shows them:
   wait, or ``pending`` when a wake found no wait (the next wait then
   ends at once: a wake during a poll is never lost).
 
+Both expire through the table's TTL attribute ``expiresAt``
+(``TimeToLiveSpecification`` in ``cfn/database-stack.yaml``) a few days
+after they can last matter: a job's map once its wave's longest wait
+(``WAVE_MAX_WAIT_SECONDS``) is over, a wait item after its last wait or
+wake (each refreshes it). Deleting an execution's history
+(``forget_execution``) removes both at once, by key.
+
 Nothing here raises to its caller: a lost wake costs one poll interval.
 """
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import clock
 from shared.aws_clients import get_client
+from shared.config import get_settings
+from shared.errors import ConfigurationError
 from shared.execution_lock import LOCK_PREFIX
 from shared.logging_setup import get_logger
 from shared.responses import dumps
 from shared.statuses import CANCELLING, RUNNING, TERMINAL_STATUSES
 from shared.tables import execution_history_table
+from shared.wave_jobs import wave_job_ids
 
 logger = get_logger("progress-wake")
 
@@ -45,8 +55,12 @@ TASK_GONE_CODES = frozenset(
 # Only a running (or cancelling, still polled) execution has a wait.
 WAKEABLE = frozenset({RUNNING, CANCELLING})
 WAKE_ATTEMPTS = 3
-# Kept this long for a TTL on expiresAt (the items are a few bytes).
-ITEM_LIFETIME_SECONDS = 30 * 24 * 3600
+# The table's TTL attribute (cfn/database-stack.yaml).
+TTL_ATTRIBUTE = "expiresAt"
+# Kept this long after they can last matter (TTL deletes within days).
+EXPIRY_GRACE_SECONDS = 3 * 24 * 3600
+# When WAVE_MAX_WAIT_SECONDS cannot be read (shared.config's default).
+DEFAULT_WAVE_MAX_WAIT_SECONDS = 14400
 
 
 def job_key(job_id: str) -> str:
@@ -57,6 +71,22 @@ def job_key(job_id: str) -> str:
 def wake_key(execution_id: str) -> str:
     """The ``executionId`` key of an execution's wait item."""
     return f"{WAKE_PREFIX}{execution_id}"
+
+
+def job_expiry(now: Optional[int] = None) -> int:
+    """``expiresAt`` of a job's map item: its wave waits at most
+    ``WAVE_MAX_WAIT_SECONDS`` for it, then the grace."""
+    try:
+        longest = get_settings().wave_max_wait_seconds
+    except ConfigurationError:
+        longest = DEFAULT_WAVE_MAX_WAIT_SECONDS
+    start = clock.epoch() if now is None else now
+    return start + longest + EXPIRY_GRACE_SECONDS
+
+
+def wake_expiry(now: Optional[int] = None) -> int:
+    """``expiresAt`` of a wait item (refreshed by every wait and wake)."""
+    return (clock.epoch() if now is None else now) + EXPIRY_GRACE_SECONDS
 
 
 def _table(table: Optional[Any]) -> Any:
@@ -80,7 +110,7 @@ def register_job(
         "executionId": job_key(job_id),
         "ownerExecutionId": execution_id,
         "registeredAt": clock.epoch(),
-        "expiresAt": clock.epoch() + ITEM_LIFETIME_SECONDS,
+        TTL_ATTRIBUTE: job_expiry(),
     }
     if region:
         item["region"] = region
@@ -121,7 +151,7 @@ def _mark_pending(execution_id: str, reason: str, table: Any) -> bool:
             ConditionExpression="attribute_not_exists(taskToken)",
             ExpressionAttributeValues={
                 ":r": reason,
-                ":e": clock.epoch() + ITEM_LIFETIME_SECONDS,
+                ":e": wake_expiry(),
             },
         )
         return True
@@ -191,7 +221,7 @@ def store_progress_token(
         UpdateExpression="SET taskToken = :t, expiresAt = :e REMOVE pending",
         ExpressionAttributeValues={
             ":t": token,
-            ":e": clock.epoch() + ITEM_LIFETIME_SECONDS,
+            ":e": wake_expiry(),
         },
         ReturnValues="ALL_OLD",
     )
@@ -252,6 +282,54 @@ def handle_drs_event(
     state = detail.get("state") or "event"
     woken = wake_execution(execution_id, f"drs {state}", table, sfn)
     return {"woken": woken, "executionId": execution_id}
+
+
+def _record_job_ids(record: Dict[str, Any]) -> List[str]:
+    ids: List[str] = []
+    for wave in record.get("waves") or []:
+        if isinstance(wave, dict):
+            ids.extend(wave_job_ids(wave))
+    return list(dict.fromkeys(ids))
+
+
+def forget_execution(
+    execution_id: str,
+    record: Dict[str, Any],
+    table: Optional[Any] = None,
+    job_ids: Iterable[str] = (),
+) -> int:
+    """Delete the execution's wait item and its jobs' map items (the
+    jobs of ``record``'s waves and ``job_ids``; each only while it maps
+    to this execution), by key. How many were deleted; never raises
+    (TTL removes what is left)."""
+    table = _table(table)
+    deleted = 0
+    jobs = list(dict.fromkeys([*_record_job_ids(record), *job_ids]))
+    keys = [(wake_key(execution_id), None)]
+    keys += [(job_key(job_id), execution_id) for job_id in jobs]
+    for key, owner in keys:
+        request: Dict[str, Any] = {
+            "Key": {"executionId": key},
+            "ReturnValues": "ALL_OLD",
+        }
+        if owner:
+            request["ConditionExpression"] = "ownerExecutionId = :o"
+            request["ExpressionAttributeValues"] = {":o": owner}
+        try:
+            if table.delete_item(**request).get("Attributes"):
+                deleted += 1
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                logger.warning(
+                    "lock item not deleted",
+                    extra={"key": key, "error": _code(error)},
+                )
+        except BotoCoreError as error:
+            logger.warning(
+                "lock item not deleted",
+                extra={"key": key, "error": _code(error)},
+            )
+    return deleted
 
 
 def handle(event: Dict[str, Any]) -> Dict[str, Any]:

@@ -84,12 +84,23 @@ def _json(value: Any) -> str:
 
 
 def dynamodb_table(ctx: DeployContext, logical: str, props: Dict) -> Deployed:
-    """AWS::DynamoDB::Table -> create_table (keys, GSIs, billing)."""
+    """AWS::DynamoDB::Table -> create_table (keys, GSIs, billing), then
+    its ``TimeToLiveSpecification`` (update_time_to_live)."""
     spec = {k: props[k] for k in TABLE_KEYS if k in props}
     if "TableName" not in spec or "KeySchema" not in spec:
         raise TemplateError(f"{logical}: needs TableName and KeySchema")
-    ctx.client("dynamodb").create_table(**spec)
+    client = ctx.client("dynamodb")
+    client.create_table(**spec)
     name = spec["TableName"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={
+                "AttributeName": ttl["AttributeName"],
+                "Enabled": bool(ttl.get("Enabled", False)),
+            },
+        )
     return Deployed(
         "AWS::DynamoDB::Table",
         name,

@@ -213,3 +213,91 @@ def test_a_wait_without_token_or_execution_is_not_stored(table):
     )
     # Then nothing is stored (the task's timeout ends that wait)
     assert result == {"stored": False}
+
+
+NOW = 1_800_000_000
+DAY = 24 * 3600
+
+
+@pytest.fixture
+def fixed_clock():
+    from shared import clock
+
+    clock.set_time_source(lambda: float(NOW))
+    yield NOW
+    clock.reset_time_source()
+
+
+def test_items_expire_a_few_days_after_they_can_last_matter(
+    table, fixed_clock, monkeypatch
+):
+    # Given waves that wait at most one hour for their jobs
+    from shared import config
+
+    monkeypatch.setenv("WAVE_MAX_WAIT_SECONDS", "3600")
+    config.reset_settings()
+    sfn = RecordingSfn()
+    # When a job is mapped, a wait stored and another execution woken
+    # while it has no wait (pending)
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table)
+    _store(table, sfn)
+    progress_wake.wake_execution("exec-2", "cancel", table, sfn)
+
+    def expiry(key):
+        item = table.get_item(Key={"executionId": key})["Item"]
+        return int(item[progress_wake.TTL_ATTRIBUTE])
+
+    # Then the job's map expires 3 days after its wave's longest wait
+    assert expiry(progress_wake.job_key(JOB)) == NOW + 3600 + 3 * DAY
+    # And a wait item 3 days after its last wait or wake
+    assert expiry(progress_wake.wake_key(EXECUTION)) == NOW + 3 * DAY
+    assert expiry(progress_wake.wake_key("exec-2")) == NOW + 3 * DAY
+    config.reset_settings()
+
+
+def test_forget_execution_deletes_its_wait_and_job_items_only(table):
+    # Given two executions with mapped jobs and stored waits, one job
+    # recorded on a wave (chunks) and one on the seeds' one-job field
+    sfn = RecordingSfn()
+    record = {
+        "executionId": EXECUTION,
+        "waves": [
+            {"jobs": [{"chunk": 0, "jobId": JOB}, {"chunk": 1}]},
+            {"jobId": "drsjob-bbbb2222"},
+        ],
+    }
+    for job_id in (JOB, "drsjob-bbbb2222"):
+        progress_wake.register_job(EXECUTION, job_id, "us-east-1", table)
+    progress_wake.register_job("exec-2", "drsjob-cccc3333", None, table)
+    _store(table, sfn)
+    _store(table, sfn, token="token-2", execution_id="exec-2")
+    # When the first execution is forgotten, naming the other's job too
+    deleted = progress_wake.forget_execution(
+        EXECUTION, record, table, job_ids=["drsjob-cccc3333"]
+    )
+    # Then its wait and both its jobs' items are gone, by key
+    assert deleted == 3
+    keys = {i["executionId"] for i in table.scan()["Items"]}
+    assert keys == {
+        progress_wake.job_key("drsjob-cccc3333"),
+        progress_wake.wake_key("exec-2"),
+    }
+    # And forgetting it again deletes nothing and raises nothing
+    assert progress_wake.forget_execution(EXECUTION, record, table) == 0
+
+
+def test_forget_execution_logs_dynamodb_errors(table, monkeypatch):
+    # Given a table that refuses DeleteItem
+    def refuse(**_kwargs):
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}},
+            "DeleteItem",
+        )
+
+    monkeypatch.setattr(table, "delete_item", refuse, raising=False)
+    # When an execution is forgotten
+    result = progress_wake.forget_execution(
+        EXECUTION, {"waves": [{"jobId": JOB}]}, table
+    )
+    # Then nothing is deleted and nothing raised (TTL removes them)
+    assert result == 0
