@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import account_validation
 import openapi_schemas as base
+import server_config_ops
 import static_ip_check
 
 base.FIELD_TYPES.update(
@@ -22,6 +23,14 @@ base.FIELD_TYPES.update(
         "ids": {
             "type": "string",
             "description": "1-100 comma-separated execution ids",
+        },
+        "startDate": {
+            "type": "string",
+            "description": "ISO-8601 date or date-time (UTC when naive)",
+        },
+        "endDate": {
+            "type": "string",
+            "description": "ISO-8601 date (through that day) or date-time",
         },
     }
 )
@@ -46,3 +55,36 @@ base.QUERY_PARAMS.update(
         ],
     }
 )
+
+# POST .../servers/bulk-launch-config: {servers: [{serverId, ...}]}.
+base.BODY_SCHEMAS["bulk_update_server_launch_config"] = {
+    **base.strict(
+        server_config_ops.BODY_FIELDS,
+        {
+            "groupId": base.TEXT,
+            "servers": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": server_config_ops.MAX_BULK_SERVERS,
+                "items": {
+                    **base.strict(
+                        server_config_ops.ENTRY_FIELDS,
+                        {
+                            "serverId": base.SERVER_ID,
+                            "useGroupDefaults": base.BOOL,
+                            "launchTemplate": {"type": "object"},
+                        },
+                    ),
+                    "required": ["serverId"],
+                },
+            },
+        },
+    ),
+    "required": ["servers"],
+}
+base.QUERY_PARAMS["get_server_audit_log"] = [
+    ("startDate", base.FIELD_TYPES["startDate"], False),
+    ("endDate", base.FIELD_TYPES["endDate"], False),
+]
+# REST answers the console's JSON array (direct: a dict).
+base.ARRAY_LISTS += ("get_server_audit_log",)

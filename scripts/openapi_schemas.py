@@ -212,8 +212,12 @@ REQUIRED_BODY: Dict[str, List[str]] = {
     "create_target_account": ["accountId", "accountName"],
     "execute_recovery_plan": ["planId"],
 }
-# The export document (or {"manifest", "dryRun"}) is posted as is.
+# The export document (or {"manifest", "dryRun"}, or the console's
+# {"config", "dryRun"}) is posted as is.
 OPEN_BODIES = {"import_configuration"}
+# Bodies whose schema is given whole (a field name meaning something
+# else there than in FIELD_TYPES).
+BODY_SCHEMAS: Dict[str, Schema] = {}
 # POSTs whose body is read by nobody (any object is accepted).
 IGNORED_BODIES = {"cancel_execution", "pause_execution", "resume_execution"}
 
@@ -360,6 +364,8 @@ ANSWER_SCHEMAS: Dict[str, Schema] = {
 
 def request_body(operation: str) -> Optional[Schema]:
     """The JSON schema of an operation's body; None: it takes none."""
+    if operation in BODY_SCHEMAS:
+        return dict(BODY_SCHEMAS[operation])
     if operation in OPEN_BODIES:
         return {"type": "object"}
     if operation in IGNORED_BODIES:

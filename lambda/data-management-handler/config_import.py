@@ -39,6 +39,8 @@ from recovery_plans import SUBSCRIPTION as PLAN_SUBSCRIPTION
 from recovery_plans import group_lookup, prepare_plan, refuse_if_running
 from shared.api import Request
 from shared.config_manifest import export_group, export_plan, validate_manifest
+from shared.console_inputs import import_input
+from shared.console_shapes import import_answer
 from shared.errors import DomainError, ValidationError, VersionConflictError
 from shared.logging_setup import get_logger
 from shared.name_claims import claim_delete, claim_key, claim_put
@@ -409,10 +411,10 @@ def import_manifest(body: Dict[str, Any], caller: str) -> Dict[str, Any]:
 
 @router.operation("import_configuration")
 def import_configuration(request: Request) -> Dict[str, Any]:
-    """POST /config/import: ``{"manifest": {...}, "dryRun": bool}``."""
-    body = dict(request.body)
-    if "manifest" not in body:
-        # The export document itself may be posted as the body.
-        dry_run = body.pop("dryRun", False)
-        body = {"manifest": body, "dryRun": dry_run}
-    return import_manifest(body, request.caller.name)
+    """POST /config/import: ``{"manifest": {...}, "dryRun": bool}``, the
+    console's ``{"config": {...}, "dryRun": bool}`` or the export document
+    itself (``shared.console_inputs.import_input``); the answer adds the
+    console's fields (``shared.console_shapes.import_answer``)."""
+    result = import_manifest(import_input(request.body), request.caller.name)
+    correlation = router.logger.get_correlation_id() or new_id()
+    return import_answer(result, str(correlation))

@@ -10,12 +10,14 @@ from typing import Any, Dict, List, Optional
 import drs_lookup
 from data_routes import router
 from protection_groups import get_group, update_group
+from server_config_audit import RESET, UPDATE, record_changes
 from shared.api import Request
 from shared.aws_errors import aws_errors
 from shared.config_merge import find_server_config, get_effective_launch_config
 from shared.errors import NotFoundError
 from shared.launch_config import APPLIED, apply_launch_configs
 from shared.launch_config_status import SOURCE_API
+from shared.tables import protection_groups_table
 from shared.validation import reject_unknown, validate_source_server_id
 
 NOT_APPLIED = "NOT_APPLIED"
@@ -29,15 +31,26 @@ SERVER_BODY_FIELDS = (
 )
 
 
+Entry = Dict[str, Any]
+
+
 def _member_ids(group: Dict[str, Any]) -> List[str]:
     return drs_lookup.group_server_ids(group)
 
 
-def _require_member(group: Dict[str, Any], server_id: str) -> None:
+def require_member(
+    group: Dict[str, Any],
+    server_id: str,
+    members: Optional[List[str]] = None,
+) -> None:
+    """404 unless the server is in the group (or has an entry there);
+    ``members``: the group's servers when already resolved."""
     validate_source_server_id(server_id, "serverId")
     if find_server_config(group, server_id):
         return
-    if server_id not in _member_ids(group):
+    if server_id not in (
+        members if members is not None else _member_ids(group)
+    ):
         raise NotFoundError(
             f"server {server_id} is not in protection group "
             f"{group['groupId']}",
@@ -109,7 +122,7 @@ def server_launch_config(
 ) -> Dict[str, Any]:
     """A server's defaults, overrides, effective config, last apply."""
     group = get_group(group_id, table)
-    _require_member(group, server_id)
+    require_member(group, server_id)
     entry = find_server_config(group, server_id) or {}
     return {
         "groupId": group_id,
@@ -123,6 +136,37 @@ def server_launch_config(
     }
 
 
+def replace_entries(
+    group_id: str,
+    entries: Dict[str, Optional[Entry]],
+    caller: str,
+    action: str,
+    version: Any = None,
+    table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Set (an entry) or remove (None) servers' override entries in one
+    group update: the group PUT's validation and conditional write
+    (``update_group``; no other rule, e.g. none for an active execution),
+    on the version read here unless the caller sent one. Then each
+    server's change is recorded (``server_config_audit``). The group as
+    stored."""
+    table = table if table is not None else protection_groups_table()
+    group = get_group(group_id, table)
+    old = {sid: find_server_config(group, sid) for sid in entries}
+    servers = [
+        s
+        for s in group.get("servers") or []
+        if s.get("sourceServerId") not in entries
+    ]
+    servers += [entry for entry in entries.values() if entry is not None]
+    expected = int(group.get("version", 1)) if version is None else version
+    change = {"servers": servers, "version": expected}
+    stored = update_group(group_id, change, caller, table)
+    changed = [(sid, old[sid], entries[sid]) for sid in entries]
+    record_changes(table, stored, changed, action, caller)
+    return stored
+
+
 def update_server_config(
     group_id: str,
     server_id: str,
@@ -133,22 +177,44 @@ def update_server_config(
     """Replace one server's override entry (validated like the group)."""
     reject_unknown(body, SERVER_BODY_FIELDS)
     group = get_group(group_id, table)
-    _require_member(group, server_id)
+    require_member(group, server_id)
     entry: Dict[str, Any] = {"sourceServerId": server_id}
     for key in ("useGroupDefaults", "launchTemplate"):
         if key in body:
             entry[key] = body[key]
-    servers = [
-        s
-        for s in group.get("servers") or []
-        if s.get("sourceServerId") != server_id
-    ]
-    servers.append(entry)
-    change: Dict[str, Any] = {"servers": servers}
-    if "version" in body:
-        change["version"] = body["version"]
-    update_group(group_id, change, caller, table)
+    replace_entries(
+        group_id,
+        {server_id: entry},
+        caller,
+        UPDATE,
+        body.get("version"),
+        table,
+    )
     return server_launch_config(group_id, server_id, table)
+
+
+def reset_server_config(
+    group_id: str, server_id: str, caller: str, table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """Remove one server's override entry: it uses the group defaults."""
+    group = get_group(group_id, table)
+    require_member(group, server_id)
+    if find_server_config(group, server_id) is None:
+        message = f"server {server_id} already uses the group defaults"
+        version = group.get("version", 1)
+    else:
+        stored = replace_entries(
+            group_id, {server_id: None}, caller, RESET, table=table
+        )
+        message = f"server {server_id} now uses the group defaults"
+        version = stored.get("version", 1)
+    return {
+        "message": message,
+        "sourceServerId": server_id,
+        "groupId": group_id,
+        "useGroupDefaults": True,
+        "version": int(version),
+    }
 
 
 @router.operation("apply_launch_configs")
@@ -181,5 +247,16 @@ def update_server_launch_config(request: Request) -> Dict[str, Any]:
         request.path_param("id"),
         request.path_param("serverId"),
         request.body,
+        request.caller.name,
+    )
+
+
+@router.operation("delete_server_launch_config")
+def delete_server_launch_config(request: Request) -> Dict[str, Any]:
+    """DELETE /protection-groups/{id}/servers/{serverId}/launch-config."""
+    reject_unknown(request.body, ("groupId", "serverId", "sourceServerId"))
+    return reset_server_config(
+        request.path_param("id"),
+        request.path_param("serverId"),
         request.caller.name,
     )

@@ -13,6 +13,7 @@ from shared.observability import instrument_handler
 import protection_groups  # noqa: F401,E402
 import target_account_ops  # noqa: F401,E402
 import group_launch_config  # noqa: F401,E402
+import server_config_ops  # noqa: F401,E402
 import recovery_plans  # noqa: F401,E402
 import tag_sync  # noqa: F401,E402
 import config_import  # noqa: F401,E402

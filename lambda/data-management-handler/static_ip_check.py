@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 import drs_lookup
 from data_routes import router
-from group_launch_config import _require_member
+from group_launch_config import require_member
 from group_validation import FIELD_CHECKS
 from protection_groups import get_group
 from shared.api import Request
@@ -126,7 +126,7 @@ def validate_server_static_ip(request: Request) -> Dict[str, Any]:
     fields = _request_fields(request.body)
     group = get_group(request.path_param("id"))
     server_id = request.path_param("serverId")
-    _require_member(group, server_id)
+    require_member(group, server_id)
     region, account_id = group["region"], group.get("accountId")
     ec2 = drs_lookup.ec2_client(region, account_id)
     with aws_errors("EC2", account_id, region):

@@ -104,3 +104,22 @@ def start_input(
         raise ValidationError("dryRun must be true or false", field="dryRun")
     topic = caller_topic(body.pop("topicArn", None), own_topic, prefix)
     return body, dry_run, topic
+
+
+def bulk_server_input(entry: Body, where: str) -> Body:
+    """An entry of the console's bulk launch-config body ``{serverId,
+    useGroupDefaults, launchTemplate?}``: ``serverId`` is the seeds'
+    ``sourceServerId`` of a group's ``servers[]`` entry."""
+    return _alias(entry, "sourceServerId", "serverId", f"{where}.")
+
+
+def import_input(body: Body) -> Body:
+    """The import body as ``{manifest, dryRun}``: the console posts the
+    exported document as ``config``; the export document posted as the
+    body itself is the manifest too."""
+    body = _alias(body, "manifest", "config")
+    if "manifest" in body:
+        return body
+    body = dict(body)
+    dry_run = body.pop("dryRun", False)
+    return {"manifest": body, "dryRun": dry_run}

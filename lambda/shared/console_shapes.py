@@ -368,3 +368,63 @@ def source_server_view(server: Item, editing: Optional[str] = None) -> Item:
         "assignedToProtectionGroup": assigned,
         "selectable": not group_id or group_id == editing,
     }
+
+
+def audit_log_answer(
+    entries: List[Item], group_id: str, server_id: str, caller: Caller
+) -> Union[List[Item], Item]:
+    """``GET .../servers/{serverId}/audit-log``: the console reads a JSON
+    array of changes, oldest first (REST); a direct invocation answers
+    a dict (CONTRACTS §2): ``{protectionGroupId, serverId, entries,
+    count}``."""
+    if caller.via == "api":
+        return entries
+    return {
+        "protectionGroupId": group_id,
+        "serverId": server_id,
+        "entries": entries,
+        "count": len(entries),
+    }
+
+
+# What the import reports per manifest item, by the import's action.
+_IMPORT_KINDS = (
+    ("protectionGroups", "protectionGroup", "groupId", "groupName"),
+    ("recoveryPlans", "recoveryPlan", "planId", "planName"),
+)
+_IMPORT_LISTS = {"create": "created", "update": "updated", "skip": "skipped"}
+
+
+def import_answer(result: Item, correlation_id: str) -> Item:
+    """``POST /config/import`` with the console's fields beside ours:
+    ``success`` (an import that fails answers an error, all-or-nothing),
+    ``correlationId``, per-type counts in ``summary.protectionGroups`` /
+    ``summary.recoveryPlans`` ``{created, updated, skipped, failed}``
+    beside our ``summary.{create, update, skip}``, and the lists
+    ``created``, ``updated``, ``skipped`` (reason ``UNCHANGED``),
+    ``failed`` (always empty) of ``{type, name, details}``."""
+    lists: Dict[str, List[Item]] = {
+        name: [] for name in list(_IMPORT_LISTS.values()) + ["failed"]
+    }
+    summary = dict(result.get("summary") or {})
+    for key, kind, id_field, name_field in _IMPORT_KINDS:
+        counts = {name: 0 for name in lists}
+        for item in result.get(key) or []:
+            name = _IMPORT_LISTS[item["action"]]
+            counts[name] += 1
+            entry = {
+                "type": kind,
+                "name": item.get(name_field),
+                "details": {id_field: item.get(id_field)},
+            }
+            if name == "skipped":
+                entry["reason"] = "UNCHANGED"
+            lists[name].append(entry)
+        summary[key] = counts
+    return {
+        **result,
+        **lists,
+        "success": True,
+        "correlationId": correlation_id,
+        "summary": summary,
+    }

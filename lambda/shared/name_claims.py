@@ -8,11 +8,19 @@ claim with ``attribute_not_exists``; rename: Put new claim + Delete the
 old one; delete: Delete item + claim), so two concurrent writes of one
 name cannot both succeed. Claims carry no name or other attribute: every
 scan or listing of these tables must skip them (``is_name_claim``).
+
+The groups table also holds the launch-configuration audit of each
+server (``audit#<groupId>#<serverId>``, data-management
+``server_config_audit``, issue 20): bookkeeping under a reserved prefix
+too, skipped by the same rule.
 """
 
 from typing import Any, Dict, Iterable, List
 
 CLAIM_PREFIX = "name#"
+AUDIT_PREFIX = "audit#"
+# Key prefixes of bookkeeping items (not resources) in the id attribute.
+RESERVED_PREFIXES = (CLAIM_PREFIX, AUDIT_PREFIX)
 OWNER_FIELD = "claimOwner"
 CLAIM_KEYS = ("groupId", "planId")
 
@@ -23,9 +31,11 @@ def claim_key(kind: str, name: str) -> str:
 
 
 def is_name_claim(item: Dict[str, Any]) -> bool:
-    """True for claim items (listings must skip them)."""
+    """True for claim items and the other bookkeeping items under a
+    reserved prefix (listings must skip them)."""
     return any(
-        str(item.get(key, "")).startswith(CLAIM_PREFIX) for key in CLAIM_KEYS
+        str(item.get(key, "")).startswith(RESERVED_PREFIXES)
+        for key in CLAIM_KEYS
     )
 
 

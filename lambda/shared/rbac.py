@@ -1,6 +1,6 @@
 """Role-based access control (CONTRACTS §6), deny by default.
 
-``ENDPOINTS`` is the one table of the 53 authenticated endpoints: method,
+``ENDPOINTS`` is the one table of the 56 authenticated endpoints: method,
 path, the operation serving it, its handler folder and its permission.
 ``OUT_OF_SCOPE`` lists the calls of the reference console this API
 answers 404 ``NOT_FOUND`` without an operation (API Gateway mock).
@@ -141,6 +141,27 @@ ENDPOINTS: List[Endpoint] = [
         "update_server_launch_config",
         _DM,
         "modify_protection_groups",
+    ),
+    Endpoint(
+        "DELETE",
+        _PG + "/{id}/servers/{serverId}/launch-config",
+        "delete_server_launch_config",
+        _DM,
+        "modify_protection_groups",
+    ),
+    Endpoint(
+        "POST",
+        _PG + "/{id}/servers/bulk-launch-config",
+        "bulk_update_server_launch_config",
+        _DM,
+        "modify_protection_groups",
+    ),
+    Endpoint(
+        "GET",
+        _PG + "/{id}/servers/{serverId}/audit-log",
+        "get_server_audit_log",
+        _DM,
+        "view_protection_groups",
     ),
     Endpoint("GET", _RP, "list_recovery_plans", _DM, "view_recovery_plans"),
     Endpoint(

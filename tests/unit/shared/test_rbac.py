@@ -5,10 +5,10 @@ import pytest
 from shared import rbac
 
 
-def test_there_are_53_unique_endpoints_each_with_a_known_permission():
-    assert len(rbac.ENDPOINTS) == 53
-    assert len({(e.method, e.path) for e in rbac.ENDPOINTS}) == 53
-    assert len(rbac.ENDPOINTS_BY_OPERATION) == 53
+def test_there_are_56_unique_endpoints_each_with_a_known_permission():
+    assert len(rbac.ENDPOINTS) == 56
+    assert len({(e.method, e.path) for e in rbac.ENDPOINTS}) == 56
+    assert len(rbac.ENDPOINTS_BY_OPERATION) == 56
     for endpoint in rbac.ENDPOINTS:
         assert endpoint.permission in rbac.ALL_PERMISSIONS | {
             rbac.AUTHENTICATED
