@@ -316,7 +316,7 @@ def _api_body():
     return api["Properties"]["Body"]
 
 
-def test_api_has_53_authorized_endpoints_and_open_health():
+def test_api_has_56_authorized_endpoints_and_open_health():
     # Given the REST API body and the RBAC endpoint table
     from shared.rbac import ENDPOINTS, OUT_OF_SCOPE
 
@@ -332,10 +332,10 @@ def test_api_has_53_authorized_endpoints_and_open_health():
         for k, op in methods.items()
         if op.get("security") == [{"CognitoAuthorizer": []}]
     }
-    # Then the 53 endpoints and the out-of-scope calls are exactly the
+    # Then the 56 endpoints and the out-of-scope calls are exactly the
     # authorized methods
     expected = {(e.method, e.path) for e in ENDPOINTS}
-    assert len(expected) == 53
+    assert len(expected) == 56
     assert authorized == expected | set(OUT_OF_SCOPE)
     # And each endpoint reaches its owning handler
     for e in ENDPOINTS:
