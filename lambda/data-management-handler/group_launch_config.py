@@ -190,7 +190,10 @@ def update_server_config(
         body.get("version"),
         table,
     )
-    return server_launch_config(group_id, server_id, table)
+    answer = server_launch_config(group_id, server_id, table)
+    # The console's per-server dialog shows the answer's message.
+    answer["message"] = f"launch configuration of {server_id} saved"
+    return answer
 
 
 def reset_server_config(

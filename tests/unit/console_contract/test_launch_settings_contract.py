@@ -21,6 +21,20 @@ def _override(dm, gid, sid, instance_type):
         },
     )
     assert status == 200, body
+    return body
+
+
+def test_dialog_save_reads_the_saved_server_and_a_message(dm):
+    # Given a server of a group
+    group = db_group(dm)
+    gid, sid = group["groupId"], group["sourceServerIds"][0]
+    # When the dialog saves its own instance type
+    body = _override(dm, gid, sid, "r5.large")
+    # Then it reads the server, its settings and a message to show
+    assert body["sourceServerId"] == sid
+    assert body["useGroupDefaults"] is False
+    assert body["launchTemplate"]["instanceType"] == "r5.large"
+    assert isinstance(body["message"], str) and body["message"]
 
 
 def test_dialog_resets_a_server_to_the_group_defaults(dm):
