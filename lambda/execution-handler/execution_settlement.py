@@ -33,7 +33,7 @@ from shared.errors import ConfigurationError, DomainError, ForbiddenError
 from shared.errors import InvalidStateError
 from shared.execution_records import get_execution, transition_status
 from shared.job_servers import merge_job_servers
-from shared.wave_jobs import wave_job_ids
+from shared.wave_jobs import wave_job_ids, without_queued
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
@@ -91,6 +91,8 @@ def settled_waves(
     for wave in waves:
         if wave.get("status") not in (WAVE_COMPLETED, WAVE_FAILED):
             wave["status"] = WAVE_CANCELLED
+        if wave.get("jobs"):
+            wave["jobs"] = without_queued(wave["jobs"])
     return waves
 
 

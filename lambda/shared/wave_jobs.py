@@ -65,6 +65,16 @@ def plan_jobs(server_count: int, max_per_job: int) -> List[Dict[str, Any]]:
     return plan
 
 
+def without_queued(jobs: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The chunk entries of a wave that ends now (cancelled): a QUEUED
+    chunk is SKIPPED, so an ended record shows nothing waiting to
+    start."""
+    return [
+        {**job, "status": SKIPPED} if job.get("status") == QUEUED else job
+        for job in jobs
+    ]
+
+
 def wave_jobs(wave: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The wave's chunk entries; a wave recorded before job packing (one
     ``jobId``) reads as one STARTED chunk of all its servers."""
