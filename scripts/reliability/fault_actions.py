@@ -11,9 +11,11 @@ from typing import Any, Callable, Iterator, List, Optional
 
 from reliability.fault_ops import TERMINAL, CaseFailure, Ctx
 
-# The functions' DRS clients make this many attempts per call
-# (shared.aws_clients.BOTO_CONFIG).
-CLIENT_ATTEMPTS = 5
+# The functions' DRS clients make this many attempts per call:
+# shared.aws_clients.BOTO_CONFIG's retries ``max_attempts`` 5 is botocore's
+# legacy key, the retries after the first attempt (``total_max_attempts``
+# would be 6).
+CLIENT_ATTEMPTS = 6
 
 
 def _job_phase(ctx: Ctx, status: str, timeout: float = 60.0) -> None:

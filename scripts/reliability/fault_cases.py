@@ -69,6 +69,15 @@ class FaultCase:
     # The defect this case shows while the engine fails it (reported
     # with the failure; the case still counts as failed).
     defect: Optional[str] = None
+    # Deployment settings of the functions for this case only (round_two).
+    env: Dict[str, str] = field(default_factory=dict)
+    # The waves' terminal statuses, in plan order.
+    wave_statuses: Optional[Tuple[str, ...]] = None
+    # DRS LAUNCH jobs the case must end with (no duplicate start, no
+    # queued chunk started after a cancel).
+    launch_jobs: Optional[int] = None
+    # Events that must never be sent.
+    never: Set[str] = field(default_factory=set)
 
 
 # -- the matrix ------------------------------------------------------------
@@ -166,11 +175,6 @@ def _burst_cases() -> List[FaultCase]:
     drill (the wave engine v2 defers a throttled start and retries)."""
     # A longer burst than one call's attempts reaches the engine.
     beyond = fault_actions.CLIENT_ATTEMPTS + 1
-    cleanup_gives_up = (
-        "the automatic drill cleanup gives up after one throttled "
-        "TerminateRecoveryInstances (drillCleanupError recorded, no retry "
-        "within its deadline): the drill's instances are left running"
-    )
     return [
         FaultCase(
             "StartRecovery-throttled-burst",
@@ -213,7 +217,6 @@ def _burst_cases() -> List[FaultCase]:
             + burst("throttle", "TerminateRecoveryInstances", beyond),
             error_code="SERVER_LAUNCH_FAILED",
             fired="TerminateRecoveryInstances",
-            defect=cleanup_gives_up,
         ),
         FaultCase(
             "cancel-polling-cleanup-throttled",
@@ -224,7 +227,6 @@ def _burst_cases() -> List[FaultCase]:
             action=fault_actions.cancel_polling,
             durations=SLOW,
             fired="TerminateRecoveryInstances",
-            defect=cleanup_gives_up,
         ),
         FaultCase(
             "cancel-during-slow-start",
@@ -239,6 +241,8 @@ def _burst_cases() -> List[FaultCase]:
 
 def cases() -> List[FaultCase]:
     """Every case of the matrix."""
+    from reliability import round_two
+
     resumed = {"EXECUTION_STARTED", "EXECUTION_PAUSED", "EXECUTION_RESUMED"}
     paused = {"EXECUTION_STARTED", "EXECUTION_PAUSED"}
     return (
@@ -255,11 +259,6 @@ def cases() -> List[FaultCase]:
                 [{"type": "throttle", "operation": "StartRecovery"}],
                 action=fault_actions.cancel_while_start_deferred,
                 fired="StartRecovery",
-                defect="while every StartRecovery is throttled the "
-                "execution stays RUNNING (wave QUEUED, its chunk retried) "
-                "with nothing on the record saying why: no statusReason, "
-                "no error on the wave or its chunk; the operator cannot "
-                "tell a throttled DRS from a hung engine",
             ),
             FaultCase(
                 "DescribeJobs-latency",
@@ -417,13 +416,9 @@ def cases() -> List[FaultCase]:
                 action=fault_actions.break_spoke_role_while_paused,
                 spoke=True,
                 once=paused | {"EXECUTION_RESUMED"},
-                error_code="FORBIDDEN",
+                error_code="ACCOUNT_ACCESS_DENIED",
                 after=fault_actions.clean_up_after_role_restored,
-                defect="a wave start whose spoke role cannot be assumed "
-                "records the raw AWS error text as DRS_DESCRIBE_FAILED "
-                "('describing source servers: An error occurred "
-                "(AccessDenied) ...') instead of FORBIDDEN in our words "
-                "naming the account (runbook: when a spoke role fails)",
             ),
         ]
+        + round_two.cases()
     )

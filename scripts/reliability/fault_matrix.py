@@ -31,7 +31,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from localcloud.scenario import DEFAULT_SCENARIO, FaultSpec, load_scenario
-from reliability import fault_actions, fault_ops
+from reliability import fault_actions, fault_ops, round_two
 from reliability.fault_cases import DRS_CALLS, LAUNCH_CONFIG, FaultCase, cases
 from reliability.fault_ops import CaseFailure, Ctx
 
@@ -81,20 +81,21 @@ def run_case(cloud: Any, case: FaultCase) -> Dict[str, Any]:
             case.waves,
             LAUNCH_CONFIG if case.launch_config else None,
         )
-        with fault_actions.lambda_faults(cloud, case.lambda_faults) as hit:
-            ctx.start(case.execution_type)
-            if case.action:
-                case.action(ctx)
-            record = ctx.wait_terminal()
+        with round_two.function_env(cloud, case.env):
+            with fault_actions.lambda_faults(cloud, case.lambda_faults) as hit:
+                ctx.start(case.execution_type)
+                if case.action:
+                    case.action(ctx)
+                record = ctx.wait_terminal()
+                result["status"] = record["status"]
+                if case.after:
+                    record = case.after(ctx, record)
+            if case.lambda_faults and not all(hit):
+                ctx.notes.append(f"Lambda faults fired {hit}")
+                result["failures"].append("a Lambda fault never fired")
             result["status"] = record["status"]
-            if case.after:
-                record = case.after(ctx, record)
-        if case.lambda_faults and not all(hit):
-            ctx.notes.append(f"Lambda faults fired {hit}")
-            result["failures"].append("a Lambda fault never fired")
-        result["status"] = record["status"]
-        result["failures"] += ctx.problems
-        _checks(ctx, case, record, result)
+            result["failures"] += ctx.problems
+            _checks(ctx, case, record, result)
     except CaseFailure as failure:
         result["failures"].append(str(failure))
     except Exception as error:  # noqa: BLE001 - a case never stops the run
@@ -138,6 +139,13 @@ def _checks(
         }
         if case.error_code not in codes:
             failures.append(f"error code {case.error_code} not in {codes}")
+    if case.wave_statuses is not None:
+        statuses = tuple(w.get("status") for w in record.get("waves") or [])
+        if statuses != case.wave_statuses:
+            failures.append(
+                f"waves {list(statuses)} (expected "
+                f"{list(case.wave_statuses)})"
+            )
     attempt(lambda: fault_ops.check_our_words(record))
     attempt(lambda: fault_ops.check_record_settles_to_drs(ctx, record))
     result["notifications"] = attempt(
@@ -146,6 +154,16 @@ def _checks(
     if record.get("executionType", case.execution_type) == "DRILL":
         attempt(lambda: _clean_up_completed_drill(ctx, record))
         attempt(lambda: fault_ops.check_no_drill_instance(ctx))
+    sent = set(result.get("notifications") or {}) & case.never
+    if sent:
+        failures.append(f"notifications never expected were sent: {sent}")
+    if case.launch_jobs is not None:
+        jobs = round_two.launch_jobs(ctx)
+        if len(jobs) != case.launch_jobs:
+            failures.append(
+                f"{len(jobs)} DRS LAUNCH jobs (expected {case.launch_jobs}):"
+                f" {[(j.job_id, sorted(j.servers)) for j in jobs]}"
+            )
     # Last: the clean-up is the call a TerminateRecoveryInstances fault hits.
     if case.fired and not ctx.cloud.simulator.call_count(case.fired):
         failures.append(f"{case.fired} was never called: it proved nothing")

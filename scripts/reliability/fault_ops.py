@@ -70,10 +70,11 @@ class Ctx:
         waves: List[tuple],
         launch_config: Optional[dict] = None,
     ) -> str:
-        """Groups and a plan of ``(tier, pauseBeforeWave)`` waves; a tier
-        ``"Web#2"`` is its 2nd server only (two waves in a small tier)."""
+        """Groups and a plan of ``(tier, pauseBeforeWave[,
+        dependsOnWaves])`` waves; a tier ``"Web#2"`` is its 2nd server
+        only (two waves in a small tier)."""
         items = []
-        for number, (spec, pause) in enumerate(waves, start=1):
+        for number, (spec, pause, *depends) in enumerate(waves, start=1):
             tier, _, pick = spec.partition("#")
             servers = self.servers(tier, self.account)
             if pick:
@@ -96,6 +97,7 @@ class Ctx:
                     "waveName": f"wave {number}",
                     "protectionGroupId": group["groupId"],
                     "pauseBeforeWave": pause,
+                    **({"dependsOnWaves": depends[0]} if depends else {}),
                 }
             )
         plan = self.call(

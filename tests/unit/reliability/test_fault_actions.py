@@ -46,20 +46,36 @@ def test_an_active_execution_is_cancelled_before_the_next_case():
     assert "abandoned while RUNNING" in ctx.notes[0]
 
 
+# The first StartRecovery of the deferred chunk's retry (a call makes
+# CLIENT_ATTEMPTS attempts: botocore's max_attempts 5 is 5 retries).
+RETRIED = fault_actions.CLIENT_ATTEMPTS + 1
+
+
+def test_one_call_makes_six_attempts():
+    from shared.aws_clients import BOTO_CONFIG
+
+    assert (
+        fault_actions.CLIENT_ATTEMPTS
+        == BOTO_CONFIG.retries["max_attempts"] + 1
+    )
+
+
 def _deferred(reason):
     wave = {"status": "QUEUED", "jobs": [{"status": "QUEUED"}]}
     return {"status": "RUNNING", "statusReason": reason, "waves": [wave]}
 
 
 def test_a_deferred_start_the_record_explains_is_no_problem():
-    ctx = _Ctx([_deferred("wave 1: DRS throttled the start; retrying")], 6)
+    ctx = _Ctx(
+        [_deferred("wave 1: DRS throttled the start; retrying")], RETRIED
+    )
     fault_actions.cancel_while_start_deferred(ctx)
     assert ctx.controls == ["cancel_execution"]
     assert ctx.problems == []
 
 
 def test_a_silent_deferred_start_is_a_problem_but_still_cancelled():
-    ctx = _Ctx([_deferred(None)], 6)
+    ctx = _Ctx([_deferred(None)], RETRIED)
     fault_actions.cancel_while_start_deferred(ctx)
     assert ctx.controls == ["cancel_execution"]
     assert "does not say why it waits" in ctx.problems[0]
