@@ -44,6 +44,8 @@ DESERIALIZE = TypeDeserializer()
 # Longer than any function's timeout (cfn: 300 s at most), one attempt: a
 # retried invocation would run the operation again and hide its outcome.
 INVOKE_CONFIG = Config(read_timeout=330, retries={"max_attempts": 1})
+# How long the execution may run on after its record is terminal.
+STOP_WAIT_SECONDS = 60.0
 
 
 @dataclass
@@ -176,6 +178,20 @@ def wait_for_end(
     return details, raw
 
 
+def _stop_date(
+    bench: BenchCloud, arn: str, deadline: float, poll: float
+) -> Optional[datetime]:
+    """When the Step Functions execution stopped, or None at
+    ``deadline``: a function may record the terminal status while its
+    task, and so the execution, is still running (seen with legacy)."""
+    sfn = bench.cloud.client("stepfunctions")
+    while True:
+        stopped = sfn.describe_execution(executionArn=arn).get("stopDate")
+        if stopped is not None or time.monotonic() >= deadline:
+            return stopped
+        time.sleep(poll)
+
+
 def run_plan(
     bench: BenchCloud,
     definition: Dict[str, Any],
@@ -205,12 +221,11 @@ def run_plan(
         status = "TIMEOUT"
     arn = details.get("stateMachineExecutionArn")
     end_sim = None
-    if arn:
-        described = bench.cloud.client("stepfunctions").describe_execution(
-            executionArn=arn
-        )
-        if described.get("stopDate"):
-            end_sim = bench.sim_of_wall(described["stopDate"])
+    if arn and status in TERMINAL:
+        limit = min(wall0 + timeout, time.monotonic() + STOP_WAIT_SECONDS)
+        stopped = _stop_date(bench, arn, limit, poll)
+        if stopped is not None:
+            end_sim = bench.sim_of_wall(stopped)
     segments = split_waves(bench.drs_calls.operations(mark), POLL_OPERATIONS)
     return PlanRun(
         status=status,
