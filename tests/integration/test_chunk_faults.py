@@ -17,9 +17,12 @@ from tests.integration.test_big_waves import (
     TERMINAL,
     _launch_jobs,
     _record,
-    big_cloud,  # noqa: F401 (fixture)
-    servers_per_job,  # noqa: F401 (fixture)
 )
+from tests.integration import test_big_waves
+
+# The fixtures of the big-wave tests, shared by name.
+big_cloud = test_big_waves.big_cloud
+servers_per_job = test_big_waves.servers_per_job
 
 # botocore's attempts per call (shared.aws_clients: adaptive, 5): the
 # engine sees a throttle only once every attempt of a call was refused.
@@ -62,7 +65,7 @@ def _throttles(calls: List[int]) -> List[Dict[str, Any]]:
 
 
 def test_a_chunk_throttled_twice_starts_once_and_the_wave_completes(
-    big_cloud, servers_per_job, wait_until  # noqa: F811
+    big_cloud, servers_per_job, wait_until
 ):
     # Given 30 servers in 3 jobs of 10, and the last chunk's StartRecovery
     # throttled through every attempt of one call (the engine defers the
@@ -95,7 +98,7 @@ def test_a_chunk_throttled_twice_starts_once_and_the_wave_completes(
 
 
 def test_cancel_while_chunks_are_queued_starts_none_of_them(
-    big_cloud, servers_per_job, wait_until  # noqa: F811
+    big_cloud, servers_per_job, wait_until
 ):
     # Given 250 servers in 25 jobs of 10 and long launches, so 5 chunks
     # wait behind DRS's quota of 20 active jobs
