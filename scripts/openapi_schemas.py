@@ -238,6 +238,13 @@ QUERY_PARAMS: Dict[str, List[QueryParam]] = {
         ("nextToken", TEXT, False),
     ],
     "get_execution_job_logs": [("jobId", TEXT, False)],
+    # One wave's server rows, a page at a time (issue 16: the rows are
+    # records of their own; shared.server_records).
+    "get_execution_waves": [
+        ("waveNumber", TEXT, False),
+        ("nextToken", TEXT, False),
+        ("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, False),
+    ],
     "get_drs_source_servers": _REGION_Q
     + [
         ("tags", TEXT, False),
@@ -346,11 +353,30 @@ EXECUTION_WAVE: Schema = {
             "numbers it depends on not yet COMPLETED (PENDING), or "
             '["approval"] (WAITING_APPROVAL)',
         },
+        "serverCount": INT,
+        "serverCounts": {
+            "type": "object",
+            "additionalProperties": INT,
+            "description": "servers per DRS launch status (issue 16)",
+        },
+        "serversNextToken": {
+            "type": "string",
+            "description": "the wave shows its first 100 server rows; "
+            "GET /executions/{id}/waves?waveNumber=N&nextToken=T pages "
+            "through the rest",
+        },
     },
 }
 EXECUTION_WAVES: Schema = {
     "type": "object",
-    "properties": {"waves": {"type": "array", "items": EXECUTION_WAVE}},
+    "properties": {
+        "waves": {"type": "array", "items": EXECUTION_WAVE},
+        "nextToken": {
+            "type": "string",
+            "description": "with waveNumber: the next page of that "
+            "wave's server rows",
+        },
+    },
 }
 # Answers with a known shape (the others: any object).
 ANSWER_SCHEMAS: Dict[str, Schema] = {

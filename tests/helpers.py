@@ -15,6 +15,7 @@ TABLE_ENV = {
     "PROTECTION_GROUPS_TABLE": "protection-groups",
     "RECOVERY_PLANS_TABLE": "recovery-plans",
     "EXECUTION_HISTORY_TABLE": "execution-history",
+    "EXECUTION_SERVERS_TABLE": "execution-servers",
     "TARGET_ACCOUNTS_TABLE": "target-accounts",
     "TAG_SYNC_CONFIG_TABLE": "tag-sync-config",
 }
@@ -75,7 +76,7 @@ def reset_shared_caches() -> None:
 
 
 def create_tables(dynamodb) -> dict:
-    """Create the five tables exactly as ``cfn/database-stack.yaml`` does.
+    """Create the tables exactly as ``cfn/database-stack.yaml`` does.
 
     Returns env var name -> Table.
     """
@@ -126,3 +127,48 @@ def api_event(
             "authorizer": {"claims": claims},
         },
     }
+
+
+def with_server_rows(ddb_client, item: dict) -> dict:
+    """An execution item (deserialized) with each wave's server records
+    (the ``execution-servers`` table, ``shared.server_records``) as its
+    ``servers``, as the functions' readers see them."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    if not item or not item.get("executionId"):
+        return item
+    deserialize = TypeDeserializer().deserialize
+    rows: dict = {}
+    kwargs = {
+        "TableName": table_name("execution-servers"),
+        "KeyConditionExpression": "executionId = :e",
+        "ExpressionAttributeValues": {":e": {"S": item["executionId"]}},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = ddb_client.query(**kwargs)
+        for raw in page.get("Items", []):
+            row = {k: deserialize(v) for k, v in raw.items()}
+            rows.setdefault(int(row["waveIndex"]), []).append(
+                {
+                    k: v
+                    for k, v in row.items()
+                    if k
+                    not in (
+                        "executionId",
+                        "serverKey",
+                        "waveIndex",
+                        "rank",
+                        "updatedTime",
+                    )
+                }
+            )
+        if not page.get("LastEvaluatedKey"):
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    waves = []
+    for index, wave in enumerate(item.get("waves") or []):
+        known = {s["sourceServerId"]: s for s in wave.get("servers") or []}
+        known.update({s["sourceServerId"]: s for s in rows.get(index, [])})
+        waves.append({**wave, "servers": list(known.values())})
+    return {**item, "waves": waves}

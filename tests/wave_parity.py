@@ -10,6 +10,7 @@ VOLATILE = frozenset(
         "startTime",
         "endTime",
         "launchTime",
+        "lastLaunchTime",
         "updatedTime",
         "claimedAt",
         "readyTime",

@@ -20,6 +20,7 @@ from shared.console_shapes import termination_metadata
 from shared.errors import ValidationError
 from shared.execution_lock import LOCK_PREFIX
 from shared.logging_setup import get_logger
+from shared.server_records import attach_servers, delete_execution_servers
 from shared.statuses import TERMINAL_STATUSES
 from shared.tables import execution_history_table
 from shared.validation import check_text, reject_unknown
@@ -91,9 +92,13 @@ def _delete(table: Any, execution_id: str) -> Optional[str]:
 
 
 def delete_executions(
-    ids: List[str], caller: str, table: Optional[Any] = None
+    ids: List[str],
+    caller: str,
+    table: Optional[Any] = None,
+    servers_table: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """Delete the finished executions among ``ids``; report every id."""
+    """Delete the finished executions among ``ids`` with their server
+    records (``shared.server_records``); report every id."""
     table = table if table is not None else execution_history_table()
     deleted: List[str] = []
     not_found: List[str] = []
@@ -108,6 +113,8 @@ def delete_executions(
         if not record or not record.get("status"):
             not_found.append(execution_id)
             continue
+        # Its servers' recovery instances decide whether it is kept.
+        record = attach_servers(record, servers_table)
         reason = _kept_reason(record) or _delete(table, execution_id)
         if reason == ACCESS_DENIED:
             failed.append({"executionId": execution_id, "error": reason})
@@ -121,6 +128,7 @@ def delete_executions(
                 }
             )
             continue
+        delete_execution_servers(execution_id, servers_table)
         deleted.append(execution_id)
     logger.info(
         "execution history deleted",

@@ -13,6 +13,7 @@ from execution_drs import (
     execution_recovery_instances,
 )
 from execution_routes import router
+from execution_servers_view import inline_servers, wave_page
 from execution_store import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -29,6 +30,7 @@ from shared.console_shapes import (
 from shared.errors import ValidationError
 from shared.execution_records import get_execution
 from shared.responses import to_jsonable
+from shared.server_records import attach_servers
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
 from shared.target_accounts import current_account_id, in_account
 from shared.validation import validate_account_id, validate_choice
@@ -220,14 +222,16 @@ def list_executions(request: Request, table=None) -> Dict[str, Any]:
 
 @router.operation("get_execution_details")
 def get_execution_details(request: Request, table=None) -> Dict[str, Any]:
-    """GET /executions/{id}."""
-    return details_view(get_execution(request.path_param("id"), table))
+    """GET /executions/{id}: each wave's first server rows (the server
+    records; ``execution_servers_view``)."""
+    record = attach_servers(get_execution(request.path_param("id"), table))
+    return inline_servers(details_view(record), record)
 
 
 @router.operation("get_execution_status")
 def get_execution_status(request: Request, table=None) -> Dict[str, Any]:
     """GET /executions/{id}/status: the status without the waves."""
-    record = get_execution(request.path_param("id"), table)
+    record = attach_servers(get_execution(request.path_param("id"), table))
     view = details_view(record)
     view.pop("waves")
     view["completedWaves"] = sum(
@@ -238,14 +242,18 @@ def get_execution_status(request: Request, table=None) -> Dict[str, Any]:
 
 @router.operation("get_execution_waves")
 def get_execution_waves(request: Request, table=None) -> Dict[str, Any]:
-    """GET /executions/{id}/waves."""
+    """GET /executions/{id}/waves[?waveNumber=&nextToken=&limit=]: every
+    wave (its first server rows), or one wave with a page of them."""
     record = get_execution(request.path_param("id"), table)
+    if request.query.get("waveNumber") is not None:
+        return to_jsonable(wave_page(record, request.query, wave_view))
+    record = attach_servers(record)
     waves = waves_view(record)
     return to_jsonable(
         {
             "executionId": record["executionId"],
             "status": record["status"],
-            "waves": waves,
+            "waves": inline_servers({"waves": waves}, record)["waves"],
         }
     )
 

@@ -37,6 +37,7 @@ from shared.wave_jobs import wave_job_ids, without_queued
 from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
+from shared.server_records import attach_servers, record_waves
 from shared.statuses import (
     CANCELLED,
     FAILED,
@@ -68,8 +69,12 @@ def settled_waves(
 ) -> List[Dict[str, Any]]:
     """The record's waves, each started wave's ``servers`` as DRS reports
     its job's servers now; unfinished waves CANCELLED. A region DRS does
-    not answer keeps what was recorded (logged)."""
+    not answer keeps what was recorded (logged). The servers are
+    recorded in their own records (``shared.server_records``); the
+    waves answered are the item's summaries."""
+    record = attach_servers(record)
     waves = [dict(wave) for wave in record.get("waves") or []]
+    before = [list(wave["servers"]) for wave in waves]
     context = get_account_context(record)
     for region, job_ids in execution_jobs(record).items():
         try:
@@ -93,7 +98,7 @@ def settled_waves(
             wave["status"] = WAVE_CANCELLED
         if wave.get("jobs"):
             wave["jobs"] = without_queued(wave["jobs"])
-    return waves
+    return record_waves(record["executionId"], waves, before)
 
 
 def finish_cancel(

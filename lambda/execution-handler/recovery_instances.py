@@ -51,6 +51,7 @@ from shared.execution_records import get_execution
 from shared.job_servers import merge_job_servers
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
+from shared.server_records import attach_servers, record_waves
 from shared.aws_pagination import ID_FILTER_MAX
 from shared.config import get_settings
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
@@ -346,13 +347,22 @@ def _settle_servers(
             jobs.update(
                 {j["jobID"]: j for j in describe_jobs(client, job_ids)}
             )
+    record = attach_servers(record)
     waves, changed = _merged_waves(record, jobs)
     if changed:
-        record = update_execution(
+        # The servers in their records, their counts on the item.
+        summaries = record_waves(
             execution_id,
-            {"waves": to_jsonable(waves)},
-            expected_statuses=TERMINAL_STATUSES,
-            table=table,
+            waves,
+            [wave.get("servers") or [] for wave in record["waves"]],
+        )
+        record = attach_servers(
+            update_execution(
+                execution_id,
+                {"waves": to_jsonable(summaries)},
+                expected_statuses=TERMINAL_STATUSES,
+                table=table,
+            )
         )
     launching = sorted(j["jobID"] for j in active_jobs(jobs.values()))
     if launching:

@@ -32,6 +32,7 @@ from shared.execution_records import get_execution
 from shared.launch_config import apply_launch_configs
 from shared.launch_config_status import recovery_source
 from shared.logging_setup import get_logger
+from shared.server_records import put_servers
 from shared.tables import protection_groups_table
 from shared.wave_jobs import plan_jobs, wave_job_ids, wave_jobs
 from shared.wave_schedule import QUEUED, quotas_from
@@ -260,16 +261,25 @@ def start_wave_recovery(
         startTime=entry["startTime"],
         # What this wave recovers (as recorded at start, or resolved now).
         **members.as_record(),
-        servers=[
-            {"sourceServerId": sid, "hostname": host, "status": "PENDING"}
-            for sid, host in members.hostnames.items()
-        ],
+        # Each server PENDING in its own record (written below); the
+        # item keeps the counts.
+        serverCount=len(members.server_ids),
+        serverCounts={"PENDING": len(members.server_ids)},
         maxServersPerJob=quotas.max_servers_per_job,
         jobs=plan_jobs(len(members.server_ids), quotas.max_servers_per_job),
     )
     if not members.server_ids:
         return _complete_empty(
             state, index, record, entry, history_table, sleep
+        )
+    if state.get("execution_id"):
+        put_servers(
+            state["execution_id"],
+            index,
+            [
+                {"sourceServerId": sid, "hostname": host, "status": "PENDING"}
+                for sid, host in members.hostnames.items()
+            ],
         )
     lost = _record_wave(state, index, record, history_table, sleep)
     if lost:
@@ -346,7 +356,9 @@ def _not_claimed(
         if recorded
         else get_account_context(state)
     )
-    servers = [s["sourceServerId"] for s in wave.get("servers") or []]
+    servers = [str(i) for i in wave.get("serverIds") or []] or [
+        s["sourceServerId"] for s in wave.get("servers") or []
+    ]
     _follow(state, entry, wave.get("region"), servers, context)
     drs = drs_client or create_drs_client(wave.get("region"), context)
     return start_wave_chunks(state, index, wave, drs, chunk, history_table)

@@ -1,7 +1,9 @@
 """One poll of one running wave (several may run: ``shared.wave_graph``).
 
 Reads DRS once for all the wave's started jobs, merges what it says into
-``waves[i].servers`` (``job_progress``) and each chunk's ``jobStatus``,
+the wave's server records (``job_progress``; ``shared.server_records``,
+outside the execution item, which keeps the wave's counts) and each
+chunk's ``jobStatus``,
 then decides the wave (``wave_progress.assess``): COMPLETED when all its
 servers are LAUNCHED; FAILED (a failed server, a refused chunk, access
 denied, the wave timeout) only once none of its jobs is active, its
@@ -11,7 +13,7 @@ the wave's: what it means for the execution is the graph's decision.
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -23,6 +25,7 @@ from shared.aws_errors import translate_client_error
 from shared.aws_pagination import all_items
 from shared.errors import ForbiddenError
 from shared.logging_setup import get_logger
+from shared.server_records import summarize, wave_servers, write_servers
 from shared.wave_graph import absorb_wave_failure, record_wave_failure
 from shared.wave_jobs import SKIPPED as CHUNK_SKIPPED
 from shared.wave_jobs import set_chunk, wave_job_ids, wave_jobs
@@ -47,6 +50,7 @@ class PollContext:
     table: Optional[Any] = None
     drs_client: Optional[Any] = None
     ec2_client: Optional[Any] = None
+    servers_table: Optional[Any] = None
 
 
 def wave_record(
@@ -102,6 +106,7 @@ def poll_wave(
     queued chunks. Returns the assessment (None when DRS could not be
     read or the wave ended before it could be assessed)."""
     wave = wave_record(ctx.record, state, index)
+    before = _load_servers(state, index, wave, ctx)
     entry = wave_result(state, index)
     jobs = wave_jobs(wave)
     job_ids = wave_job_ids(wave)
@@ -144,6 +149,14 @@ def poll_wave(
                 wave["servers"] = record_job_servers(drs, found, wave, ec2)
             if found:
                 _note_job_status(state, index, job, found, ctx.table)
+        if state.get("execution_id"):
+            write_servers(
+                state["execution_id"],
+                index,
+                wave["servers"],
+                before,
+                table=ctx.servers_table,
+            )
     status = {k: v.get("status", "") for k, v in described.items()}
     found = assess(wave["servers"], jobs, status, clock.epoch())
     entry.update(
@@ -158,6 +171,20 @@ def poll_wave(
         return found
     _decide(state, index, found, wave, ctx)
     return found
+
+
+def _load_servers(state, index, wave, ctx) -> List[Dict[str, Any]]:
+    """The wave's server records (over rows an older record held
+    inline) as ``wave["servers"]``; returns what was read."""
+    if not state.get("execution_id"):
+        return []
+    rows = {s.get("sourceServerId"): s for s in wave["servers"]}
+    for server in wave_servers(
+        state["execution_id"], index, ctx.servers_table
+    ):
+        rows[server["sourceServerId"]] = server
+    wave["servers"] = [dict(s) for s in rows.values()]
+    return list(rows.values())
 
 
 def _note_job_status(state, index, job, found, table) -> None:
@@ -353,7 +380,14 @@ def fail_wave(state, index, wave, ctx, code, message, kind="failed"):
 
 def _save(state, index, wave, table) -> None:
     # ``jobs`` is written per chunk (claims, job statuses), never whole:
-    # a chunk started since this poll read the record must stay.
+    # a chunk started since this poll read the record must stay. The
+    # servers are records of their own: the item keeps their counts.
     if state.get("execution_id"):
-        attributes = {k: v for k, v in wave.items() if k != "jobs"}
+        attributes = summary_attributes(wave)
         save_wave(state["execution_id"], index, attributes, table=table)
+
+
+def summary_attributes(wave: Dict[str, Any]) -> Dict[str, Any]:
+    """What of a polled wave the execution item keeps: its summary
+    (``shared.server_records.summarize``) without its chunks."""
+    return {k: v for k, v in summarize(wave).items() if k != "jobs"}

@@ -50,7 +50,13 @@ from shared.wave_state import (
     save_wave,
     wave_name,
 )
-from wave_poll import PollContext, poll_wave, skip_queued, wave_record
+from wave_poll import (
+    PollContext,
+    poll_wave,
+    skip_queued,
+    summary_attributes,
+    wave_record,
+)
 
 logger = get_logger("query-handler")
 
@@ -159,7 +165,7 @@ def _cancel(state, found, ctx) -> Dict[str, Any]:
             save_wave(
                 state["execution_id"],
                 index,
-                {k: v for k, v in wave.items() if k != "jobs"},
+                summary_attributes(wave),
                 table=ctx.table,
             )
     names = ", ".join(wave_name(state, i) for i in found) or "the plan"

@@ -17,6 +17,7 @@ ENV_VARS = {
     "protection_groups_table": "PROTECTION_GROUPS_TABLE",
     "recovery_plans_table": "RECOVERY_PLANS_TABLE",
     "execution_history_table": "EXECUTION_HISTORY_TABLE",
+    "execution_servers_table": "EXECUTION_SERVERS_TABLE",
     "target_accounts_table": "TARGET_ACCOUNTS_TABLE",
     "tag_sync_config_table": "TAG_SYNC_CONFIG_TABLE",
     "state_machine_arn": "STATE_MACHINE_ARN",
@@ -60,6 +61,7 @@ class Settings:
     protection_groups_table: Optional[str] = None
     recovery_plans_table: Optional[str] = None
     execution_history_table: Optional[str] = None
+    execution_servers_table: Optional[str] = None
     target_accounts_table: Optional[str] = None
     tag_sync_config_table: Optional[str] = None
     state_machine_arn: Optional[str] = None

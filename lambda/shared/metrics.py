@@ -113,13 +113,21 @@ def execution_ended(record: Dict[str, Any]) -> None:
 def measured_rto(record: Dict[str, Any]) -> Optional[float]:
     """Seconds from the execution's start to the launch time of its last
     launched server (``launchTime``: the recovery instance's EC2 launch
-    time); None without a start or a launch."""
+    time; each wave's ``lastLaunchTime``); None without a start or a
+    launch."""
     start = to_epoch(record.get("startTime"))
     launches = [
         to_epoch(server.get("launchTime"))
         for wave in record.get("waves") or []
         for server in wave.get("servers") or []
         if server.get("status") in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
+    ]
+    # The item keeps each wave's last launch (its servers are records of
+    # their own: shared.server_records).
+    launches += [
+        to_epoch(wave.get("lastLaunchTime"))
+        for wave in record.get("waves") or []
+        if wave.get("lastLaunchTime")
     ]
     launches = [t for t in launches if t is not None]
     if start is None or not launches:

@@ -36,6 +36,10 @@ def execution_history_table() -> Any:
     return get_table("execution_history_table")
 
 
+def execution_servers_table() -> Any:
+    return get_table("execution_servers_table")
+
+
 def target_accounts_table() -> Any:
     return get_table("target_accounts_table")
 

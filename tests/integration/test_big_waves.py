@@ -20,6 +20,7 @@ from bench.scenarios import REGION, plan_definition, scenario_dict
 from localcloud.drill.invoker import Invoker
 from localcloud.drill.plan_setup import setup_plans
 from localcloud.scenario import load_scenario, scenario_from_dict
+from tests.helpers import with_server_rows
 
 HISTORY = "hrp-drs-tech-adapter-execution-history-dev"
 PER_JOB_VARIABLE = "DRS_MAX_SERVERS_PER_JOB"
@@ -77,7 +78,8 @@ def _record(cloud, execution_id: str) -> Dict[str, Any]:
         ConsistentRead=True,
     )
     raw = item.get("Item") or {}
-    return {k: DESERIALIZE.deserialize(v) for k, v in raw.items()}
+    record = {k: DESERIALIZE.deserialize(v) for k, v in raw.items()}
+    return with_server_rows(cloud.client("dynamodb"), record)
 
 
 def _run_drill(cloud, wait_until) -> Dict[str, Any]:

@@ -15,6 +15,7 @@ from localcloud.scenario import (
     scenario_from_dict,
 )
 from localcloud.templates import CFN_DIR
+from tests.helpers import with_server_rows
 from tests.wave_parity import stable
 
 REGION = "us-east-1"
@@ -87,11 +88,13 @@ class Cloud:
         return execution_id, arn
 
     def record(self, execution_id):
-        return (
+        """The execution item with its server records as ``servers``."""
+        item = (
             self.ddb.Table(HISTORY)
             .get_item(Key={"executionId": execution_id}, ConsistentRead=True)
             .get("Item")
         )
+        return with_server_rows(self.cloud.client("dynamodb"), item)
 
     def set_status(self, execution_id, status):
         self.ddb.Table(HISTORY).update_item(

@@ -100,10 +100,18 @@ class Engine:
         self.history.put_item(Item=item)
         return item
 
-    def record(self, execution_id: str) -> Dict[str, Any]:
+    def raw_record(self, execution_id: str) -> Dict[str, Any]:
+        """The execution item as stored (per-wave summaries only)."""
         return self.history.get_item(
             Key={"executionId": execution_id}, ConsistentRead=True
         )["Item"]
+
+    def record(self, execution_id: str) -> Dict[str, Any]:
+        """The execution item with each wave's server records as its
+        ``servers`` (``shared.server_records``)."""
+        from shared.server_records import attach_servers
+
+        return attach_servers(self.raw_record(execution_id))
 
     def running_recovery_instances(self) -> List[str]:
         """EC2 ids of the recovery instances the LAUNCH jobs launched

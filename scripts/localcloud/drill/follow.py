@@ -92,9 +92,34 @@ def job_logs(api: Invoker, execution_id: str) -> Any:
         return None
 
 
+def every_server(api: Invoker, details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` with every server row of each wave: a large wave's
+    answer holds its first rows and ``serversNextToken``; the rest come
+    from ``get_execution_waves`` pages (``waveNumber``, ``nextToken``)."""
+    for wave in details.get("waves") or []:
+        token = wave.pop("serversNextToken", None)
+        while token:
+            page = api.execution(
+                "get_execution_waves",
+                {"executionId": details["executionId"]},
+                {
+                    "waveNumber": str(wave.get("waveNumber")),
+                    "nextToken": token,
+                    "limit": "1000",
+                },
+            )
+            rows = page["waves"][0].get("servers") or []
+            wave["servers"] = (wave.get("servers") or []) + rows
+            token = page.get("nextToken")
+    return details
+
+
 def _poll(api: Invoker, tracker: Tracker, settings: FollowSettings) -> None:
-    details = api.execution(
-        "get_execution_details", {"executionId": tracker.execution_id}
+    details = every_server(
+        api,
+        api.execution(
+            "get_execution_details", {"executionId": tracker.execution_id}
+        ),
     )
     now = tracker.elapsed()
     running = any(

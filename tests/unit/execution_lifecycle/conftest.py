@@ -151,10 +151,21 @@ class Lifecycle:
         )
         return plan_id
 
-    def record(self, execution_id: str) -> Dict[str, Any]:
+    def raw_record(self, execution_id: str) -> Dict[str, Any]:
+        """The execution item as stored (per-wave summaries only)."""
         return self.tables["EXECUTION_HISTORY_TABLE"].get_item(
             Key={"executionId": execution_id}
         )["Item"]
+
+    def record(self, execution_id: str) -> Dict[str, Any]:
+        """The execution item with each wave's server records as its
+        ``servers`` (``shared.server_records``)."""
+        from shared.server_records import attach_servers
+
+        return attach_servers(
+            self.raw_record(execution_id),
+            self.tables["EXECUTION_SERVERS_TABLE"],
+        )
 
     def set_record(self, execution_id: str, **values: Any) -> None:
         """Write attributes as the wave engine would (no transition)."""

@@ -72,7 +72,12 @@ def test_master_template_creates_resources_from_templates(moto_ctx):
         i["IndexName"] for i in table["Table"]["GlobalSecondaryIndexes"]
     }
     assert indexes == {"PlanIdIndex", "StatusIndex"}
-    assert len(ddb.list_tables()["TableNames"]) == 5
+    assert len(ddb.list_tables()["TableNames"]) == 6
+    servers = ddb.describe_table(TableName=f"{PREFIX}-execution-servers-dev")
+    assert [k["AttributeName"] for k in servers["Table"]["KeySchema"]] == [
+        "executionId",
+        "serverKey",
+    ]
     # and the functions carry the template's handler, timeout and env
     lam = boto3.client("lambda", region_name=REGION)
     fn = lam.get_function(FunctionName=f"{PREFIX}-dr-orch-sf-dev")

@@ -25,6 +25,7 @@ TABLE_PARAMETERS = {
     "protection_groups_table": "${ProtectionGroupsTableName}",
     "recovery_plans_table": "${RecoveryPlansTableName}",
     "execution_history_table": "${ExecutionHistoryTableName}",
+    "execution_servers_table": "${ExecutionServersTableName}",
     "target_accounts_table": "${TargetAccountsTableName}",
     "tag_sync_config_table": "${TagSyncConfigTableName}",
 }

@@ -227,6 +227,7 @@ def test_tables_match_contracts():
         "protection-groups",
         "recovery-plans",
         "execution-history",
+        "execution-servers",
         "target-accounts",
         "tag-sync-config",
     ]
@@ -242,6 +243,13 @@ def test_tables_match_contracts():
         "PlanIdIndex": ["planId", "startTime"],
         "StatusIndex": ["status", "startTime"],
     }
+    # And the per-server records are keyed by execution, then wave#server
+    servers = names["${ProjectName}-execution-servers-${Environment}"]
+    assert [k["AttributeName"] for k in servers["KeySchema"]] == [
+        "executionId",
+        "serverKey",
+    ]
+    assert "GlobalSecondaryIndexes" not in servers
 
 
 def _template_code_folders():

@@ -1,0 +1,387 @@
+"""Per-server records of an execution, outside the execution item.
+
+The execution item keeps each wave's summary (status, ``serverCount``,
+``serverCounts`` per status, its jobs); what DRS says of each server
+(status, phase, recovery instance, IP, launch time, error) lives in the
+``EXECUTION_SERVERS_TABLE``, one item per server and wave::
+
+    {"executionId": E, "serverKey": "w0003#s-...", "waveIndex": 3,
+     "sourceServerId": "s-...", "status": "LAUNCHED", "phase"?,
+     "recoveryInstanceId"?, "instanceId"?, "privateIp"?, "launchTime"?,
+     "hostname"?, "error"?, "rank": 2, "updatedTime": epoch}
+
+``waveIndex`` is the position of the wave in the record's ``waves`` (the
+poll's index), zero-padded in ``serverKey`` so a query returns a wave's
+servers together and the waves in order. A record only moves forward:
+each write is conditional on the record's ``rank`` (the rank of its
+status), so an older poll or a late settlement never turns a LAUNCHED or
+FAILED server back into IN_PROGRESS. Readers get the seeds' server rows
+(``sourceServerId, status, ...``) without the store's own attributes.
+"""
+
+import base64
+import json
+from typing import Any, Dict, Iterable, List, Optional
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from shared import clock
+from shared.ddb_updates import condition_failed
+from shared.errors import ValidationError
+from shared.logging_setup import get_logger
+from shared.responses import to_jsonable
+from shared.tables import execution_servers_table, query_all
+
+logger = get_logger("shared")
+
+SORT_KEY = "serverKey"
+# The store's own attributes, never shown as server fields.
+STORE_FIELDS = ("executionId", SORT_KEY, "waveIndex", "rank", "updatedTime")
+# The server fields a record holds (the seeds' ``servers`` rows).
+SERVER_FIELDS = (
+    "sourceServerId",
+    "hostname",
+    "status",
+    "phase",
+    "recoveryInstanceId",
+    "instanceId",
+    "privateIp",
+    "launchTime",
+    "jobId",
+    "error",
+    "errorCode",
+)
+# A server's DRS launch status, in the order it can only move forward.
+RANKS = {
+    "PENDING": 0,
+    "IN_PROGRESS": 1,
+    "LAUNCHED": 2,
+    "FAILED": 2,
+    "TERMINATED": 3,
+}
+MAX_PAGE = 1000
+
+
+def rank(status: Optional[str]) -> int:
+    """How far a status is (unknown: 0)."""
+    return RANKS.get(str(status or ""), 0)
+
+
+def wave_prefix(index: int) -> str:
+    """The ``serverKey`` prefix of wave ``index``."""
+    return f"w{int(index):04d}#"
+
+
+def server_key(index: int, source_server_id: str) -> str:
+    return wave_prefix(index) + str(source_server_id)
+
+
+def _table(table: Optional[Any]) -> Any:
+    return table if table is not None else execution_servers_table()
+
+
+def as_server(item: Dict[str, Any]) -> Dict[str, Any]:
+    """A stored record as the seeds' server row."""
+    return {
+        k: v
+        for k, v in item.items()
+        if k not in STORE_FIELDS and v is not None
+    }
+
+
+def write_server(
+    execution_id: str,
+    index: int,
+    server: Dict[str, Any],
+    table: Optional[Any] = None,
+) -> bool:
+    """Record ``server`` (a row with ``sourceServerId``) of wave
+    ``index``. Conditional: the stored record is absent, of a lower rank,
+    or of the same status (details added); a record already further is
+    kept. Only the fields given (not None) are set, none is removed.
+    False when the stored record was further."""
+    fields = {
+        k: server[k]
+        for k in SERVER_FIELDS
+        if k in server and server[k] is not None
+    }
+    status_rank = rank(server.get("status"))
+    names = {"#rank": "rank", "#status": "status", "#key": SORT_KEY}
+    values: Dict[str, Any] = {
+        ":rank": status_rank,
+        ":index": int(index),
+        ":now": clock.epoch(),
+        ":status": fields.get("status", "PENDING"),
+    }
+    sets = ["#rank = :rank", "waveIndex = :index", "updatedTime = :now"]
+    fields.setdefault("status", "PENDING")
+    for position, (name, value) in enumerate(fields.items()):
+        names[f"#f{position}"] = name
+        values[f":f{position}"] = to_jsonable(value)
+        sets.append(f"#f{position} = :f{position}")
+    try:
+        _table(table).update_item(
+            Key={
+                "executionId": execution_id,
+                SORT_KEY: server_key(index, server["sourceServerId"]),
+            },
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_not_exists(#key) OR #rank < :rank"
+            " OR (#rank = :rank AND #status = :status)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if not condition_failed(error):
+            raise
+        logger.debug(
+            "server record already further",
+            extra={
+                "executionId": execution_id,
+                "sourceServerId": server.get("sourceServerId"),
+            },
+        )
+        return False
+    return True
+
+
+def write_servers(
+    execution_id: str,
+    index: int,
+    servers: Iterable[Dict[str, Any]],
+    before: Optional[Iterable[Dict[str, Any]]] = None,
+    table: Optional[Any] = None,
+) -> int:
+    """Record the servers of wave ``index`` that differ from ``before``
+    (what was read; None: write them all). Returns how many were
+    written."""
+    known = {s.get("sourceServerId"): s for s in before or []}
+    written = 0
+    for server in servers:
+        old = known.get(server.get("sourceServerId"))
+        if old is not None and _same(old, server):
+            continue
+        written += int(write_server(execution_id, index, server, table))
+    return written
+
+
+def _same(old: Dict[str, Any], new: Dict[str, Any]) -> bool:
+    return all(old.get(k) == new.get(k) for k in SERVER_FIELDS)
+
+
+def put_servers(
+    execution_id: str,
+    index: int,
+    servers: Iterable[Dict[str, Any]],
+    table: Optional[Any] = None,
+) -> None:
+    """Batch-write records of wave ``index`` known not to exist yet (a
+    wave's servers as it starts, PENDING): unconditional, so only for
+    records no one else writes yet; later changes use
+    :func:`write_server`."""
+    with _table(table).batch_writer(
+        overwrite_by_pkeys=["executionId", SORT_KEY]
+    ) as batch:
+        for server in servers:
+            item = {
+                k: to_jsonable(server[k])
+                for k in SERVER_FIELDS
+                if server.get(k) is not None
+            }
+            item.setdefault("status", "PENDING")
+            item.update(
+                executionId=execution_id,
+                serverKey=server_key(index, server["sourceServerId"]),
+                waveIndex=int(index),
+                rank=rank(item["status"]),
+                updatedTime=clock.epoch(),
+            )
+            batch.put_item(Item=item)
+
+
+def _condition(execution_id: str, index: Optional[int]) -> Any:
+    condition = Key("executionId").eq(execution_id)
+    if index is not None:
+        condition = condition & Key(SORT_KEY).begins_with(wave_prefix(index))
+    return condition
+
+
+def wave_servers(
+    execution_id: str, index: int, table: Optional[Any] = None
+) -> List[Dict[str, Any]]:
+    """Every server row of wave ``index`` (consistent read)."""
+    items = query_all(
+        _table(table),
+        KeyConditionExpression=_condition(execution_id, index),
+        ConsistentRead=True,
+    )
+    return [as_server(i) for i in items]
+
+
+def execution_servers(
+    execution_id: str, table: Optional[Any] = None
+) -> Dict[int, List[Dict[str, Any]]]:
+    """Every server row of the execution, by wave index."""
+    by_wave: Dict[int, List[Dict[str, Any]]] = {}
+    items = query_all(
+        _table(table),
+        KeyConditionExpression=_condition(execution_id, None),
+        ConsistentRead=True,
+    )
+    for item in items:
+        by_wave.setdefault(int(item["waveIndex"]), []).append(as_server(item))
+    return by_wave
+
+
+def encode_token(key: Dict[str, Any]) -> str:
+    """The opaque ``nextToken`` of a page (its LastEvaluatedKey)."""
+    raw = json.dumps(to_jsonable(key), sort_keys=True).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def decode_token(token: Optional[str], execution_id: str) -> Optional[Dict]:
+    """The key in a ``nextToken`` of this execution; a 400 otherwise."""
+    if not token:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (ValueError, TypeError, UnicodeError):
+        value = None
+    if (
+        not isinstance(value, dict)
+        or value.get("executionId") != execution_id
+        or not isinstance(value.get(SORT_KEY), str)
+        or set(value) != {"executionId", SORT_KEY}
+    ):
+        raise ValidationError("nextToken is not valid", field="nextToken")
+    return value
+
+
+def servers_page(
+    execution_id: str,
+    index: Optional[int] = None,
+    limit: int = 100,
+    token: Optional[str] = None,
+    table: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """One page of server rows (of wave ``index``, or of every wave in
+    wave order): ``{"servers": [...], "nextToken"?}``; each row carries
+    ``waveIndex``. ``limit`` 1..1000."""
+    if not 1 <= int(limit) <= MAX_PAGE:
+        raise ValidationError(
+            f"limit must be between 1 and {MAX_PAGE}", field="limit"
+        )
+    kwargs: Dict[str, Any] = {
+        "KeyConditionExpression": _condition(execution_id, index),
+        # One more than shown: a token only when more rows follow.
+        "Limit": int(limit) + 1,
+        "ConsistentRead": True,
+    }
+    start = decode_token(token, execution_id)
+    if start:
+        prefix = wave_prefix(index) if index is not None else "w"
+        if not start[SORT_KEY].startswith(prefix):
+            raise ValidationError("nextToken is not valid", field="nextToken")
+        kwargs["ExclusiveStartKey"] = start
+    items = _table(table).query(**kwargs).get("Items", [])
+    shown = items[: int(limit)]
+    rows = [{**as_server(i), "waveIndex": int(i["waveIndex"])} for i in shown]
+    result: Dict[str, Any] = {"servers": rows}
+    if len(items) > len(shown):
+        last = shown[-1]
+        result["nextToken"] = encode_token(
+            {"executionId": execution_id, SORT_KEY: last[SORT_KEY]}
+        )
+    return result
+
+
+def delete_execution_servers(
+    execution_id: str, table: Optional[Any] = None
+) -> int:
+    """Delete every server record of the execution (batch); how many."""
+    table = _table(table)
+    keys = [
+        {"executionId": i["executionId"], SORT_KEY: i[SORT_KEY]}
+        for i in query_all(
+            table,
+            KeyConditionExpression=_condition(execution_id, None),
+            ProjectionExpression="executionId, serverKey",
+        )
+    ]
+    with table.batch_writer() as batch:
+        for key in keys:
+            batch.delete_item(Key=key)
+    return len(keys)
+
+
+def status_counts(servers: Iterable[Dict[str, Any]]) -> Dict[str, int]:
+    """``status -> number of servers`` (a wave's summary)."""
+    counts: Dict[str, int] = {}
+    for server in servers:
+        status = str(server.get("status") or "PENDING")
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def last_launch_time(servers: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The latest ``launchTime`` of the LAUNCHED servers (for the RTO)."""
+    times = [
+        str(s["launchTime"])
+        for s in servers
+        if s.get("status") == "LAUNCHED" and s.get("launchTime")
+    ]
+    return max(times) if times else None
+
+
+def attach_servers(
+    record: Dict[str, Any], table: Optional[Any] = None
+) -> Dict[str, Any]:
+    """A copy of the execution record whose ``waves[i].servers`` are the
+    wave's server records (over any rows an older record held inline),
+    in ``sourceServerId`` order (the records' order), for readers that
+    show or act on every server."""
+    stored = execution_servers(record["executionId"], table)
+    waves = []
+    for index, wave in enumerate(record.get("waves") or []):
+        rows = {
+            s.get("sourceServerId"): dict(s) for s in wave.get("servers") or []
+        }
+        for server in stored.get(index, []):
+            rows[server["sourceServerId"]] = server
+        ordered = sorted(rows.values(), key=lambda s: s["sourceServerId"])
+        waves.append({**wave, "servers": ordered})
+    return {**record, "waves": waves}
+
+
+def summarize(wave: Dict[str, Any]) -> Dict[str, Any]:
+    """What the execution item keeps of a wave whose ``servers`` are
+    known: the wave without them, with ``serverCount``, ``serverCounts``
+    (per status) and ``lastLaunchTime`` (when a server launched)."""
+    summary = {k: v for k, v in wave.items() if k != "servers"}
+    servers = wave.get("servers") or []
+    if servers:
+        summary["serverCount"] = max(
+            len(servers), len(wave.get("serverIds") or [])
+        )
+        summary["serverCounts"] = status_counts(servers)
+        launched = last_launch_time(servers)
+        if launched:
+            summary["lastLaunchTime"] = launched
+    return summary
+
+
+def record_waves(
+    execution_id: str,
+    waves: List[Dict[str, Any]],
+    before: List[List[Dict[str, Any]]],
+    table: Optional[Any] = None,
+) -> List[Dict[str, Any]]:
+    """Write each wave's ``servers`` that changed since ``before`` (per
+    wave, what was read) and answer the waves' summaries."""
+    for index, wave in enumerate(waves):
+        previous = before[index] if index < len(before) else []
+        write_servers(
+            execution_id, index, wave.get("servers") or [], previous, table
+        )
+    return [summarize(wave) for wave in waves]

@@ -1,0 +1,171 @@
+"""Per-server records outside the execution item (issue 16 item 4): a
+4,000-server execution's item stays far below DynamoDB's 400 KB, the
+answers page the rows with nextToken, DELETE /executions takes them."""
+
+import boto3
+
+from bench.results import item_size
+from tests.helpers import REGION
+
+from shared.server_records import put_servers, summarize
+from shared.wave_jobs import plan_jobs
+
+DYNAMODB_ITEM_LIMIT = 400 * 1024
+WAVES, PER_WAVE = 10, 400
+
+
+def _server(wave: int, number: int) -> dict:
+    """A launched server with every detail the poll records."""
+    return {
+        "sourceServerId": f"s-{wave:02d}{number:015d}",
+        "hostname": f"tier{wave:02d}-{number:04d}.corp.example.com",
+        "status": "LAUNCHED",
+        "phase": "LAUNCHED",
+        "recoveryInstanceId": f"i-{wave:02d}{number:015d}",
+        "instanceId": f"i-{wave:02d}{number:015d}",
+        "privateIp": f"10.{wave}.{number // 250}.{number % 250}",
+        "launchTime": "2026-12-07T10:00:00+00:00",
+    }
+
+
+def _big_execution(lc) -> tuple:
+    """A finished 10 x 400 execution recorded as the poll records it:
+    its servers in their records, each wave's summary on the item."""
+    lc.plan("big", ("g1", lc.servers(1)))
+    execution_id = lc.start("big", execution_type="RECOVERY")
+    waves, inline = [], []
+    for index in range(WAVES):
+        servers = [_server(index, n) for n in range(PER_WAVE)]
+        jobs = plan_jobs(PER_WAVE, 100)
+        for job in jobs:
+            job.update(
+                status="STARTED",
+                jobId=f"drsjob-{index:02d}{job['chunk']:015d}",
+                jobStatus="COMPLETED",
+            )
+        wave = {
+            "waveNumber": index + 1,
+            "waveName": f"Tier {index + 1}",
+            "status": "COMPLETED",
+            "region": "us-east-1",
+            "serverIds": [s["sourceServerId"] for s in servers],
+            "jobs": jobs,
+            "servers": servers,
+        }
+        put_servers(execution_id, index, servers)
+        waves.append(summarize(wave))
+        inline.append(wave)
+    lc.set_record(execution_id, status="COMPLETED", waves=waves)
+    return execution_id, inline
+
+
+def _raw_item(lc, execution_id: str) -> dict:
+    client = boto3.client("dynamodb", region_name=REGION)
+    return client.get_item(
+        TableName=lc.tables["EXECUTION_HISTORY_TABLE"].name,
+        Key={"executionId": {"S": execution_id}},
+    )["Item"]
+
+
+def test_a_4000_server_execution_item_stays_far_below_400_kb(lc):
+    # Given a 4,000-server, 10-wave execution recorded by the engine
+    execution_id, inline = _big_execution(lc)
+    # Then its item holds each wave's counts, not its servers
+    item = _raw_item(lc, execution_id)
+    size = item_size(item)
+    assert size < DYNAMODB_ITEM_LIMIT / 3, size
+    wave = item["waves"]["L"][0]["M"]
+    assert "servers" not in wave
+    assert wave["serverCount"]["N"] == str(PER_WAVE)
+    assert wave["serverCounts"]["M"]["LAUNCHED"]["N"] == str(PER_WAVE)
+    # (the same servers inline would not fit in one item)
+    lc.set_record(execution_id, waves=inline[:2])
+    per_wave = item_size(_raw_item(lc, execution_id)) / 2
+    assert per_wave * WAVES > DYNAMODB_ITEM_LIMIT
+
+
+def test_details_inline_the_first_rows_and_waves_page_the_rest(lc):
+    execution_id, _ = _big_execution(lc)
+    # When the details are read
+    details = lc.direct("get_execution_details", {"executionId": execution_id})
+    # Then each wave shows its first 100 rows, its counts and a token
+    assert len(details["waves"]) == WAVES
+    first = details["waves"][3]
+    assert len(first["servers"]) == 100
+    assert len(first["serverExecutions"]) == 100
+    assert first["serverCount"] == PER_WAVE
+    assert first["serverCounts"] == {"LAUNCHED": PER_WAVE}
+    assert first["serversNextToken"]
+    assert details["outcomeDetails"]["totalServers"] == WAVES * PER_WAVE
+    # And /waves?waveNumber= pages through the rest of that wave
+    seen = [s["sourceServerId"] for s in first["servers"]]
+    token = first["serversNextToken"]
+    pages = 0
+    while token:
+        status, page = lc.rest(
+            "GET",
+            f"/executions/{execution_id}/waves",
+            query={"waveNumber": "4", "nextToken": token, "limit": "150"},
+        )
+        assert status == 200, page
+        (wave,) = page["waves"]
+        assert wave["waveNumber"] == 4
+        seen += [s["sourceServerId"] for s in wave["servers"]]
+        token = page.get("nextToken")
+        pages += 1
+    assert pages == 2
+    assert seen == sorted(seen) and len(set(seen)) == PER_WAVE
+    assert all(s.startswith("s-03") for s in seen)
+    # And the whole-plan /waves answer has the same first rows
+    status, waves = lc.rest("GET", f"/executions/{execution_id}/waves")
+    assert status == 200
+    assert [len(w["servers"]) for w in waves["waves"]] == [100] * WAVES
+
+
+def test_a_bad_token_or_wave_is_a_400(lc):
+    execution_id, _ = _big_execution(lc)
+    for query in (
+        {"waveNumber": "99"},
+        {"waveNumber": "1", "nextToken": "garbage"},
+        {"waveNumber": "1", "limit": "0"},
+    ):
+        status, body = lc.rest(
+            "GET", f"/executions/{execution_id}/waves", query=query
+        )
+        assert (status, body["error"]) == (400, "VALIDATION_ERROR"), query
+
+
+def test_deleting_an_execution_deletes_its_server_records(lc):
+    # Given a finished recovery with its server records
+    lc.plan("p1", ("g1", lc.servers(1)))
+    execution_id = lc.start("p1", execution_type="RECOVERY")
+    servers = [_server(0, n) for n in range(30)]
+    put_servers(execution_id, 0, servers)
+    lc.set_record(execution_id, status="COMPLETED")
+    table = lc.tables["EXECUTION_SERVERS_TABLE"]
+    assert table.scan()["Count"] >= 30
+    # When it is deleted
+    status, body = lc.rest(
+        "DELETE", "/executions", query={"ids": execution_id}
+    )
+    # Then its server records are gone too
+    assert status == 200 and body["deletedIds"] == [execution_id], body
+    left = [
+        i for i in table.scan()["Items"] if i["executionId"] == execution_id
+    ]
+    assert left == []
+
+
+def test_a_drill_whose_recorded_instances_remain_is_kept(lc):
+    # Given a finished drill whose launched servers are only in records
+    lc.plan("p1", ("g1", lc.servers(1)))
+    execution_id = lc.start("p1")
+    put_servers(execution_id, 0, [_server(0, 1)])
+    lc.set_record(execution_id, status="FAILED")
+    # When it is asked to be deleted
+    status, body = lc.rest(
+        "DELETE", "/executions", query={"ids": execution_id}
+    )
+    # Then it is kept: terminate-instances needs it
+    assert status == 200 and body["deletedCount"] == 0, body
+    assert lc.tables["EXECUTION_SERVERS_TABLE"].scan()["Count"] == 1
