@@ -7,7 +7,8 @@ an execution that is running, paused or cancelling is never deleted,
 even one that changes status meanwhile. A finished drill whose recovery
 instances were not terminated is kept too: terminate-instances needs its
 record. Every id is answered: deleted, not found, or kept with the
-reason (the console's counters and lists).
+reason (the console's counters and lists). A deleted execution's
+``lock#wake#``/``lock#job#`` items (``shared.progress_wake``) go with it.
 """
 
 from typing import Any, Dict, List, Optional
@@ -20,6 +21,7 @@ from shared.console_shapes import termination_metadata
 from shared.errors import ValidationError
 from shared.execution_lock import LOCK_PREFIX
 from shared.logging_setup import get_logger
+from shared.progress_wake import forget_execution
 from shared.server_records import attach_servers, delete_execution_servers
 from shared.statuses import TERMINAL_STATUSES
 from shared.tables import execution_history_table
@@ -129,6 +131,8 @@ def delete_executions(
             )
             continue
         delete_execution_servers(execution_id, servers_table)
+        # Its progress wait and job -> execution items (issue 18), by key.
+        forget_execution(execution_id, record, table)
         deleted.append(execution_id)
     logger.info(
         "execution history deleted",

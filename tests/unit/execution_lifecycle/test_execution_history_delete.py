@@ -137,3 +137,30 @@ def test_a_role_that_may_not_delete_is_reported_per_id(lc):
     assert body["failed"] == 1 and body["deletedCount"] == 0, body
     assert "DeleteItem" in body["failedDeletes"][0]["error"]
     assert lc.record(done)["status"] == "COMPLETED"
+
+
+def test_a_deleted_execution_takes_its_progress_lock_items(lc):
+    # Given a finished execution whose wave job is mapped to it and whose
+    # progress wait item is stored, and a running execution's items
+    from shared import progress_wake
+
+    table = lc.tables["EXECUTION_HISTORY_TABLE"]
+    lc.plan("p1", ("g1", lc.servers(1)))
+    lc.plan("p2", ("g2", lc.servers(1, offset=1)))
+    done = _finished(lc, "p1", waves=[{"waveNumber": 1, "jobId": "drsjob-1"}])
+    running = lc.start("p2")
+    lc.set_record(running, status="RUNNING")
+    progress_wake.register_job(done, "drsjob-1", None, table)
+    progress_wake.register_job(running, "drsjob-2", None, table)
+    for execution_id in (done, running):
+        progress_wake.wake_execution(execution_id, "test", table)
+    # When the finished one is deleted
+    status, body = lc.rest("DELETE", "/executions", query={"ids": done})
+    # Then its lock#wake# and lock#job# items are gone with it
+    assert status == 200 and body["deletedIds"] == [done], body
+    keys = {i["executionId"] for i in table.scan()["Items"]}
+    assert progress_wake.wake_key(done) not in keys
+    assert progress_wake.job_key("drsjob-1") not in keys
+    # And the running execution's items stay
+    assert progress_wake.wake_key(running) in keys
+    assert progress_wake.job_key("drsjob-2") in keys
