@@ -7,7 +7,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import aws_errors
-from shared.aws_pagination import all_items
+from shared.aws_pagination import ID_FILTER_MAX, all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
 from shared.tag_matching import matching_server_ids
 from shared.wave_jobs import wave_job_ids
@@ -94,16 +94,18 @@ def describe_job_log_items(client: Any, job_id: str) -> List[Dict[str, Any]]:
 def describe_recovery_instances(
     client: Any, source_server_ids: Iterable[str]
 ) -> List[Dict[str, Any]]:
-    """Recovery instances of the given source servers."""
+    """Recovery instances of the given source servers (asked
+    ``ID_FILTER_MAX`` servers at a time: a wave of any size)."""
     ids = sorted(set(source_server_ids))
-    if not ids:
-        return []
-    return _all_pages(
-        client,
-        "describe_recovery_instances",
-        "items",
-        filters={"sourceServerIDs": ids},
-    )
+    items: List[Dict[str, Any]] = []
+    for start in range(0, len(ids), ID_FILTER_MAX):
+        items += _all_pages(
+            client,
+            "describe_recovery_instances",
+            "items",
+            filters={"sourceServerIDs": ids[start : start + ID_FILTER_MAX]},
+        )
+    return items
 
 
 def ec2_details(
