@@ -45,6 +45,8 @@ def inline_servers(
             if key in wave:
                 wave[key] = wave[key][:INLINE_SERVERS]
         wave["serverCount"] = max(len(rows), wave.get("serverCount") or 0)
+        if not recorded.get("serverCounts"):
+            continue  # planned ids only (not started): no records to page
         wave["serversNextToken"] = encode_token(
             {
                 "executionId": record["executionId"],

@@ -169,3 +169,23 @@ def test_a_drill_whose_recorded_instances_remain_is_kept(lc):
     # Then it is kept: terminate-instances needs it
     assert status == 200 and body["deletedCount"] == 0, body
     assert lc.tables["EXECUTION_SERVERS_TABLE"].scan()["Count"] == 1
+
+
+def test_a_wave_not_started_shows_its_planned_ids_without_a_token(lc):
+    # Given a running execution whose 400-server wave has not started
+    lc.plan("p1", ("g1", lc.servers(1)))
+    execution_id = lc.start("p1")
+    ids = [_server(0, n)["sourceServerId"] for n in range(PER_WAVE)]
+    lc.set_record(
+        execution_id,
+        status="RUNNING",
+        waves=[{"waveNumber": 1, "status": "PENDING", "serverIds": ids}],
+    )
+    # When the details are read
+    details = lc.direct("get_execution_details", {"executionId": execution_id})
+    # Then the wave shows its first planned ids and their count
+    (pending,) = details["waves"]
+    assert pending["status"] == "PENDING"
+    assert [s["sourceServerId"] for s in pending["servers"]] == ids[:100]
+    assert pending["serverCount"] == PER_WAVE
+    assert "serversNextToken" not in pending
