@@ -51,3 +51,46 @@ def test_estimate_scales_the_measured_bytes_per_server():
     # Then four times the item, over DynamoDB's 400 KB
     assert estimate["estimatedItemBytes"] == 936000
     assert estimate["wouldFit"] is False
+
+
+def test_a_linear_plan_is_bounded_wave_after_wave():
+    # Given two waves of the same four 100-server jobs of 100 s
+    from datetime import datetime, timedelta
+    from types import SimpleNamespace
+
+    start = datetime(2026, 1, 1)
+
+    def job(wave):
+        return SimpleNamespace(
+            tags={"DRSOrchWave": str(wave)},
+            servers=dict.fromkeys(range(100)),
+            created=start,
+            ended=start + timedelta(seconds=100),
+        )
+
+    jobs = [job(w) for w in (1, 2) for _ in range(4)]
+    # When bounded / Then each wave's bound, one after the other
+    assert big_plan._waves_bound(jobs, QUOTAS) == 200.0
+
+
+def test_rows_report_the_measured_4000_server_plan():
+    result = {
+        "servers": 1000,
+        "status": "COMPLETED",
+        "goalRatio": 1.05,
+        "wallSeconds": 100,
+        "maxStatePayloadBytes": 1000,
+        "maxItemBytes": 20000,
+        "drsCallsPerPollCycle": {"total": 9.0},
+        "plan4000x10": {
+            "servers": 4000,
+            "waves": 10,
+            "status": "COMPLETED",
+            "maxItemBytes": 86000,
+            "maxStatePayloadBytes": 5000,
+            "dynamodbItemLimitBytes": 409600,
+            "wallSeconds": 700,
+        },
+    }
+    (last,) = [r for r in big_plan.rows(result) if "4000" in r[1]]
+    assert "item 86000 B" in last[2] and "wall 700 s" in last[2]
