@@ -50,6 +50,7 @@ SUMMARY_FIELDS: Tuple[Tuple[str, str], ...] = (
     ("status", "Status"),
     ("initiatedBy", "Initiated by"),
     ("pausedBeforeWave", "Paused before wave (position in the plan)"),
+    ("waitingWaves", "Waiting for approval"),
     ("statusReason", "Reason"),
     ("error", "Error"),
     ("startTime", "Started"),

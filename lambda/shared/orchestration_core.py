@@ -221,9 +221,28 @@ def store_task_token(
         return state
     publish_execution_event(
         "EXECUTION_PAUSED",
-        _details(state, pausedBeforeWave=state.get("paused_before_wave")),
+        _details(
+            state,
+            pausedBeforeWave=state.get("paused_before_wave"),
+            waitingWaves=_waiting_text(state, waiting) or None,
+        ),
     )
     return state
+
+
+def _waiting_text(state: Dict[str, Any], waiting: Any) -> str:
+    """The waves waiting for approval, for people: with a dependency
+    graph several may wait at once (each is approved by number)."""
+    waves = state.get("waves") or []
+    names = []
+    for index in waiting:
+        if index is None:
+            continue
+        index = int(index)
+        wave = waves[index] if 0 <= index < len(waves) else {}
+        number = wave.get("waveNumber", index + 1)
+        names.append(f"wave {number} ({wave_name(state, index)})")
+    return ", ".join(names)
 
 
 def _approved(record: Dict[str, Any], waiting: Any) -> bool:

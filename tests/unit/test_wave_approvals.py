@@ -194,3 +194,22 @@ def test_an_approval_racing_the_pause_releases_it(engine, monkeypatch, when):
     resumed = handler({"action": "resume_wave", "application": state}, None)
     assert resumed["status"] == "running"
     assert len(engine.sim.jobs(HUB, REGION)) == 2
+
+
+def test_the_pause_notification_names_every_waiting_wave(engine, monkeypatch):
+    # Given the plan's two independent waves wait for approval at start
+    from shared import notifications, orchestration_core
+
+    sent = []
+    monkeypatch.setattr(
+        orchestration_core,
+        "publish_execution_event",
+        lambda event, details: sent.append((event, details)),
+    )
+    # When the execution runs (pausing, then resumed by the driver)
+    drive(engine, GENERIC, plan_event(BRANCHES))
+    # Then the pause notification named both waves, by number and name
+    (details,) = [d for e, d in sent if e == "EXECUTION_PAUSED"]
+    assert details["waitingWaves"] == "wave 1 (DB), wave 2 (Web)"
+    text = notifications.build_message("EXECUTION_PAUSED", details)["text"]
+    assert "Waiting for approval: wave 1 (DB), wave 2 (Web)" in text
