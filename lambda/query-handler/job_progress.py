@@ -8,7 +8,8 @@ private IP and launch time (EC2). DRS or EC2 not answering leaves what
 was recorded (logged): the next poll fills it in.
 """
 
-from typing import Any, Callable, Dict, List
+from time import perf_counter
+from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -92,14 +93,26 @@ def _instances(
     return details
 
 
+def _took(timings: Optional[Dict[str, float]], name: str, since: float):
+    """Add the seconds since ``since`` to ``timings[name]``; now."""
+    now = perf_counter()
+    if timings is not None:
+        timings[name] = timings.get(name, 0.0) + now - since
+    return now
+
+
 def record_job_servers(
     drs: Any,
     job: Dict[str, Any],
     wave_record: Dict[str, Any],
     ec2_factory: Callable[[], Any],
+    timings: Optional[Dict[str, float]] = None,
 ) -> List[Dict[str, Any]]:
-    """Merge the job's server statuses into ``waves[i].servers``."""
+    """Merge the job's server statuses into ``waves[i].servers``
+    (``timings``: seconds spent per step are added to it)."""
+    since = perf_counter()
     phases = _phases(drs, job["jobID"])
+    since = _took(timings, "jobLogs", since)
     # One merge rule with the cancel settlement (shared.job_servers).
     known = merge_job_servers(wave_record["servers"], job)
     for sid, server in known.items():
@@ -111,7 +124,10 @@ def record_job_servers(
         if s.get("status") in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
         and not s.get("instanceId")
     ]
-    for sid, detail in _instances(drs, job["jobID"], missing).items():
+    since = _took(timings, "merge", since)
+    found = _instances(drs, job["jobID"], missing)
+    since = _took(timings, "recoveryInstances", since)
+    for sid, detail in found.items():
         if sid in known:
             known[sid].update({k: v for k, v in detail.items() if v})
     lacking = {
@@ -127,6 +143,7 @@ def record_job_servers(
             if hasattr(launched, "isoformat"):
                 launched = launched.isoformat()
             server["launchTime"] = launched or server.get("launchTime")
+    _took(timings, "ec2", since)
     return list(known.values())
 
 

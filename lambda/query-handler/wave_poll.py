@@ -13,6 +13,7 @@ the wave's: what it means for the execution is the graph's decision.
 """
 
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -105,8 +106,11 @@ def poll_wave(
     """Poll wave ``index``: record progress, decide the wave, start its
     queued chunks. Returns the assessment (None when DRS could not be
     read or the wave ended before it could be assessed)."""
+    started = perf_counter()
+    timings: Dict[str, float] = {}
     wave = wave_record(ctx.record, state, index)
     before = _load_servers(state, index, wave, ctx)
+    timings["readRecords"] = perf_counter() - started
     entry = wave_result(state, index)
     jobs = wave_jobs(wave)
     job_ids = wave_job_ids(wave)
@@ -117,6 +121,7 @@ def poll_wave(
     if job_ids:
         context = _context(state, ctx.record, wave)
         try:
+            since = perf_counter()
             drs = ctx.drs_client or create_drs_client(region, context)
             described = {
                 j["jobID"]: j
@@ -127,6 +132,7 @@ def poll_wave(
         except (ClientError, BotoCoreError) as error:
             _unreadable(state, index, wave, context, error, ctx)
             return None
+        timings["describeJobs"] = perf_counter() - since
         missing = [j for j in job_ids if j not in described]
         if missing and not ctx.cancelling:
             fail_wave(
@@ -146,17 +152,21 @@ def poll_wave(
             found = described.get(job.get("jobId"))
             if found and job.get("jobStatus") != "COMPLETED":
                 # A job whose end a poll recorded has nothing new to say.
-                wave["servers"] = record_job_servers(drs, found, wave, ec2)
+                wave["servers"] = record_job_servers(
+                    drs, found, wave, ec2, timings
+                )
             if found:
                 _note_job_status(state, index, job, found, ctx.table)
+        since = perf_counter()
         if state.get("execution_id"):
-            write_servers(
+            timings["recordsWritten"] = write_servers(
                 state["execution_id"],
                 index,
                 wave["servers"],
                 before,
                 table=ctx.servers_table,
             )
+        timings["writeRecords"] = perf_counter() - since
     status = {k: v.get("status", "") for k, v in described.items()}
     found = assess(wave["servers"], jobs, status, clock.epoch())
     entry.update(
@@ -166,11 +176,28 @@ def poll_wave(
         jobCount=len(jobs),
         startedJobs=len(job_ids),
     )
+    since = perf_counter()
     if ctx.cancelling:
         _save(state, index, wave, ctx.table)
-        return found
-    _decide(state, index, found, wave, ctx)
+    else:
+        _decide(state, index, found, wave, ctx)
+    timings["decide"] = perf_counter() - since
+    _log_timings(state, index, len(wave["servers"]), started, timings)
     return found
+
+
+def _log_timings(state, index, servers, started, timings) -> None:
+    """Where the poll of a wave spent its wall time (seconds)."""
+    logger.info(
+        "wave poll timing",
+        extra={
+            "executionId": state.get("execution_id"),
+            "waveIndex": index,
+            "servers": servers,
+            "totalSeconds": round(perf_counter() - started, 3),
+            **{k: round(v, 3) for k, v in timings.items()},
+        },
+    )
 
 
 def _load_servers(state, index, wave, ctx) -> List[Dict[str, Any]]:

@@ -21,7 +21,8 @@ FAILED server back into IN_PROGRESS. Readers get the seeds' server rows
 
 import base64
 import json
-from typing import Any, Dict, Iterable, List, Optional
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -61,6 +62,9 @@ RANKS = {
     "TERMINATED": 3,
 }
 MAX_PAGE = 1000
+# Record writes of one poll run at once, at most this many (under
+# botocore's pool of 10 connections per client).
+WRITE_WORKERS = 8
 
 
 def rank(status: Optional[str]) -> int:
@@ -90,17 +94,11 @@ def as_server(item: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def write_server(
-    execution_id: str,
-    index: int,
-    server: Dict[str, Any],
-    table: Optional[Any] = None,
-) -> bool:
-    """Record ``server`` (a row with ``sourceServerId``) of wave
-    ``index``. Conditional: the stored record is absent, of a lower rank,
-    or of the same status (details added); a record already further is
-    kept. Only the fields given (not None) are set, none is removed.
-    False when the stored record was further."""
+def _request(
+    execution_id: str, index: int, server: Dict[str, Any]
+) -> Dict[str, Any]:
+    """The conditional ``UpdateItem`` of :func:`write_server` (the
+    Table resource's arguments)."""
     fields = {
         k: server[k]
         for k in SERVER_FIELDS
@@ -120,18 +118,28 @@ def write_server(
         names[f"#f{position}"] = name
         values[f":f{position}"] = to_jsonable(value)
         sets.append(f"#f{position} = :f{position}")
+    return {
+        "Key": {
+            "executionId": execution_id,
+            SORT_KEY: server_key(index, server["sourceServerId"]),
+        },
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": "attribute_not_exists(#key)"
+        " OR #rank < :rank OR (#rank = :rank AND #status = :status)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def _apply(
+    update: Callable[..., Any],
+    execution_id: str,
+    index: int,
+    server: Dict[str, Any],
+) -> bool:
+    """Run the record's conditional update; False when refused."""
     try:
-        _table(table).update_item(
-            Key={
-                "executionId": execution_id,
-                SORT_KEY: server_key(index, server["sourceServerId"]),
-            },
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="attribute_not_exists(#key) OR #rank < :rank"
-            " OR (#rank = :rank AND #status = :status)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        update(**_request(execution_id, index, server))
     except ClientError as error:
         if not condition_failed(error):
             raise
@@ -146,28 +154,80 @@ def write_server(
     return True
 
 
+def write_server(
+    execution_id: str,
+    index: int,
+    server: Dict[str, Any],
+    table: Optional[Any] = None,
+) -> bool:
+    """Record ``server`` (a row with ``sourceServerId``) of wave
+    ``index``. Conditional: the stored record is absent, of a lower rank,
+    or of the same status (details added); a record already further is
+    kept. Only the fields given (not None) are set, none is removed.
+    False when the stored record was further."""
+    return _apply(_table(table).update_item, execution_id, index, server)
+
+
+def _client_update(table: Any) -> Optional[Callable[..., Any]]:
+    """``update_item`` through the table's low-level client: thread-safe,
+    unlike the Table resource, and taking the resource's arguments (the
+    resource's type serialization is registered on its client); None
+    when ``table`` has no client."""
+    client = getattr(getattr(table, "meta", None), "client", None)
+    name = getattr(table, "name", None)
+    if client is None or not name:
+        return None
+
+    def update(**request: Any) -> Any:
+        return client.update_item(TableName=name, **request)
+
+    return update
+
+
 def write_servers(
     execution_id: str,
     index: int,
     servers: Iterable[Dict[str, Any]],
     before: Optional[Iterable[Dict[str, Any]]] = None,
     table: Optional[Any] = None,
+    workers: int = WRITE_WORKERS,
 ) -> int:
     """Record the servers of wave ``index`` that differ from ``before``
-    (what was read; None: write them all). Returns how many were
+    (what was read; None: write them all), each with its own conditional
+    update (:func:`write_server`), up to ``workers`` at a time. A record
+    already further is kept and the others still written; any other
+    error is raised once every write has ended. Returns how many were
     written."""
     known = {s.get("sourceServerId"): s for s in before or []}
-    written = 0
-    for server in servers:
-        old = known.get(server.get("sourceServerId"))
-        if old is not None and _same(old, server):
-            continue
-        written += int(write_server(execution_id, index, server, table))
-    return written
+    changed = [
+        server
+        for server in servers
+        if not _same(known.get(server.get("sourceServerId")), server)
+    ]
+    table = _table(table)
+    update = _client_update(table) if len(changed) > 1 else None
+    if update is None or workers <= 1:
+        return sum(
+            int(write_server(execution_id, index, s, table)) for s in changed
+        )
+    with ThreadPoolExecutor(max_workers=min(workers, len(changed))) as pool:
+        futures = [
+            pool.submit(_apply, update, execution_id, index, server)
+            for server in changed
+        ]
+        wait(futures)
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    for error in errors:
+        logger.warning("server record not written: %s", error)
+    if errors:
+        raise errors[0]
+    return sum(int(f.result()) for f in futures)
 
 
-def _same(old: Dict[str, Any], new: Dict[str, Any]) -> bool:
-    return all(old.get(k) == new.get(k) for k in SERVER_FIELDS)
+def _same(old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> bool:
+    return old is not None and all(
+        old.get(k) == new.get(k) for k in SERVER_FIELDS
+    )
 
 
 def put_servers(

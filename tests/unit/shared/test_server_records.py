@@ -154,3 +154,100 @@ def test_attach_servers_prefers_the_store_over_inline_rows(table):
     ]
     assert waves[1]["servers"] == [_server("s-3", "IN_PROGRESS")]
     assert "servers" not in record["waves"][1]
+
+
+def test_concurrent_writes_never_move_a_record_backwards(table):
+    # Given 40 servers of a wave recorded LAUNCHED or FAILED, 20 PENDING
+    ahead = [
+        _server(f"s-{i:02d}", "LAUNCHED" if i % 2 else "FAILED")
+        for i in range(40)
+    ]
+    records.put_servers(EXECUTION, 0, ahead)
+    pending = [_server(f"s-{i:02d}", "PENDING") for i in range(40, 60)]
+    records.put_servers(EXECUTION, 0, pending)
+    # When an older view (all IN_PROGRESS, read as PENDING) is written
+    # concurrently, every record differing from what was "read"
+    stale = [_server(f"s-{i:02d}", "IN_PROGRESS") for i in range(60)]
+    written = records.write_servers(
+        EXECUTION, 0, stale, before=None, workers=8
+    )
+    # Then only the 20 PENDING records moved; none went backwards
+    assert written == 20
+    rows = {s["sourceServerId"]: s for s in records.wave_servers(EXECUTION, 0)}
+    assert len(rows) == 60
+    for server in ahead:
+        assert rows[server["sourceServerId"]]["status"] == server["status"]
+    for server in pending:
+        assert rows[server["sourceServerId"]]["status"] == "IN_PROGRESS"
+    # And the stored rank is the status's (the condition of later writes)
+    item = table.get_item(
+        Key={"executionId": EXECUTION, "serverKey": "w0000#s-00"}
+    )["Item"]
+    assert item["rank"] == records.rank("FAILED")
+
+
+def test_one_failing_write_does_not_lose_the_others(table, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    before = [_server(f"s-{i:02d}", "PENDING") for i in range(30)]
+    records.put_servers(EXECUTION, 2, before)
+    after = [
+        dict(s, status="LAUNCHED", instanceId=f"i-{n}")
+        for n, s in enumerate(before)
+    ]
+    real = records._client_update
+
+    def failing(tbl):
+        update = real(tbl)
+
+        def flaky(**request):
+            if request["Key"]["serverKey"] == "w0002#s-07":
+                raise ClientError(
+                    {"Error": {"Code": "ProvisionedThroughputExceeded"}},
+                    "UpdateItem",
+                )
+            return update(**request)
+
+        return flaky
+
+    monkeypatch.setattr(records, "_client_update", failing)
+    # When one record's write fails (not its condition) among 30
+    with pytest.raises(ClientError):
+        records.write_servers(EXECUTION, 2, after, before, workers=8)
+    # Then the error surfaces, and every other record was written
+    rows = {s["sourceServerId"]: s for s in records.wave_servers(EXECUTION, 2)}
+    launched = sorted(k for k, s in rows.items() if s["status"] == "LAUNCHED")
+    assert launched == sorted(
+        s["sourceServerId"] for s in before if s["sourceServerId"] != "s-07"
+    )
+    assert rows["s-07"]["status"] == "PENDING"
+    assert rows["s-03"]["instanceId"] == "i-3"
+    # And the next poll writes it (what was read still differs)
+    monkeypatch.setattr(records, "_client_update", real)
+    read = list(rows.values())
+    assert records.write_servers(EXECUTION, 2, after, read) == 1
+    (row,) = [
+        s
+        for s in records.wave_servers(EXECUTION, 2)
+        if s["sourceServerId"] == "s-07"
+    ]
+    assert row["status"] == "LAUNCHED"
+
+
+def test_concurrent_and_sequential_writes_store_the_same(table):
+    servers = [
+        _server(f"s-{i}", "LAUNCHED", privateIp=f"10.0.0.{i}", phase="LAUNCH")
+        for i in range(5)
+    ]
+    assert records.write_servers(EXECUTION, 0, servers, workers=1) == 5
+    assert records.write_servers(EXECUTION, 1, servers, workers=4) == 5
+    one = table.get_item(
+        Key={"executionId": EXECUTION, "serverKey": "w0000#s-3"}
+    )["Item"]
+    other = table.get_item(
+        Key={"executionId": EXECUTION, "serverKey": "w0001#s-3"}
+    )["Item"]
+    drop = ("serverKey", "waveIndex", "updatedTime")
+    assert {k: v for k, v in one.items() if k not in drop} == {
+        k: v for k, v in other.items() if k not in drop
+    }
