@@ -83,12 +83,12 @@ def wave_spans(jobs: List[Any]) -> Dict[int, List[float]]:
     return spans
 
 
-def run_once(bench: BenchCloud, linear: bool) -> Dict[str, Any]:
-    """One DRILL of the plan from a fresh scenario; its schedule."""
+def drill_spans(bench: BenchCloud, definition: Dict[str, Any], timeout: int):
+    """One DRILL of ``definition`` from a freshly loaded scenario: the run,
+    its LAUNCH jobs, each wave's span and the first start / last end."""
     bench.load(yaml.safe_load(SCENARIO.read_text()))
     since = bench.cloud.simulator.clock.now().timestamp()
-    definition = hub_definition(linear)
-    run = run_plan(bench, definition, timeout=600)
+    run = run_plan(bench, definition, timeout=timeout)
     jobs = [
         j
         for j in bench.cloud.simulator.jobs(HUB, REGION)
@@ -97,6 +97,13 @@ def run_once(bench: BenchCloud, linear: bool) -> Dict[str, Any]:
     spans = wave_spans(jobs)
     first = min((s[0] for s in spans.values()), default=0.0)
     last = max((s[1] for s in spans.values()), default=0.0)
+    return run, jobs, spans, first, last
+
+
+def run_once(bench: BenchCloud, linear: bool) -> Dict[str, Any]:
+    """One DRILL of the plan from a fresh scenario; its schedule."""
+    definition = hub_definition(linear)
+    run, jobs, spans, first, last = drill_spans(bench, definition, 600)
     durations = {n: end - start for n, (start, end) in spans.items()}
     bound, path = critical_path(graph_of(definition), durations)
     return {

@@ -28,9 +28,9 @@ from typing import Any, Dict, List
 
 import yaml
 
-from .cloud_run import BenchCloud, run_plan
-from .dag import POLL_WALL_SECONDS, SPEED, wave_spans
-from .scenarios import HUB, REGION
+from .cloud_run import BenchCloud
+from .dag import POLL_WALL_SECONDS, SPEED, drill_spans
+from .scenarios import REGION
 from localcloud.drill.graph import critical_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,18 +101,9 @@ def set_quota(bench: BenchCloud, value: int) -> Dict[str, Dict[str, str]]:
 
 def run_layout(bench: BenchCloud, layout: str) -> Dict[str, Any]:
     """One DRILL of a layout from a fresh scenario; its schedule."""
-    bench.load(yaml.safe_load(SCENARIO.read_text()))
-    since = bench.cloud.simulator.clock.now().timestamp()
-    plan = definition(layout)
-    run = run_plan(bench, plan, timeout=900)
-    jobs = [
-        j
-        for j in bench.cloud.simulator.jobs(HUB, REGION)
-        if j.type == "LAUNCH" and j.created.timestamp() >= since
-    ]
-    spans = wave_spans(jobs)
-    first = min((s[0] for s in spans.values()), default=0.0)
-    last = max((s[1] for s in spans.values()), default=0.0)
+    run, _jobs, spans, first, last = drill_spans(
+        bench, definition(layout), 900
+    )
     roles = LAYOUTS[layout]
     number = {role: i for i, role in enumerate(roles, start=1)}
     graph = {number[r]: [number[n] for n in NEEDS[r]] for r in roles}
