@@ -1,7 +1,5 @@
 """Data access of the execution lifecycle: plans, groups, records, lock."""
 
-import base64
-import json
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from botocore.exceptions import ClientError
@@ -16,7 +14,7 @@ from shared.errors import (
 from shared.execution_lock import get_plan_lock, is_lock_item, lock_put
 from shared.execution_records import get_execution
 from shared.name_claims import is_name_claim
-from shared.responses import to_jsonable
+from shared.page_tokens import decode_token, encode_token
 from shared.statuses import TERMINAL_STATUSES
 from shared.tables import (
     execution_history_table,
@@ -181,25 +179,6 @@ def update_execution(
         executionId=execution_id,
         currentStatus=current.get("status"),
     )
-
-
-def encode_token(key: Dict[str, Any]) -> str:
-    """An opaque pagination token."""
-    raw = json.dumps(to_jsonable(key), sort_keys=True).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def decode_token(token: Optional[str]) -> Optional[Dict[str, Any]]:
-    """The key inside a pagination token; a 400 when it is not one."""
-    if not token:
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, TypeError, UnicodeError):
-        value = None
-    if not isinstance(value, dict):
-        raise ValidationError("nextToken is not valid", field="nextToken")
-    return value
 
 
 def list_page(

@@ -19,8 +19,6 @@ FAILED server back into IN_PROGRESS. Readers get the seeds' server rows
 (``sourceServerId, status, ...``) without the store's own attributes.
 """
 
-import base64
-import json
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
@@ -31,6 +29,8 @@ from shared import clock
 from shared.ddb_updates import condition_failed
 from shared.errors import ValidationError
 from shared.logging_setup import get_logger
+from shared.page_tokens import decode_token as decode_any_token
+from shared.page_tokens import encode_token
 from shared.responses import to_jsonable
 from shared.tables import execution_servers_table, query_all
 
@@ -294,23 +294,14 @@ def execution_servers(
     return by_wave
 
 
-def encode_token(key: Dict[str, Any]) -> str:
-    """The opaque ``nextToken`` of a page (its LastEvaluatedKey)."""
-    raw = json.dumps(to_jsonable(key), sort_keys=True).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
 def decode_token(token: Optional[str], execution_id: str) -> Optional[Dict]:
-    """The key in a ``nextToken`` of this execution; a 400 otherwise."""
-    if not token:
+    """The key in a ``nextToken`` of this execution's records; a 400
+    otherwise (a token of another execution or listing)."""
+    value = decode_any_token(token)
+    if value is None:
         return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, TypeError, UnicodeError):
-        value = None
     if (
-        not isinstance(value, dict)
-        or value.get("executionId") != execution_id
+        value.get("executionId") != execution_id
         or not isinstance(value.get(SORT_KEY), str)
         or set(value) != {"executionId", SORT_KEY}
     ):
