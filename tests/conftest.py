@@ -70,3 +70,17 @@ def ddb_tables(mocked_aws):
     import boto3
 
     return create_tables(boto3.resource("dynamodb", region_name=REGION))
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    """Scale the AWS clients' retry waits to zero: no back-off sleep and
+    no adaptive token-bucket pacing. The attempts themselves stay real."""
+    from botocore.retries import bucket, standard
+
+    monkeypatch.setattr(
+        standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0
+    )
+    monkeypatch.setattr(
+        bucket.TokenBucket, "acquire", lambda self, *a, **k: True
+    )

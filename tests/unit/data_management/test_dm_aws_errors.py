@@ -27,19 +27,6 @@ def _both_shapes(dm, operation, method, path, body):
 
 
 @pytest.fixture
-def fast_retries(monkeypatch):
-    """No back-off sleep nor token-bucket pacing; attempts stay real."""
-    from botocore.retries import bucket, standard
-
-    monkeypatch.setattr(
-        standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0
-    )
-    monkeypatch.setattr(
-        bucket.TokenBucket, "acquire", lambda self, *a, **k: True
-    )
-
-
-@pytest.fixture
 def refusing_sts():
     """STS answers AccessDenied to every AssumeRole (role not trusted)."""
 

@@ -270,7 +270,9 @@ def test_150_server_wave_is_created_and_planned_as_two_jobs(lc_factory):
     assert len(record["waves"][0]["serverIds"]) == 150
 
 
-def test_a_throttled_listing_is_a_429_not_a_readiness_failure(lc, monkeypatch):
+def test_a_throttled_listing_is_a_429_not_a_readiness_failure(
+    lc, monkeypatch, fast_retries
+):
     # Given a plan and DRS throttling DescribeSourceServers (past retries)
     from localcloud.drs.errors import DrsError
 

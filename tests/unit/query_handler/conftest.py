@@ -238,20 +238,6 @@ def enforce_external_id():
 
 
 @pytest.fixture
-def fast_retries(monkeypatch):
-    """Scale retry waits to zero: no back-off sleep and no adaptive
-    token-bucket pacing. The attempts themselves stay real."""
-    from botocore.retries import bucket, standard
-
-    monkeypatch.setattr(
-        standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0
-    )
-    monkeypatch.setattr(
-        bucket.TokenBucket, "acquire", lambda self, *a, **k: True
-    )
-
-
-@pytest.fixture
 def bare_handler(ddb_tables):
     """The handler over the tables only: requests that must fail before
     any DRS call (a DRS call here would be moto's 404, i.e. a 500)."""
