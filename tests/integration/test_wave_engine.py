@@ -345,6 +345,10 @@ RUN_IDS = (
     # How many polls a wave took depends on wall-clock timing here.
     "waitedSeconds",
     "current_wave_total_wait_time",
+    # So does the DRS job status a poll last saw on a chunk: the wave
+    # completes once its servers launched, and the job may end a moment
+    # later (STARTED or COMPLETED).
+    "jobStatus",
 )
 
 
