@@ -26,7 +26,12 @@ from shared.aws_errors import translate_client_error
 from shared.aws_pagination import all_items
 from shared.errors import ForbiddenError
 from shared.logging_setup import get_logger
-from shared.server_records import summarize, wave_servers, write_servers
+from shared.server_records import (
+    merged_rows,
+    summarize,
+    wave_servers,
+    write_servers,
+)
 from shared.wave_graph import absorb_wave_failure, record_wave_failure
 from shared.wave_jobs import SKIPPED as CHUNK_SKIPPED
 from shared.wave_jobs import set_chunk, wave_job_ids, wave_jobs
@@ -205,13 +210,10 @@ def _load_servers(state, index, wave, ctx) -> List[Dict[str, Any]]:
     inline) as ``wave["servers"]``; returns what was read."""
     if not state.get("execution_id"):
         return []
-    rows = {s.get("sourceServerId"): s for s in wave["servers"]}
-    for server in wave_servers(
-        state["execution_id"], index, ctx.servers_table
-    ):
-        rows[server["sourceServerId"]] = server
-    wave["servers"] = [dict(s) for s in rows.values()]
-    return list(rows.values())
+    stored = wave_servers(state["execution_id"], index, ctx.servers_table)
+    rows = merged_rows(wave, stored)
+    wave["servers"] = [dict(s) for s in rows]
+    return rows
 
 
 def _note_job_status(state, index, job, found, table) -> None:

@@ -340,11 +340,14 @@ def servers_page(
     rows = [{**as_server(i), "waveIndex": int(i["waveIndex"])} for i in shown]
     result: Dict[str, Any] = {"servers": rows}
     if len(items) > len(shown):
-        last = shown[-1]
-        result["nextToken"] = encode_token(
-            {"executionId": execution_id, SORT_KEY: last[SORT_KEY]}
-        )
+        result["nextToken"] = page_token(execution_id, shown[-1][SORT_KEY])
     return result
+
+
+def page_token(execution_id: str, last_key: str) -> str:
+    """The ``nextToken`` of the rows after the record ``last_key`` (its
+    ``serverKey``), as :func:`decode_token` reads it."""
+    return encode_token({"executionId": execution_id, SORT_KEY: last_key})
 
 
 def delete_execution_servers(
@@ -395,14 +398,23 @@ def attach_servers(
     stored = execution_servers(record["executionId"], table)
     waves = []
     for index, wave in enumerate(record.get("waves") or []):
-        rows = {
-            s.get("sourceServerId"): dict(s) for s in wave.get("servers") or []
-        }
-        for server in stored.get(index, []):
-            rows[server["sourceServerId"]] = server
-        ordered = sorted(rows.values(), key=lambda s: s["sourceServerId"])
+        rows = merged_rows(wave, stored.get(index, []))
+        ordered = sorted(rows, key=lambda s: s["sourceServerId"])
         waves.append({**wave, "servers": ordered})
     return {**record, "waves": waves}
+
+
+def merged_rows(
+    wave: Dict[str, Any], stored: Iterable[Dict[str, Any]]
+) -> List[Dict[str, Any]]:
+    """A wave's server rows: the records ``stored`` over any rows an
+    older record held inline (``wave["servers"]``), as copies."""
+    rows = {
+        s.get("sourceServerId"): dict(s) for s in wave.get("servers") or []
+    }
+    for server in stored:
+        rows[server["sourceServerId"]] = dict(server)
+    return list(rows.values())
 
 
 def summarize(wave: Dict[str, Any]) -> Dict[str, Any]:
