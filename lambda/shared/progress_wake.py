@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared import clock
 from shared.aws_clients import get_client
 from shared.config import get_settings
+from shared.ddb_updates import condition_failed
 from shared.errors import ConfigurationError
 from shared.execution_lock import LOCK_PREFIX
 from shared.logging_setup import get_logger
@@ -136,7 +137,7 @@ def _take_token(execution_id: str, table: Any) -> Optional[str]:
             ReturnValues="ALL_OLD",
         )
     except ClientError as error:
-        if _code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return None
         raise
     return (old.get("Attributes") or {}).get("taskToken")
@@ -156,7 +157,7 @@ def _mark_pending(execution_id: str, reason: str, table: Any) -> bool:
         )
         return True
     except ClientError as error:
-        if _code(error) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
 
@@ -318,17 +319,15 @@ def forget_execution(
         try:
             if table.delete_item(**request).get("Attributes"):
                 deleted += 1
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
+        except (ClientError, BotoCoreError) as error:
+            # A job now mapped to another execution is not ours to delete.
+            if not (
+                isinstance(error, ClientError) and condition_failed(error)
+            ):
                 logger.warning(
                     "lock item not deleted",
                     extra={"key": key, "error": _code(error)},
                 )
-        except BotoCoreError as error:
-            logger.warning(
-                "lock item not deleted",
-                extra={"key": key, "error": _code(error)},
-            )
     return deleted
 
 
