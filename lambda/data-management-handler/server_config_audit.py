@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import clock
+from shared.ddb_updates import condition_failed
 from shared.errors import ValidationError
 from shared.logging_setup import get_logger
 from shared.name_claims import AUDIT_PREFIX
@@ -118,8 +119,7 @@ def _append(table: Any, key: str, entry: Entry) -> None:
             )
             return
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
     raise RuntimeError(f"{key}: {WRITE_ATTEMPTS} concurrent writes won")
 
