@@ -41,6 +41,7 @@ from shared.api import Request
 from shared.config_manifest import export_group, export_plan, validate_manifest
 from shared.console_inputs import import_input
 from shared.console_shapes import import_answer
+from shared.ddb_updates import condition_failed
 from shared.errors import DomainError, ValidationError, VersionConflictError
 from shared.logging_setup import get_logger
 from shared.name_claims import claim_delete, claim_key, claim_put
@@ -308,9 +309,8 @@ def _roll_back(written: List[Tuple[Any, Change, str]]) -> List[Dict]:
         try:
             _undo(table, change, key)
         except (ClientError, BotoCoreError) as error:
-            changed = isinstance(error, ClientError) and (
-                error.response.get("Error", {}).get("Code")
-                == "ConditionalCheckFailedException"
+            changed = isinstance(error, ClientError) and condition_failed(
+                error
             )
             failures.append(
                 {

@@ -29,6 +29,7 @@ from shared.name_claims import (
     without_claims,
 )
 from shared.aws_errors import aws_errors
+from shared.ddb_updates import condition_failed
 from shared.tables import scan_all
 from shared.target_accounts import current_account_id, in_account
 from shared.validation import validate_account_id
@@ -132,11 +133,6 @@ def stamp_update(
     return item
 
 
-def _is_conditional_failure(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code")
-    return code == "ConditionalCheckFailedException"
-
-
 def _changed_elsewhere(key: str, value: Any) -> VersionConflictError:
     return VersionConflictError(
         f"{key} {value} was changed by someone else; read it again",
@@ -151,7 +147,7 @@ def put_new(table: Any, item: Dict[str, Any], key: str) -> None:
             Item=item, ConditionExpression=f"attribute_not_exists({key})"
         )
     except ClientError as error:
-        if _is_conditional_failure(error):
+        if condition_failed(error):
             raise NameConflictError(
                 f"{key} {item[key]} already exists", **{key: item[key]}
             ) from None
@@ -170,7 +166,7 @@ def put_versioned(
             ExpressionAttributeValues={":v": expected_version},
         )
     except ClientError as error:
-        if _is_conditional_failure(error):
+        if condition_failed(error):
             raise _changed_elsewhere(key, item[key]) from None
         raise
 
@@ -237,7 +233,7 @@ def update_versioned(
             "Attributes"
         ]
     except ClientError as error:
-        if _is_conditional_failure(error):
+        if condition_failed(error):
             raise _changed_elsewhere(key, item[key]) from None
         raise
 
@@ -256,7 +252,7 @@ def delete_versioned(
     try:
         table.delete_item(**kwargs)
     except ClientError as error:
-        if _is_conditional_failure(error):
+        if condition_failed(error):
             raise VersionConflictError(
                 f"{key} {value} was changed by someone else",
                 **{key: value},

@@ -19,6 +19,7 @@ from shared import clock
 from shared.api import Request
 from shared.aws_clients import resolve_region
 from shared.aws_errors import aws_errors
+from shared.ddb_updates import condition_failed
 from shared.errors import (
     DomainError,
     ValidationError,
@@ -121,10 +122,7 @@ def update_settings(
             ExpressionAttributeValues={":v": version},
         )
     except ClientError as error:
-        if (
-            error.response.get("Error", {}).get("Code")
-            == "ConditionalCheckFailedException"
-        ):
+        if condition_failed(error):
             raise VersionConflictError(
                 "tag-sync settings changed meanwhile; read them again"
             ) from None

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from execution_routes import router
 from shared.api import Request
 from shared.console_shapes import termination_metadata
+from shared.ddb_updates import condition_failed
 from shared.errors import ValidationError
 from shared.execution_lock import LOCK_PREFIX
 from shared.logging_setup import get_logger
@@ -83,10 +84,11 @@ def _delete(table: Any, execution_id: str) -> Optional[str]:
             },
         )
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return "the execution changed status: it was not deleted"
-        if code == "AccessDeniedException":
+        if error.response.get("Error", {}).get("Code") == (
+            "AccessDeniedException"
+        ):
             # A deployment whose role may not delete execution items.
             return ACCESS_DENIED
         raise

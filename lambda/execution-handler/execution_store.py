@@ -5,6 +5,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from botocore.exceptions import ClientError
 
 from shared import clock, metrics
+from shared.ddb_updates import condition_failed
 from shared.errors import (
     ExecutionConflictError,
     InvalidStateError,
@@ -169,9 +170,7 @@ def update_execution(
             ReturnValues="ALL_NEW",
         )["Attributes"]
     except ClientError as error:
-        if error.response["Error"]["Code"] != (
-            "ConditionalCheckFailedException"
-        ):
+        if not condition_failed(error):
             raise
     current = get_execution(execution_id, table)
     raise InvalidStateError(

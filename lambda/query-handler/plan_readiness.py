@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from query_routes import router
 from shared.api import Request
+from shared.ddb_updates import condition_failed
 from shared.errors import NotFoundError
 from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
@@ -101,8 +102,7 @@ def store_readiness(
             ReturnValues="UPDATED_OLD",
         )
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return None
         raise
     old = (answer.get("Attributes") or {}).get("readiness") or {}

@@ -6,6 +6,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from shared import clock, metrics
+from shared.ddb_updates import condition_failed
 from shared.errors import InvalidStateError, NotFoundError
 from shared.execution_lock import release_plan_lock
 from shared.statuses import (
@@ -101,8 +102,7 @@ def transition_status(
             ReturnValues="ALL_NEW",
         )
     except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         current = get_execution(execution_id, table)
         raise InvalidStateError(
