@@ -245,6 +245,11 @@ QUERY_PARAMS: Dict[str, List[QueryParam]] = {
         ("nextToken", TEXT, False),
         ("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, False),
     ],
+    # A page of the recovery instances (without both: every one).
+    "get_recovery_instances": [
+        ("nextToken", TEXT, False),
+        ("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, False),
+    ],
     "get_drs_source_servers": _REGION_Q
     + [
         ("tags", TEXT, False),
@@ -378,6 +383,20 @@ EXECUTION_WAVES: Schema = {
         },
     },
 }
+RECOVERY_INSTANCES: Schema = {
+    "type": "object",
+    "properties": {
+        "executionId": {"type": "string"},
+        "instances": {"type": "array", "items": {"type": "object"}},
+        "count": INT,
+        "nextToken": {
+            "type": "string",
+            "description": "with limit or nextToken: the next page, when "
+            "more instances remain",
+        },
+    },
+    "required": ["executionId", "instances", "count"],
+}
 # Answers with a known shape (the others: any object).
 ANSWER_SCHEMAS: Dict[str, Schema] = {
     "create_recovery_plan": PLAN_ANSWER,
@@ -385,6 +404,7 @@ ANSWER_SCHEMAS: Dict[str, Schema] = {
     "get_recovery_plan": PLAN_ANSWER,
     "get_execution_details": EXECUTION_WAVES,
     "get_execution_waves": EXECUTION_WAVES,
+    "get_recovery_instances": RECOVERY_INSTANCES,
 }
 
 

@@ -13,6 +13,7 @@ from execution_drs import (
     execution_recovery_instances,
 )
 from execution_routes import router
+from recovery_instance_pages import instance_page, page_request
 from execution_servers_view import inline_servers, wave_page
 from execution_store import (
     DEFAULT_PAGE_SIZE,
@@ -27,8 +28,8 @@ from shared.console_shapes import (
     execution_summary_view,
     job_log_view,
 )
-from shared.errors import ValidationError
 from shared.execution_records import get_execution
+from shared.page_tokens import page_limit
 from shared.responses import to_jsonable
 from shared.server_records import attach_servers
 from shared.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES
@@ -197,18 +198,10 @@ def list_executions(request: Request, table=None) -> Dict[str, Any]:
     status = query.get("status")
     if status:
         status = validate_choice(status.upper(), "status", ALL_STATUSES)
-    try:
-        limit = int(query.get("limit") or DEFAULT_PAGE_SIZE)
-    except ValueError:
-        raise ValidationError("limit must be an integer", field="limit")
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationError(
-            f"limit must be between 1 and {MAX_PAGE_SIZE}", field="limit"
-        )
     page = list_page(
         query.get("planId"),
         status,
-        limit,
+        page_limit(query.get("limit"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
         query.get("nextToken"),
         table,
         _account_filter(query.get("accountId")),
@@ -315,36 +308,47 @@ def get_execution_job_logs(
 def get_recovery_instances(
     request: Request, table=None, drs_client=None, ec2_client=None
 ) -> Dict[str, Any]:
-    """GET /executions/{id}/recovery-instances, with EC2 details."""
+    """GET /executions/{id}/recovery-instances[?limit=&nextToken=], with
+    EC2 details: every instance, or one page of them
+    (``recovery_instance_pages``)."""
     record = get_execution(request.path_param("id"), table)
-    context = record.get("accountContext")
-    instances = []
-    for region, items in execution_recovery_instances(
-        record, drs_client
-    ).items():
-        ec2 = ec2_details(
+    wanted = page_request(request.query, record["executionId"])
+    shown, next_token = instance_page(
+        record["executionId"],
+        execution_recovery_instances(record, drs_client),
+        wanted,
+    )
+    by_region: Dict[Optional[str], List[Dict[str, Any]]] = {}
+    for region, item in shown:
+        by_region.setdefault(region, []).append(item)
+    # EC2 is asked only of the instances shown, once per region.
+    ec2 = {
+        region: ec2_details(
             [i.get("ec2InstanceID") for i in items],
             region,
-            context,
+            record.get("accountContext"),
             ec2_client,
         )
-        for item in items:
-            instances.append(
-                {
-                    "recoveryInstanceId": item["recoveryInstanceID"],
-                    "sourceServerId": item.get("sourceServerID"),
-                    "instanceId": item.get("ec2InstanceID"),
-                    "ec2InstanceState": item.get("ec2InstanceState"),
-                    "jobId": item.get("jobID"),
-                    "isDrill": item.get("isDrill"),
-                    "region": region,
-                    "ec2": ec2.get(item.get("ec2InstanceID"), {}),
-                }
-            )
-    return to_jsonable(
+        for region, items in by_region.items()
+    }
+    instances = [
         {
-            "executionId": record["executionId"],
-            "instances": instances,
-            "count": len(instances),
+            "recoveryInstanceId": item["recoveryInstanceID"],
+            "sourceServerId": item.get("sourceServerID"),
+            "instanceId": item.get("ec2InstanceID"),
+            "ec2InstanceState": item.get("ec2InstanceState"),
+            "jobId": item.get("jobID"),
+            "isDrill": item.get("isDrill"),
+            "region": region,
+            "ec2": ec2[region].get(item.get("ec2InstanceID"), {}),
         }
-    )
+        for region, item in shown
+    ]
+    answer = {
+        "executionId": record["executionId"],
+        "instances": instances,
+        "count": len(instances),
+    }
+    if next_token:
+        answer["nextToken"] = next_token
+    return to_jsonable(answer)

@@ -28,3 +28,17 @@ def decode_token(token: Optional[str]) -> Optional[Dict[str, Any]]:
     if not isinstance(value, dict):
         raise ValidationError("nextToken is not valid", field="nextToken")
     return value
+
+
+def page_limit(raw: Optional[str], default: int, maximum: int) -> int:
+    """A listing's ``limit`` query parameter (``default`` when absent);
+    400 ``limit`` unless a whole number from 1 to ``maximum``."""
+    try:
+        limit = int(raw or default)
+    except ValueError:
+        raise ValidationError("limit must be an integer", field="limit")
+    if not 1 <= limit <= maximum:
+        raise ValidationError(
+            f"limit must be between 1 and {maximum}", field="limit"
+        )
+    return limit

@@ -286,3 +286,69 @@ def test_terminate_while_instances_are_being_terminated_says_so(lc):
     assert again["alreadyTerminating"] == 2
     assert "already being terminated" in again["message"]
     assert len(lc.record(execution_id)["terminations"]) == 1
+
+
+def _instance_pages(lc, execution_id, limit):
+    """Every page of the execution's recovery instances (REST)."""
+    pages, token = [], None
+    while True:
+        query = {"limit": str(limit)}
+        if token:
+            query["nextToken"] = token
+        status, page = lc.rest(
+            "GET",
+            f"/executions/{execution_id}/recovery-instances",
+            query=query,
+        )
+        assert status == 200, page
+        pages.append(page)
+        token = page.get("nextToken")
+        if not token:
+            return pages
+
+
+def test_recovery_instances_paged_to_the_end(lc):
+    # Given a drill that launched five servers
+    servers = lc.servers(5)
+    execution_id, _ = _launched(lc, "p1", servers)
+    # When its instances are read unpaged, then two at a time
+    status, whole = lc.rest(
+        "GET", f"/executions/{execution_id}/recovery-instances"
+    )
+    pages = _instance_pages(lc, execution_id, 2)
+    # Then the unpaged answer lists all five, without a token
+    assert status == 200 and whole["count"] == 5
+    assert "nextToken" not in whole
+    # And the pages hold 2, 2 and 1, the same instances in the same order
+    assert [p["count"] for p in pages] == [2, 2, 1]
+    paged = [i for p in pages for i in p["instances"]]
+    assert paged == whole["instances"]
+    assert all(i["ec2"]["state"] == "running" for i in paged)
+
+
+def test_recovery_instances_bad_page_parameters(lc):
+    # Given a drill that launched two servers, and a token of another
+    # execution's instances and one of the executions listing
+    execution_id, _ = _launched(lc, "p1", lc.servers(2))
+    other_id, _ = _launched(lc, "p2", lc.servers(2, 2))
+    other_token = _instance_pages(lc, other_id, 1)[0]["nextToken"]
+    listing_token = lc.direct("list_executions", query={"limit": 1})[
+        "nextToken"
+    ]
+    for query, field in (
+        ({"limit": "0"}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"nextToken": "!!notatoken"}, "nextToken"),
+        ({"nextToken": other_token}, "nextToken"),
+        ({"nextToken": listing_token}, "nextToken"),
+    ):
+        # When the instances are asked for with it
+        status, body = lc.rest(
+            "GET",
+            f"/executions/{execution_id}/recovery-instances",
+            query=query,
+        )
+        # Then it is a 400 naming the parameter
+        assert status == 400, (query, body)
+        assert (body["error"], body["field"]) == ("VALIDATION_ERROR", field)
