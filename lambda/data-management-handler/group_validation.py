@@ -7,7 +7,7 @@ a static private IP lies in its subnet's CIDR.
 
 import ipaddress
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 from botocore.exceptions import ClientError
 
@@ -146,33 +146,41 @@ def validate_servers(value: Any) -> List[Dict[str, Any]]:
     launchTemplate}]``."""
     if not isinstance(value, list):
         raise ValidationError("servers must be a list", field="servers")
-    seen = set()
+    seen: Set[str] = set()
     for index, entry in enumerate(value):
-        where = f"servers[{index}]"
-        if not isinstance(entry, dict):
-            raise ValidationError(f"{where} must be an object", field=where)
-        reject_unknown(entry, SERVER_FIELDS + CONSOLE_SERVER_FIELDS, where)
-        _console_server_fields(entry, where)
-        sid = validate_source_server_id(
-            entry.get("sourceServerId"), f"{where}.sourceServerId"
-        )
-        if sid in seen:
-            raise ValidationError(
-                f"{where}.sourceServerId {sid} is listed twice",
-                field=f"{where}.sourceServerId",
-            )
-        seen.add(sid)
-        if "useGroupDefaults" in entry:
-            validate_bool(
-                entry["useGroupDefaults"], f"{where}.useGroupDefaults"
-            )
-        if "launchTemplate" in entry:
-            validate_launch_config(
-                entry["launchTemplate"], f"{where}.launchTemplate", True
-            )
-        flat = {k: entry[k] for k in SERVER_FIELDS[3:] if k in entry}
-        validate_launch_config(flat, where, True)
+        validate_server(entry, f"servers[{index}]", seen)
     return value
+
+
+def validate_server(
+    entry: Any,
+    where: str,
+    seen: Set[str],
+    fields: Iterable[str] = SERVER_FIELDS + CONSOLE_SERVER_FIELDS,
+    id_field: str = "sourceServerId",
+) -> str:
+    """One per-server override at ``where``; its server id, added to
+    ``seen`` (the ids of the entries before it: none twice). ``fields``
+    and ``id_field``: the names the caller's entries use (the console's
+    bulk call names the id ``serverId``)."""
+    if not isinstance(entry, dict):
+        raise ValidationError(f"{where} must be an object", field=where)
+    reject_unknown(entry, fields, where)
+    _console_server_fields(entry, where)
+    named = f"{where}.{id_field}"
+    sid = validate_source_server_id(entry.get(id_field), named)
+    if sid in seen:
+        raise ValidationError(f"{named} {sid} is listed twice", field=named)
+    seen.add(sid)
+    if "useGroupDefaults" in entry:
+        validate_bool(entry["useGroupDefaults"], f"{where}.useGroupDefaults")
+    if "launchTemplate" in entry:
+        validate_launch_config(
+            entry["launchTemplate"], f"{where}.launchTemplate", True
+        )
+    flat = {k: entry[k] for k in SERVER_FIELDS[3:] if k in entry}
+    validate_launch_config(flat, where, True)
+    return sid
 
 
 def validate_group_shape(body: Dict[str, Any]) -> Dict[str, Any]:

@@ -3,7 +3,7 @@ server's change history (the reference console's calls, issue 20).
 
 ``POST /protection-groups/{id}/servers/bulk-launch-config`` is
 all-or-nothing, validate-all-first: every entry is checked (shape with
-the group's own ``validate_servers``, membership, no server twice) and
+the group's own ``validate_server``, membership, no server twice) and
 every failure reported; then the group as it would be stored goes through
 the same validation and conditional write as the per-server ``PUT``
 (``group_launch_config.replace_entries``): one group version, one audit
@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import drs_lookup
 from data_routes import router
 from group_launch_config import replace_entries, require_member
-from group_validation import validate_servers
+from group_validation import validate_server
 from protection_groups import get_group
 from server_config_audit import BULK, audit_entries
 from shared.api import Request
@@ -56,29 +56,12 @@ def _servers(body: Dict[str, Any]) -> List[Any]:
 def _entry(
     raw: Any, index: int, group: Entry, members: List[str], seen: set
 ) -> Tuple[str, Entry]:
-    """One entry as a group ``servers[]`` entry (DomainError if not)."""
+    """One entry as a group ``servers[]`` entry (DomainError if not):
+    the group's own check, in the console's names."""
     where = f"servers[{index}]"
-    if not isinstance(raw, dict):
-        raise ValidationError(f"{where} must be an object", field=where)
-    reject_unknown(raw, ENTRY_FIELDS, where)
-    entry = bulk_server_input(raw, where)
-    sid = validate_source_server_id(
-        entry.get("sourceServerId"), f"{where}.serverId"
-    )
-    if sid in seen:
-        raise ValidationError(
-            f"{where}.serverId {sid} is listed twice",
-            field=f"{where}.serverId",
-        )
-    seen.add(sid)
-    try:
-        validate_servers([entry])
-    except ValidationError as error:
-        field = str(error.details.get("field", "servers[0]"))
-        error.details["field"] = field.replace("servers[0]", where, 1)
-        raise
+    sid = validate_server(raw, where, seen, ENTRY_FIELDS, "serverId")
     require_member(group, sid, members)
-    return sid, entry
+    return sid, bulk_server_input(raw, where)
 
 
 def _failed(message: str, results: List[Result]) -> ValidationError:

@@ -322,3 +322,27 @@ def test_bulk_and_import_by_direct_invocation(dm):
     )
     assert refused["error"] == "VALIDATION_ERROR"
     assert refused["field"] == "config"
+
+
+def test_bulk_entry_refusals_name_the_consoles_fields(dm):
+    # Given a group and entries that fail the per-entry rules
+    group = db_group(dm)
+    gid, (first, _) = group["groupId"], group["sourceServerIds"]
+    servers = [
+        "not an object",
+        {"useGroupDefaults": True},
+        {"serverId": first, "useGroupDefaults": "yes"},
+        {"serverId": first},
+        {"serverId": first, "launchTemplate": {"copyTags": "x"}},
+    ]
+    # When they are posted in one bulk call
+    status, body = dm.rest("POST", _path(gid), {"servers": servers})
+    # Then each entry's refusal names the field as the console sent it
+    assert status == 400, body
+    messages = [r["message"] for r in body["results"]]
+    assert messages[0] == "servers[0] must be an object"
+    assert "servers[1].serverId" in messages[1]
+    assert "servers[2].useGroupDefaults" in messages[2]
+    assert messages[3] == f"servers[3].serverId {first} is listed twice"
+    assert messages[4].startswith("servers[4].serverId")
+    assert all("sourceServerId" not in m for m in messages)
