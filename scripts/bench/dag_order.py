@@ -24,14 +24,13 @@ chain of measured wave durations) and each wave's span.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import yaml
 
 from .cloud_run import BenchCloud
-from .dag import POLL_WALL_SECONDS, SPEED, drill_spans
+from .dag import POLL_WALL_SECONDS, SPEED, drill_schedule
 from .scenarios import REGION
-from localcloud.drill.graph import critical_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scripts/scenarios/three-tier.yaml"
@@ -99,32 +98,10 @@ def set_quota(bench: BenchCloud, value: int) -> Dict[str, Dict[str, str]]:
     return saved
 
 
-def run_layout(bench: BenchCloud, layout: str) -> Dict[str, Any]:
-    """One DRILL of a layout from a fresh scenario; its schedule."""
-    run, _jobs, spans, first, last = drill_spans(
-        bench, definition(layout), 900
-    )
+def _role_of(layout: str) -> Callable[[int], str]:
+    """waveNumber -> its role in ``layout`` (waves numbered 1..4)."""
     roles = LAYOUTS[layout]
-    number = {role: i for i, role in enumerate(roles, start=1)}
-    graph = {number[r]: [number[n] for n in NEEDS[r]] for r in roles}
-    durations = {n: end - start for n, (start, end) in spans.items()}
-    bound, path = critical_path(graph, durations)
-    return {
-        "status": run.status,
-        "error": run.record.get("error"),
-        "makespanSeconds": round(last - first, 1),
-        "criticalPathSeconds": round(bound, 1),
-        "criticalPath": [roles[n - 1] for n in path],
-        "waves": {
-            roles[n - 1]: {
-                "waveNumber": n,
-                "startSeconds": round(start - first, 1),
-                "endSeconds": round(end - first, 1),
-            }
-            for n, (start, end) in sorted(spans.items())
-        },
-        "wallSeconds": run.wall_seconds,
-    }
+    return lambda number: roles[number - 1]
 
 
 def measure() -> Dict[str, Any]:
@@ -132,7 +109,12 @@ def measure() -> Dict[str, Any]:
     scenario = yaml.safe_load(SCENARIO.read_text())
     with BenchCloud(scenario, SPEED, POLL_WALL_SECONDS) as bench:
         set_quota(bench, SERVERS_IN_ALL_JOBS)
-        runs = {layout: run_layout(bench, layout) for layout in LAYOUTS}
+        runs = {
+            layout: drill_schedule(
+                bench, definition(layout), 900, _role_of(layout)
+            )
+            for layout in LAYOUTS
+        }
     number, chain = runs["numberFirst"], runs["chainFirst"]
     return {
         "maxServersInAllJobs": SERVERS_IN_ALL_JOBS,

@@ -4,6 +4,7 @@ by the engine's rule, each wave's span from the simulator's jobs."""
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
+import bench.dag as dag
 from bench.dag import graph_of, hub_definition, rows, wave_spans
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -61,3 +62,37 @@ def test_rows_name_the_figures():
     text = " ".join(r[2] for r in rows(result))
     assert "critical path 9.5 s (W1->W3->W4), ratio 1.053" in text
     assert "makespan 12.0 s sim" in text
+
+
+def test_a_schedule_names_its_waves_by_number_or_by_label(monkeypatch):
+    # Given a drill of the hub plan whose four waves ran these spans
+    t0 = T0.timestamp()
+    spans = {
+        1: [t0, t0 + 100],
+        2: [t0 + 100, t0 + 150],
+        3: [t0 + 100, t0 + 250],
+        4: [t0 + 250, t0 + 300],
+    }
+    run = SimpleNamespace(status="COMPLETED", record={}, wall_seconds=2.0)
+    monkeypatch.setattr(
+        dag, "drill_spans", lambda *_: (run, ["job"] * 5, spans)
+    )
+    definition = hub_definition()
+    # When its schedule is read by wave number, and by a label
+    plain = dag.drill_schedule(None, definition, 600)
+    named = dag.drill_schedule(None, definition, 600, lambda n: f"w{n}")
+    # Then the makespan and the critical path (1 -> 3 -> 4) are the same
+    assert (plain["makespanSeconds"], plain["criticalPathSeconds"]) == (
+        300.0,
+        300.0,
+    )
+    assert plain["criticalPath"] == [1, 3, 4]
+    assert (plain["jobs"], plain["sumOfWavesSeconds"]) == (5, 350.0)
+    assert plain["waves"]["3"] == {
+        "waveNumber": 3,
+        "startSeconds": 100.0,
+        "endSeconds": 250.0,
+    }
+    # And the labelled schedule names the waves and the path by label
+    assert named["criticalPath"] == ["w1", "w3", "w4"]
+    assert named["waves"]["w3"] == plain["waves"]["3"]
