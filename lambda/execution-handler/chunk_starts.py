@@ -92,9 +92,9 @@ def _tags(target: ChunkTarget, chunk: int) -> Dict[str, str]:
     return {k: v for k, v in tags.items() if v}
 
 
-def _tagged_jobs(target: ChunkTarget, listing: List[Dict]) -> Dict[int, str]:
-    """chunk -> id of a DRS job this wave's chunk started (by tags)."""
-    found: Dict[int, str] = {}
+def _tagged_jobs(target: ChunkTarget, listing: List[Dict]) -> Dict[int, Dict]:
+    """chunk -> the DRS job this wave's chunk started (by tags)."""
+    found: Dict[int, Dict] = {}
     for job in listing:
         tags = job.get("tags") or {}
         if (
@@ -102,13 +102,14 @@ def _tagged_jobs(target: ChunkTarget, listing: List[Dict]) -> Dict[int, str]:
             and tags.get(TAG_WAVE) == str(target.index)
             and str(tags.get(TAG_CHUNK, "")).isdigit()
         ):
-            found.setdefault(int(tags[TAG_CHUNK]), job["jobID"])
+            found.setdefault(int(tags[TAG_CHUNK]), job)
     return found
 
 
 def _record_started(
-    target: ChunkTarget, chunk: int, job_id: str, started: str
+    target: ChunkTarget, chunk: int, job: Dict[str, Any], started: str
 ) -> None:
+    job_id = job["jobID"]
     try:
         set_chunk(
             target.execution_id,
@@ -127,8 +128,15 @@ def _record_started(
     except (ClientError, BotoCoreError):
         # The job carries our tags: the next start adopts it.
         logger.exception("started job not recorded", extra={"jobId": job_id})
-    # Its DRS events wake this execution's progress wait (issue 18).
-    register_job(target.execution_id, job_id, target.region, target.table)
+    # Its DRS events wake this execution's progress wait (issue 18); the
+    # last of its servers' results is the one that wakes.
+    register_job(
+        target.execution_id,
+        job_id,
+        target.region,
+        target.table,
+        servers=len(job.get("participatingServers") or ()),
+    )
 
 
 def _adopt(
@@ -148,8 +156,9 @@ def _adopt(
                 target.table,
                 stale=chunk in stale,
             ):
-                _record_started(target, chunk, tagged[chunk], clock.iso_now())
-                job.update(status=STARTED, jobId=tagged[chunk])
+                found = tagged[chunk]
+                _record_started(target, chunk, found, clock.iso_now())
+                job.update(status=STARTED, jobId=found["jobID"])
 
 
 def _retry_after(error: ClientError) -> float:
@@ -209,7 +218,7 @@ def _start_one(
             table=target.table,
         )
         return None
-    _record_started(target, chunk, job["jobID"], clock.iso_now())
+    _record_started(target, chunk, job, clock.iso_now())
     return job["jobID"]
 
 

@@ -23,6 +23,15 @@ after they can last matter: a job's map once its wave's longest wait
 wake (each refreshes it). Deleting an execution's history
 (``forget_execution``) removes both at once, by key.
 
+Only a *decisive* event wakes: a failed launch, or the result of the
+last server of its job (the job then ends: capacity frees, the wave may
+be complete). The map item counts the job's servers (``servers``) and
+the distinct servers it heard of (``seen``, a set: duplicates count
+once); earlier results only add to the set. A wave of 1,000 servers then
+wakes its wait about once per job, not once per server: every wake costs
+a poll that reads the whole wave. A job mapped without its size wakes on
+every event, as does an event naming no server.
+
 Nothing here raises to its caller: a lost wake costs one poll interval.
 """
 
@@ -60,6 +69,8 @@ WAKE_ATTEMPTS = 3
 TTL_ATTRIBUTE = "expiresAt"
 # Kept this long after they can last matter (TTL deletes within days).
 EXPIRY_GRACE_SECONDS = 3 * 24 * 3600
+# A launch result that ends its server in failure: always decisive.
+FAILED_RESULTS = frozenset({"RECOVERY_LAUNCH_FAILED"})
 # When WAVE_MAX_WAIT_SECONDS cannot be read (shared.config's default).
 DEFAULT_WAVE_MAX_WAIT_SECONDS = 14400
 
@@ -105,9 +116,12 @@ def register_job(
     job_id: str,
     region: Optional[str] = None,
     table: Optional[Any] = None,
+    servers: Optional[int] = None,
 ) -> bool:
-    """Map ``job_id`` -> ``execution_id`` (idempotent); never raises."""
-    item = {
+    """Map ``job_id`` -> ``execution_id`` (idempotent; ``servers``: how
+    many servers the job launches, so that only its last result wakes);
+    never raises."""
+    item: Dict[str, Any] = {
         "executionId": job_key(job_id),
         "ownerExecutionId": execution_id,
         "registeredAt": clock.epoch(),
@@ -115,6 +129,8 @@ def register_job(
     }
     if region:
         item["region"] = region
+    if servers:
+        item["servers"] = int(servers)
     try:
         _table(table).put_item(Item=item)
         return True
@@ -233,20 +249,53 @@ def store_progress_token(
     return {"stored": True, "wokenAtOnce": woken}
 
 
-def _owner(detail: Dict[str, Any], event: Dict[str, Any], table: Any):
-    """The execution that started the event's job, or None (foreign)."""
+def _heard(detail: Dict[str, Any], event: Dict[str, Any], table: Any):
+    """Add the event's server to its job's map item; the item as it is
+    now, or None when the job is not ours (unknown, another region)."""
     job_id = detail.get("job-id")
     if not isinstance(job_id, str) or not job_id:
         return None
-    item = table.get_item(
-        Key={"executionId": job_key(job_id)}, ConsistentRead=True
-    ).get("Item")
-    if not item:
-        return None
+    condition = "attribute_exists(ownerExecutionId)"
+    values: Dict[str, Any] = {}
     region = event.get("region")
-    if item.get("region") and region and item["region"] != region:
-        return None  # another region's job with the same id
-    return item
+    if isinstance(region, str) and region:
+        # Another region's job with the same id is not ours.
+        condition += " AND (attribute_not_exists(#r) OR #r = :r)"
+        values[":r"] = region
+    server = detail.get("source-server-id")
+    if isinstance(server, str) and server:
+        update = "ADD seen :s"
+        values[":s"] = {server}
+    else:
+        update = "SET heardAt = :h"
+        values[":h"] = clock.epoch()
+    request: Dict[str, Any] = {
+        "Key": {"executionId": job_key(job_id)},
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_NEW",
+    }
+    if ":r" in values:
+        request["ExpressionAttributeNames"] = {"#r": "region"}
+    try:
+        return table.update_item(**request).get("Attributes")
+    except ClientError as error:
+        if condition_failed(error):
+            return None
+        raise
+
+
+def decisive(detail: Dict[str, Any], item: Dict[str, Any]) -> bool:
+    """Whether the event may change a decision: a failed launch, the
+    last server of its job, or a job or event we cannot count."""
+    if detail.get("state") in FAILED_RESULTS:
+        return True
+    size = int(item.get("servers") or 0)
+    server = detail.get("source-server-id")
+    if not size or not isinstance(server, str) or not server:
+        return True
+    return len(item.get("seen") or ()) >= size
 
 
 def handle_drs_event(
@@ -262,9 +311,11 @@ def handle_drs_event(
     detail = body.get("detail") if isinstance(body.get("detail"), dict) else {}
     table = _table(table)
     try:
-        item = _owner(detail, body, table)
+        item = _heard(detail, body, table)
         if item is None:
             return {"woken": False, "reason": "unknown job"}
+        if not decisive(detail, item):
+            return {"woken": False, "reason": "job still running"}
         execution_id = item["ownerExecutionId"]
         record = table.get_item(
             Key={"executionId": execution_id},

@@ -59,14 +59,22 @@ def _store(table, sfn, token="token-1", execution_id=EXECUTION):
     )
 
 
-def _event(job_id=JOB, region="us-east-1", state="RECOVERY_LAUNCH_SUCCEEDED"):
+def _event(
+    job_id=JOB,
+    region="us-east-1",
+    state="RECOVERY_LAUNCH_SUCCEEDED",
+    server=None,
+):
+    detail = {"state": state, "job-id": job_id, "is-drill": True}
+    if server:
+        detail["source-server-id"] = server
     return {
         "action": "drs_event",
         "event": {
             "source": "aws.drs",
             "detail-type": "DRS Source Server Launch Result",
             "region": region,
-            "detail": {"state": state, "job-id": job_id, "is-drill": True},
+            "detail": detail,
         },
     }
 
@@ -88,6 +96,44 @@ def test_an_event_for_a_registered_job_wakes_the_stored_wait(table):
     assert _store(table, sfn, "token-2")["wokenAtOnce"] is True
     assert sfn.sent == ["token-1", "token-2"]
     assert _store(table, sfn, "token-3")["wokenAtOnce"] is False
+
+
+def test_only_the_last_server_of_a_job_wakes_the_wait(table):
+    # Given a waiting execution whose 3-server job is mapped with its size
+    _record(table)
+    sfn = RecordingSfn()
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table, servers=3)
+    _store(table, sfn)
+    # When the first two servers' results arrive, the second one twice
+    early = [
+        progress_wake.handle_drs_event(_event(server=sid), table, sfn)
+        for sid in ("s-1", "s-2", "s-2")
+    ]
+    # Then nothing is woken or marked: the job still runs
+    assert [r["reason"] for r in early] == ["job still running"] * 3
+    assert sfn.sent == []
+    # When the third server's result arrives
+    last = progress_wake.handle_drs_event(_event(server="s-3"), table, sfn)
+    # Then the wait is woken (the job ends: capacity frees)
+    assert last == {"woken": True, "executionId": EXECUTION}
+    assert sfn.sent == ["token-1"]
+    # And a late duplicate only marks the next wait (a hint, never lost)
+    progress_wake.handle_drs_event(_event(server="s-1"), table, sfn)
+    assert _store(table, sfn, "token-2")["wokenAtOnce"] is True
+
+
+def test_a_failed_launch_wakes_the_wait_at_once(table):
+    # Given a waiting execution whose 100-server job is mapped
+    _record(table)
+    sfn = RecordingSfn()
+    progress_wake.register_job(EXECUTION, JOB, "us-east-1", table, servers=100)
+    _store(table, sfn)
+    # When the job's first result is a failure
+    result = progress_wake.handle_drs_event(
+        _event(state="RECOVERY_LAUNCH_FAILED", server="s-7"), table, sfn
+    )
+    # Then the wait is woken now
+    assert result["woken"] is True and sfn.sent == ["token-1"]
 
 
 def test_a_wake_during_the_poll_ends_the_next_wait_at_once(table):
