@@ -25,6 +25,7 @@ from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import translate_client_error
 from shared.aws_pagination import all_items
 from shared.errors import ForbiddenError
+from shared.job_servers import merge_job_servers
 from shared.logging_setup import get_logger
 from shared.server_records import (
     merged_rows,
@@ -116,7 +117,6 @@ def poll_wave(
     wave = wave_record(ctx.record, state, index)
     before = _load_servers(state, index, wave, ctx)
     timings["readRecords"] = perf_counter() - started
-    entry = wave_result(state, index)
     jobs = wave_jobs(wave)
     job_ids = wave_job_ids(wave)
     if job_ids and not state.get("job_id"):
@@ -150,18 +150,34 @@ def poll_wave(
                 "not found",
             )
             return None
+        # Statuses first (no call): what the scheduling rule needs. A
+        # chunk that fits starts before the slower part of the poll (job
+        # logs, EC2, the server records): at scale that part takes
+        # seconds, and capacity DRS freed must not wait for it.
+        polled = [
+            (job, described[job["jobId"]])
+            for job in jobs
+            if job.get("jobId") in described
+            and job.get("jobStatus") != "COMPLETED"
+        ]
+        for _job, described_job in polled:
+            merged = merge_job_servers(wave["servers"], described_job)
+            wave["servers"] = list(merged.values())
+    status = {k: v.get("status", "") for k, v in described.items()}
+    found = assess(wave["servers"], jobs, status, clock.epoch())
+    _count(state, index, found, jobs, job_ids)
+    started_now = None
+    if not ctx.cancelling and _starts_now(found):
+        started_now = _start_queued(state, index, wave, ctx)
+    if job_ids:
         ec2 = _Lazy(
             lambda: ctx.ec2_client or create_ec2_client(region, context)
         )
-        for job in jobs:
-            found = described.get(job.get("jobId"))
-            if found and job.get("jobStatus") != "COMPLETED":
-                # A job whose end a poll recorded has nothing new to say.
-                wave["servers"] = record_job_servers(
-                    drs, found, wave, ec2, timings
-                )
-            if found:
-                _note_job_status(state, index, job, found, ctx.table)
+        for job, described_job in polled:
+            # A job whose end a poll recorded has nothing new to say.
+            wave["servers"] = record_job_servers(
+                drs, described_job, wave, ec2, timings
+            )
         since = perf_counter()
         if state.get("execution_id"):
             timings["recordsWritten"] = write_servers(
@@ -172,23 +188,52 @@ def poll_wave(
                 table=ctx.servers_table,
             )
         timings["writeRecords"] = perf_counter() - since
-    status = {k: v.get("status", "") for k, v in described.items()}
-    found = assess(wave["servers"], jobs, status, clock.epoch())
-    entry.update(
+        # Only once its servers' records are written: a job noted ended
+        # is not merged again, so a poll that stops between the two (a
+        # timeout, a failed write) must leave the job to the next poll.
+        for job in jobs:
+            if job.get("jobId") in described:
+                _note_job_status(
+                    state, index, job, described[job["jobId"]], ctx.table
+                )
+    since = perf_counter()
+    if ctx.cancelling:
+        _save(state, index, wave, ctx.table)
+    elif started_now is not False:
+        _decide(state, index, found, wave, ctx, started=bool(started_now))
+    timings["decide"] = perf_counter() - since
+    _log_timings(state, index, len(wave["servers"]), started, timings)
+    return found
+
+
+def _count(state, index, found, jobs, job_ids) -> None:
+    """The wave's counts on its state entry."""
+    wave_result(state, index).update(
         serverCount=found.total,
         launchedCount=len(found.launched),
         failedCount=len(found.failed),
         jobCount=len(jobs),
         startedJobs=len(job_ids),
     )
-    since = perf_counter()
-    if ctx.cancelling:
-        _save(state, index, wave, ctx.table)
-    else:
-        _decide(state, index, found, wave, ctx)
-    timings["decide"] = perf_counter() - since
-    _log_timings(state, index, len(wave["servers"]), started, timings)
-    return found
+
+
+def _starts_now(found: WaveAssessment) -> bool:
+    """Queued chunks may start: nothing failed, the wave goes on."""
+    return bool(found.startable) and not (found.broken or found.complete)
+
+
+def _start_queued(state, index, wave, ctx) -> bool:
+    """Start what of the wave's queued chunks fits the quotas (the
+    scheduling rule runs in the execution-handler: one place). False
+    when the start ended the wave or the execution."""
+    _save(state, index, wave, ctx.table)
+    started = absorb_wave_failure(ctx.start_wave(state, index), index)
+    state.clear()
+    state.update(started)
+    return not (
+        is_terminal(state)
+        or wave_result(state, index)["status"] == statuses.WAVE_FAILED
+    )
 
 
 def _log_timings(state, index, servers, started, timings) -> None:
@@ -238,8 +283,10 @@ def _decide(
     found: WaveAssessment,
     wave: Dict[str, Any],
     ctx: PollContext,
+    started: bool = False,
 ) -> None:
-    """Complete, fail, start queued chunks or keep following the wave."""
+    """Complete, fail, start queued chunks (unless this poll ``started``
+    them already) or keep following the wave."""
     name = wave["waveName"]
     entry = wave_result(state, index)
     if found.broken and found.running:
@@ -292,16 +339,8 @@ def _decide(
             f"{name_servers(wave['servers'])}",
         )
         return
-    if found.startable:
-        # The scheduling rule runs in the execution-handler (one place):
-        # it starts what of the queued chunks fits the quotas now.
-        _save(state, index, wave, ctx.table)
-        started = absorb_wave_failure(ctx.start_wave(state, index), index)
-        state.clear()
-        state.update(started)
-        if is_terminal(state) or wave_result(state, index)["status"] in (
-            statuses.WAVE_FAILED,
-        ):
+    if found.startable and not started:
+        if not _start_queued(state, index, wave, ctx):
             return
     state["status_reason"] = _progress_reason(name, found, wave_jobs(wave))
     wave["statusReason"] = state["status_reason"]

@@ -1,9 +1,11 @@
 """poll_wave_status (query-handler), tasks 2.10-2.16 of seeds/003."""
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shared.errors import InvocationError
 
+import wave_poll
 import wave_recovery
 import wave_status
 from tests.helpers import REGION, load_handler
@@ -218,3 +220,33 @@ def test_next_wave_invocation_failure_goes_to_the_state_machine(engine):
     assert [w["status"] for w in record["waves"]] == ["COMPLETED", "STARTED"]
     jobs = [j for j in engine.sim.jobs(HUB, REGION) if j.type == "LAUNCH"]
     assert len(jobs) == 2
+
+
+def test_a_poll_stopped_before_its_records_leaves_the_job_to_the_next(
+    engine, monkeypatch
+):
+    # Given a one-wave plan whose servers all launched, its job ended
+    state = _started(engine, ONE_WAVE)
+    engine.advance()
+    real = wave_poll.write_servers
+
+    def throttled(*args, **kwargs):
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException"}},
+            "UpdateItem",
+        )
+
+    # When a poll fails writing the server records (or times out there)
+    monkeypatch.setattr(wave_poll, "write_servers", throttled)
+    with pytest.raises(Exception):
+        _poll(dict(state))
+    # Then the job is not noted ended: the next poll still reads it
+    jobs = engine.record("exec-1")["waves"][0]["jobs"]
+    assert all(j.get("jobStatus") != "COMPLETED" for j in jobs)
+    # And the next poll records every server LAUNCHED and completes
+    monkeypatch.setattr(wave_poll, "write_servers", real)
+    result = _poll(state)
+    assert result["status"] == "completed", result.get("error")
+    wave = engine.record("exec-1")["waves"][0]
+    assert {s["status"] for s in wave["servers"]} == {"LAUNCHED"}
+    assert wave["jobs"][0]["jobStatus"] == "COMPLETED"
