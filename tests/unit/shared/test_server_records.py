@@ -251,3 +251,69 @@ def test_concurrent_and_sequential_writes_store_the_same(table):
     assert {k: v for k, v in one.items() if k not in drop} == {
         k: v for k, v in other.items() if k not in drop
     }
+
+
+def test_a_change_sets_only_the_fields_that_changed(table, monkeypatch):
+    # Given a server recorded IN_PROGRESS with its host and job
+    read = _server("s-1", "IN_PROGRESS", hostname="db1", jobId="drsjob-1")
+    records.put_servers(EXECUTION, 0, [read])
+    requests = []
+    real = records._client_update
+
+    def spying(tbl):
+        update = real(tbl)
+
+        def spy(**request):
+            requests.append(request)
+            return update(**request)
+
+        return spy
+
+    monkeypatch.setattr(records, "_client_update", spying)
+    # When a poll sees only its phase change (and a second server's)
+    changed = [dict(read, phase="CONVERSION"), dict(read)]
+    changed[1]["sourceServerId"] = "s-2"
+    records.put_servers(EXECUTION, 0, [changed[1]])
+    changed[1]["phase"] = "SNAPSHOT"
+    written = records.write_servers(
+        EXECUTION, 0, changed, [read, dict(changed[1], phase=None)]
+    )
+    # Then only the phase is set (with the time), on the existing record
+    assert written == 2
+    first = next(r for r in requests if r["Key"]["serverKey"].endswith("1"))
+    assert first["UpdateExpression"] == "SET updatedTime = :now, #f0 = :f0"
+    assert first["ExpressionAttributeNames"]["#f0"] == "phase"
+    # And the record keeps every other field
+    row = records.wave_servers(EXECUTION, 0)[0]
+    assert row == dict(read, phase="CONVERSION")
+
+
+def test_a_change_of_a_record_not_stored_writes_it_whole(table):
+    # Given a row an older record held inline: read, but never stored
+    inline = _server("s-9", "PENDING", hostname="web9", jobId="drsjob-2")
+    # When a poll records its progress
+    assert records.write_servers(
+        EXECUTION, 3, [dict(inline, status="IN_PROGRESS")], [inline]
+    )
+    # Then the record is created whole, not with the change alone
+    (row,) = records.wave_servers(EXECUTION, 3)
+    assert row == dict(inline, status="IN_PROGRESS")
+    item = table.get_item(
+        Key={"executionId": EXECUTION, "serverKey": "w0003#s-9"}
+    )["Item"]
+    assert (item["rank"], item["waveIndex"]) == (1, 3)
+
+
+def test_a_change_never_moves_a_further_record_back(table):
+    # Given a server a settlement recorded TERMINATED after a poll read it
+    read = _server("s-1", "IN_PROGRESS", phase="LAUNCH")
+    records.put_servers(EXECUTION, 0, [read])
+    assert records.write_server(EXECUTION, 0, _server("s-1", "TERMINATED"))
+    # When the poll writes what it saw (a phase of the status it read)
+    written = records.write_servers(
+        EXECUTION, 0, [dict(read, phase="CONVERSION")], [read]
+    )
+    # Then nothing is written: the record stays TERMINATED
+    assert written == 0
+    (row,) = records.wave_servers(EXECUTION, 0)
+    assert (row["status"], row["phase"]) == ("TERMINATED", "LAUNCH")
