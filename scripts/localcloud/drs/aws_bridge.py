@@ -177,8 +177,9 @@ def run_instance(
     template_id: str,
     source_ip: str | None,
     tags: dict[str, str],
-) -> str:
-    """Start a running EC2 instance from the launch template; its id.
+) -> tuple[str, str | None]:
+    """Start a running EC2 instance from the launch template; its id and
+    private IP.
 
     ``source_ip`` (``copyPrivateIp`` on) replaces the template's private
     IP and must lie in the template's subnet; without it the template's
@@ -214,7 +215,8 @@ def run_instance(
         raise LaunchError(
             f"EC2 RunInstances failed (private IP {private_ip}): {exc}"
         ) from exc
-    return reservation.instances[0].id
+    instance = reservation.instances[0]
+    return instance.id, getattr(instance, "private_ip", None)
 
 
 def terminate_instance(account: str, region: str, instance_id: str) -> None:

@@ -128,6 +128,7 @@ class JobServer:
     launch_status: str = "PENDING"
     recovery_instance_id: str | None = None
     launch_error: str | None = None  # EC2 refused the launch
+    private_ip: str | None = None  # the recovery instance's
 
     def render(self) -> dict[str, Any]:
         """The ``ParticipatingServer`` output shape."""
@@ -204,6 +205,7 @@ class RecoveryInstance:
     launched: datetime
     tags: dict[str, str]
     state: str = "RUNNING"
+    private_ip: str | None = None
 
     def render(self, server: SourceServer | None) -> dict[str, Any]:
         """The ``RecoveryInstance`` output shape."""
@@ -217,6 +219,11 @@ class RecoveryInstance:
                 "ramBytes": spec.ram_gib * 2**30,
                 "os": {"fullString": spec.os},
             }
+            if self.private_ip:
+                # As DRS reports it: the recovery instance's primary NIC.
+                props["networkInterfaces"] = [
+                    {"ips": [self.private_ip], "isPrimary": True}
+                ]
         return {
             "ec2InstanceID": self.instance_id,
             "ec2InstanceState": self.state,

@@ -140,7 +140,8 @@ def _apply(
         instance_id = None
         if not detail:
             try:
-                instance_id = _start_instance(state, job, sid)
+                instance_id, ip = _start_instance(state, job, sid)
+                job.servers[sid].private_ip = ip
             except aws_bridge.LaunchError as error:
                 job.servers[sid].launch_error = str(error)
         job.servers[sid].recovery_instance_id = instance_id
@@ -174,7 +175,9 @@ def _set_last_launch(
             )
 
 
-def _start_instance(state: RegionState, job: Job, sid: str) -> str:
+def _start_instance(
+    state: RegionState, job: Job, sid: str
+) -> tuple[str, str | None]:
     server = state.servers[sid]
     config = server.launch_config
     tags = dict(server.tags) if config.get("copyTags") else {}
@@ -216,6 +219,7 @@ def _launched(
         is_drill=job.is_drill,
         launched=when,
         tags=dict(job.tags),
+        private_ip=participant.private_ip,
     )
     server.recovery_instance_id = instance_id
     participant.launch_status = "LAUNCHED"

@@ -107,6 +107,12 @@ def test_static_template_ip_is_used_without_copy_private_ip(sim):
     assert server["launchStatus"] == "LAUNCHED"
     instance = _instance(server["recoveryInstanceID"])
     assert instance["PrivateIpAddress"] == "10.30.1.200"
+    # And DRS reports it on the recovery instance, as its primary NIC's
+    item = boto3.client("drs", region_name=REGION).describe_recovery_instances(
+        filters={"sourceServerIDs": [sid]}
+    )["items"][0]
+    nics = item["recoveryInstanceProperties"]["networkInterfaces"]
+    assert nics == [{"ips": ["10.30.1.200"], "isPrimary": True}]
 
 
 def test_copy_private_ip_uses_the_source_ip_over_the_template(sim):
