@@ -1,5 +1,7 @@
-"""The drill end to end on the local cloud: ``run_drill`` in process (the
-fixture's cloud, speed 600) and ``scripts/drill.sh`` as a user runs it."""
+"""The drill end to end on the local cloud: the default drill through
+``scripts/drill.sh`` as a user runs it (its JSON reports checked in full:
+one run of the default drill for both), and ``run_drill`` in process for
+a failing scenario (the fixture's cloud, speed 600)."""
 
 import io
 import json
@@ -39,34 +41,6 @@ def _run(cloud, options):
     )
 
 
-def test_default_drill_completes_reports_and_cleans_up(local_cloud, tmp_path):
-    # Given the shipped definition (ERP plan in the hub, portal in a spoke)
-    options = _options(local_cloud, tmp_path, load_plan(), None)
-    options.scenario = local_cloud.scenario
-    # When the drill runs without interaction
-    run = _run(local_cloud, options)
-    # Then both executions completed, were paused/resumed as planned,
-    # every server launched, and no recovery instance is left
-    erp, portal = (r.report for r in run.results)
-    assert run.exit_code == 0, [r.report["failures"] for r in run.results]
-    assert [erp["status"], portal["status"]] == ["COMPLETED", "COMPLETED"]
-    assert len(erp["pauses"]) == 1
-    assert erp["rto"]["serversLaunched"] == 8
-    assert portal["rto"]["serversLaunched"] == 2
-    assert erp["cleanup"]["confirmed"] and portal["cleanup"]["confirmed"]
-    assert erp["cleanup"]["requested"] == 8
-    launched = [s for w in erp["waves"] for s in w["servers"]]
-    assert all(s["recoveryInstanceId"] and s["phases"] for s in launched)
-    # And the report and picture are written per execution
-    for result in run.results:
-        saved = json.loads(result.report_path.read_text())
-        assert saved["executionId"] == result.report["executionId"]
-        assert result.timeline_path.read_bytes()[:4] == b"\x89PNG"
-    assert "PAUSED before wave 3: resuming automatically" in (
-        options.stream.getvalue()
-    )
-
-
 def test_failing_server_ends_non_zero_naming_it(local_cloud, tmp_path):
     # Given the scenario where erp-app-02's launch fails, the ERP plan only
     scenario = load_scenario(FAILING)
@@ -89,18 +63,22 @@ def test_failing_server_ends_non_zero_naming_it(local_cloud, tmp_path):
 
 
 def test_drill_sh_runs_a_fast_drill_with_json_output(tmp_path):
-    # Given a user's shell (no local cloud running), a fast speed
+    # Given a user's shell (no local cloud running), a fast speed and a
+    # short automatic resume
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("AWS_") and k != "PYTHONPATH"
     }
-    # When ./scripts/drill.sh runs the default drill at speed 600
+    # When ./scripts/drill.sh runs the shipped definition (ERP plan in the
+    # hub, portal in a spoke) at speed 1800, without interaction
     done = subprocess.run(  # nosec - fixed arguments
         [
             str(ROOT / "scripts" / "drill.sh"),
             "--speed",
-            "600",
+            "1800",
+            "--resume-after",
+            "1",
             "--json",
             "--out-dir",
             str(tmp_path),
@@ -113,9 +91,21 @@ def test_drill_sh_runs_a_fast_drill_with_json_output(tmp_path):
     )
     # Then it exits 0 and stdout is the reports' JSON
     assert done.returncode == 0, done.stderr[-3000:]
-    reports = json.loads(done.stdout)
-    assert [r["status"] for r in reports] == ["COMPLETED", "COMPLETED"]
-    for report in reports:
+    erp, portal = json.loads(done.stdout)
+    # And both executions completed, were paused/resumed as planned,
+    # every server launched, and no recovery instance is left
+    assert [erp["status"], portal["status"]] == ["COMPLETED", "COMPLETED"]
+    assert len(erp["pauses"]) == 1
+    assert erp["rto"]["serversLaunched"] == 8
+    assert portal["rto"]["serversLaunched"] == 2
+    assert erp["cleanup"]["confirmed"] and portal["cleanup"]["confirmed"]
+    assert erp["cleanup"]["requested"] == 8
+    launched = [s for w in erp["waves"] for s in w["servers"]]
+    assert all(s["recoveryInstanceId"] and s["phases"] for s in launched)
+    assert "PAUSED before wave 3: resuming automatically" in done.stderr
+    # And the report and picture are written per execution
+    for report in (erp, portal):
         folder = tmp_path / report["executionId"]
-        assert (folder / "report.json").is_file()
-        assert (folder / "timeline.png").is_file()
+        saved = json.loads((folder / "report.json").read_text())
+        assert saved["executionId"] == report["executionId"]
+        assert (folder / "timeline.png").read_bytes()[:4] == b"\x89PNG"
