@@ -231,6 +231,23 @@ def _apply_one(
     outcome["status"] = APPLIED
 
 
+def _sets_nothing(config: Dict[str, Any]) -> bool:
+    """A configuration with no DRS setting and no template field: applying
+    it would only read the server's launch configuration (a DRS call per
+    server when a wave of servers without launch settings starts)."""
+    return not drs_settings(config) and not uses_template(config)
+
+
+def _nothing_to_apply(server_id: str, config: Dict[str, Any]) -> Dict:
+    """The outcome of a server whose configuration sets nothing."""
+    return {
+        "sourceServerId": server_id,
+        "status": APPLIED,
+        "unchanged": True,
+        "configHash": config_fingerprint(config),
+    }
+
+
 def _changed(outcome: Dict[str, Any]) -> bool:
     """True when ``outcome`` records a change to undo."""
     return bool(
@@ -320,6 +337,11 @@ def apply_launch_configs(
         sid: get_effective_launch_config(group, sid) for sid in server_ids
     }
     skipped = already_applied(group, configs, ec2)
+    skipped.update(
+        (sid, _nothing_to_apply(sid, config))
+        for sid, config in configs.items()
+        if sid not in skipped and _sets_nothing(config)
+    )
     pending = [sid for sid in dict.fromkeys(server_ids) if sid not in skipped]
     outcomes = dict(skipped)
     if pending:

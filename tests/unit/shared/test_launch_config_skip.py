@@ -149,6 +149,28 @@ def test_second_apply_with_nothing_changed_makes_no_drs_call(cloud):
     assert all(status[sid]["unchanged"] for sid in cloud.ids)
 
 
+def test_a_group_without_launch_settings_makes_no_call_at_all(cloud):
+    # Given a group with no launch settings, never applied
+    cloud.add_group()
+    # When its servers' configuration is applied (a wave starts)
+    result = cloud.apply()
+    # Then no DRS or EC2 call: there is nothing to set on any server
+    assert sum(cloud.drs_calls.values()) == 0, cloud.drs_calls
+    assert sum(cloud.ec2_calls.values()) == 0, cloud.ec2_calls
+    # And every server is reported and recorded APPLIED, unchanged
+    assert result.ok and result.to_dict()["applied"] == SERVERS
+    status = cloud.group()["launchConfigStatus"]
+    assert {status[sid]["status"] for sid in cloud.ids} == {"APPLIED"}
+    # And once settings are added, every server gets them
+    cloud.groups.update_item(
+        Key={"groupId": GROUP_ID},
+        UpdateExpression="SET launchConfig = :c",
+        ExpressionAttributeValues={":c": _config()},
+    )
+    assert cloud.apply().ok
+    assert cloud.drs_calls["UpdateLaunchConfiguration"] == SERVERS
+
+
 def test_changed_group_default_reapplies_every_server(cloud):
     # Given a group applied once
     cloud.add_group(launchConfig=_config())
