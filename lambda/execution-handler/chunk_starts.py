@@ -24,6 +24,7 @@ from execution_drs import describe_jobs, servers_in_active_jobs
 from shared import clock, statuses
 from shared.aws_errors import THROTTLING_CODES, recovery_start_error
 from shared.config import get_settings
+from shared.engine_state import EngineState
 from shared.execution_records import get_execution
 from shared.logging_setup import get_logger
 from shared.progress_wake import register_job
@@ -296,29 +297,30 @@ def _recorded_quotas(quotas: Quotas, wave: Dict[str, Any]) -> Quotas:
 
 
 def start_wave_chunks(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     wave: Dict[str, Any],
     drs: Any,
     chunk: Optional[int],
     history_table: Optional[Any],
-) -> Dict[str, Any]:
+) -> EngineState:
     """Start what fits of the wave's chunks; the state then says what
     runs (the first job's id is the seeds' ``job_id``)."""
-    context = state.get("job_account_context") or {}
+    context = state.job_account_context or {}
     target = ChunkTarget(
-        execution_id=state["execution_id"],
-        plan_id=str(state.get("plan_id") or ""),
+        execution_id=state.execution_id,
+        plan_id=str(state.plan_id or ""),
         index=index,
-        is_drill=bool(state.get("is_drill", True)),
+        # A state without the flag is a drill (the safe side).
+        is_drill=bool(state.is_drill) if state.has("is_drill") else True,
         drs=drs,
         account_id=context.get("accountId"),
-        region=state.get("region"),
+        region=state.region,
         quotas=quotas_from(get_settings()),
         table=history_table,
     )
     started = start_ready_chunks(target, wave, only=chunk)
-    record = get_execution(state["execution_id"], history_table)
+    record = get_execution(state.execution_id, history_table)
     recorded = (record.get("waves") or [])[index]
     jobs = wave_jobs(recorded)
     entry = wave_result(state, index)
@@ -328,7 +330,7 @@ def start_wave_chunks(
         startedJobs=len(wave_job_ids(recorded)),
     )
     if recorded.get("jobId"):
-        state["job_id"] = entry["jobId"] = recorded["jobId"]
+        state.job_id = entry["jobId"] = recorded["jobId"]
     if started:
         logger.info(
             "wave jobs started",
@@ -338,12 +340,12 @@ def start_wave_chunks(
 
 
 def _fail_if_refused(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     wave: Dict[str, Any],
     jobs: List[Dict[str, Any]],
     history_table: Optional[Any],
-) -> Dict[str, Any]:
+) -> EngineState:
     """A refused chunk with no job of the wave running: the wave fails
     now (nothing to wait for); its queued chunks never start. With jobs
     running the poll decides once they have ended."""
@@ -355,7 +357,7 @@ def _fail_if_refused(
     mark_failed(state, first.get("errorCode"), f"{name}: {first.get('error')}")
     for job in with_status(jobs, QUEUED):
         set_chunk(
-            state["execution_id"],
+            state.execution_id,
             index,
             int(job["chunk"]),
             {"status": SKIPPED},
@@ -363,13 +365,13 @@ def _fail_if_refused(
         )
     entry = wave_result(state, index)
     save_wave(
-        state["execution_id"],
+        state.execution_id,
         index,
         {
             "status": statuses.WAVE_FAILED,
             "endTime": entry["endTime"],
-            "error": state["error"],
-            "errorCode": state["error_code"],
+            "error": state.error,
+            "errorCode": state.error_code,
         },
         table=history_table,
     )

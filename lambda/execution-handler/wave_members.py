@@ -5,6 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from shared.account_context import get_account_context
 from shared.config import get_settings
+from shared.engine_state import EngineState
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.wave_servers import (
@@ -33,21 +34,21 @@ def resolve_by_tags_via_lambda(
 
 
 def recorded_wave(
-    state: Dict[str, Any], index: int, history_table: Optional[Any] = None
+    state: EngineState, index: int, history_table: Optional[Any] = None
 ) -> Tuple[Dict[str, Any], Optional[WaveServers]]:
     """The execution record's ``waves[index]`` and the servers recorded
     on it at the start (None: nothing recorded; a state machine started
     without ``execute_recovery_plan`` has no record to read)."""
-    if not state.get("execution_id"):
+    if not state.execution_id:
         return {}, None
-    record = get_execution(state["execution_id"], history_table)
+    record = get_execution(state.execution_id, history_table)
     waves = record.get("waves") or []
     wave = waves[index] if 0 <= index < len(waves) else {}
     return wave, recorded_wave_servers(record, index)
 
 
 def wave_servers(
-    state: Dict[str, Any],
+    state: EngineState,
     groups: List[Dict[str, Any]],
     resolver: TagLister,
     recorded: Optional[WaveServers],
@@ -76,15 +77,15 @@ def wave_servers(
 
 
 def execution_context(
-    state: Dict[str, Any], servers: WaveServers
+    state: EngineState, servers: WaveServers
 ) -> Optional[Dict[str, Any]]:
     """The wave's account context, with the execution's session name
     (CloudTrail in the target account names the execution)."""
     if not servers.account_context:
         return None
     return get_account_context(
-        {
-            "accountContext": servers.account_context,
-            "execution_id": state.get("execution_id"),
-        }
+        EngineState(
+            input_account_context=servers.account_context,
+            execution_id=state.execution_id,
+        )
     )

@@ -3,10 +3,11 @@
 Moved from the orchestration Lambda (``seeds/000_*`` §1): read the wave's
 protection group, take the servers recorded for the wave when the
 execution started (``shared.wave_servers``; resolved now only when the
-record has none), apply the group's launch configuration, record the
-wave with its plan of DRS jobs (``shared.wave_jobs``: ceil(N / max
-servers per job) chunks), then start the chunks that fit the quotas
-(``chunk_starts``); the poll starts the rest as capacity frees.
+record has none) and apply the group's launch configuration (those:
+``wave_preparation``), record the wave with its plan of DRS jobs
+(``shared.wave_jobs``: ceil(N / max servers per job) chunks), then start
+the chunks that fit the quotas (``chunk_starts``); the poll starts the
+rest as capacity frees.
 A failure before any job (resolution, launch configuration) ends the
 wave and the state ``failed`` with an ``error_code``; a refused
 ``start_recovery`` is recorded in our words
@@ -14,7 +15,6 @@ wave and the state ``failed`` with an ``error_code``; a refused
 """
 
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,24 +24,17 @@ from execution_routes import router
 from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
-from shared.aws_pagination import items_by_ids
-from shared.aws_errors import translate_client_error
-from shared.errors import ForbiddenError
 from shared.config import get_settings
+from shared.engine_state import EngineState
 from shared.execution_records import get_execution
-from shared.launch_config import apply_launch_configs
-from shared.launch_config_status import recovery_source
 from shared.logging_setup import get_logger
 from shared.server_records import put_servers
-from shared.tables import protection_groups_table
 from shared.wave_jobs import plan_jobs, wave_job_ids, wave_jobs
 from shared.wave_schedule import QUEUED, quotas_from
 from shared.wave_servers import (
     ServerResolutionError,
     TagLister,
-    WaveServers,
     recorded_wave_servers,
-    wave_group_ids,
 )
 from shared.wave_state import (
     claim_wave,
@@ -51,12 +44,8 @@ from shared.wave_state import (
     wave_name,
     wave_result,
 )
-from wave_members import (
-    execution_context,
-    recorded_wave,
-    resolve_by_tags_via_lambda,
-    wave_servers,
-)
+from wave_members import execution_context, resolve_by_tags_via_lambda
+from wave_preparation import prepare_wave
 
 logger = get_logger("execution-handler")
 
@@ -65,61 +54,8 @@ RECORD_ATTEMPTS = 3
 RECORD_BACKOFF_SECONDS = 0.5
 
 
-@dataclass(frozen=True)
-class PreparedWave(WaveServers):
-    """A wave's servers, configured, with their hostnames."""
-
-    hostnames: Dict[str, str] = None  # type: ignore[assignment]
-
-
-class WaveStartError(ServerResolutionError):
-    """A wave cannot start; ``code`` is the state's ``error_code``."""
-
-
-def _hostnames(drs: Any, server_ids: List[str]) -> Dict[str, str]:
-    """sourceServerID -> hostname; raises for unknown servers."""
-    found: Dict[str, str] = {}
-    for item in items_by_ids(
-        drs, "describe_source_servers", "sourceServerIDs", server_ids
-    ):
-        hints = (item.get("sourceProperties") or {}).get(
-            "identificationHints"
-        ) or {}
-        found[item["sourceServerID"]] = hints.get("hostname") or ""
-    missing = [sid for sid in server_ids if sid not in found]
-    if missing:
-        raise WaveStartError(
-            "SOURCE_SERVER_NOT_FOUND",
-            "DRS source servers not found: " + ", ".join(missing),
-        )
-    return {sid: found[sid] for sid in server_ids}
-
-
-def _describe_error(
-    error: Exception, context: Optional[Dict[str, Any]], region: Any
-) -> "WaveStartError":
-    """The wave start could not read its servers, in our words (the AWS
-    text goes to the log): refused access names the account and is the
-    poll's ACCOUNT_ACCESS_DENIED."""
-    logger.warning("describing source servers failed: %s", error)
-    account = (context or {}).get("accountId")
-    mapped = (
-        translate_client_error(error, "DRS", account, region)
-        if isinstance(error, ClientError)
-        else None
-    )
-    if isinstance(mapped, ForbiddenError):
-        return WaveStartError("ACCOUNT_ACCESS_DENIED", mapped.message)
-    where = f" in account {account}" if account else ""
-    return WaveStartError(
-        "DRS_DESCRIBE_FAILED",
-        f"DRS could not describe the wave's source servers{where}, "
-        f"region {region}; start the execution again later",
-    )
-
-
 def _record_wave(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     wave: Dict[str, Any],
     table: Any,
@@ -130,12 +66,12 @@ def _record_wave(
     Returns the last error when every attempt failed (a refused
     condition is not retried: the record ended or is missing).
     """
-    if not state.get("execution_id"):
+    if not state.execution_id:
         return None
     for attempt in range(RECORD_ATTEMPTS):
         try:
             save_wave(
-                state["execution_id"],
+                state.execution_id,
                 index,
                 wave,
                 {"currentWave": index},
@@ -157,9 +93,9 @@ def _record_wave(
 
 
 def _wave_record(
-    state: Dict[str, Any], index: int, group_id: Optional[str]
+    state: EngineState, index: int, group_id: Optional[str]
 ) -> Dict[str, Any]:
-    wave = (state.get("waves") or [])[index]
+    wave = (state.waves or [])[index]
     return {
         "waveNumber": wave.get("waveNumber", index),
         "waveName": wave_name(state, index),
@@ -167,9 +103,9 @@ def _wave_record(
     }
 
 
-def _reset(state: Dict[str, Any], index: int) -> None:
+def _reset(state: EngineState, index: int) -> None:
     """A wave begins: the state follows it from zero."""
-    state.update(
+    state.set(
         current_wave_number=index,
         wave_completed=False,
         current_wave_total_wait_time=0,
@@ -197,7 +133,7 @@ def start_wave_recovery(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Dict[str, Any]:
     """Start wave ``wave_number`` (zero-based), or what of it fits now,
-    and return the state.
+    and return the JSON state (the dict passed, updated in place).
 
     The first call claims the wave, resolves and configures its servers,
     records its chunk plan (``shared.wave_jobs``) and starts the chunks
@@ -208,17 +144,43 @@ def start_wave_recovery(
     groups; by default the query-handler is invoked (the legacy
     orchestration passes ``server_discovery.query_drs_servers_by_tags``).
     """
-    index = int(wave_number)
-    waves = state.get("waves") or []
+    typed = _start(
+        EngineState.from_json(state),
+        int(wave_number),
+        chunk,
+        server_resolver or resolve_by_tags_via_lambda,
+        dict(
+            groups_table=groups_table,
+            history_table=history_table,
+            accounts_table=accounts_table,
+            drs_client=drs_client,
+            ec2_client=ec2_client,
+        ),
+        sleep,
+    )
+    return typed.write_to(state)
+
+
+def _start(
+    state: EngineState,
+    index: int,
+    chunk: Optional[int],
+    resolver: TagLister,
+    tables_and_clients: Dict[str, Any],
+    sleep: Callable[[float], None],
+) -> EngineState:
+    """``start_wave_recovery`` on the typed state."""
+    history_table = tables_and_clients["history_table"]
+    drs_client = tables_and_clients["drs_client"]
+    waves = state.waves or []
     if not 0 <= index < len(waves):
         _reset(state, index)
         return mark_failed(
             state, "WAVE_NOT_FOUND", f"the plan has no wave {index}"
         )
-    clients = dict(drs_client=drs_client, ec2_client=ec2_client)
     group_id = waves[index].get("protectionGroupId")
-    if state.get("execution_id") and not claim_wave(
-        state["execution_id"], index, table=history_table
+    if state.execution_id and not claim_wave(
+        state.execution_id, index, table=history_table
     ):
         return _not_claimed(
             state, index, chunk, history_table, sleep, drs_client
@@ -228,15 +190,8 @@ def start_wave_recovery(
     entry = wave_result(state, index)
     entry.update(status=QUEUED, startTime=clock.iso_now())
     try:
-        members, context, drs = _prepare(
-            state,
-            index,
-            group_id,
-            server_resolver or resolve_by_tags_via_lambda,
-            history_table=history_table,
-            groups_table=groups_table,
-            accounts_table=accounts_table,
-            **clients,
+        members, context, drs = prepare_wave(
+            state, index, group_id, resolver, **tables_and_clients
         )
     except ServerResolutionError as error:
         logger.warning(
@@ -248,7 +203,7 @@ def start_wave_recovery(
             status="FAILED",
             startTime=entry["startTime"],
             endTime=entry["endTime"],
-            error=state["error"],
+            error=state.error,
             errorCode=error.code,
             servers=[],
         )
@@ -272,9 +227,9 @@ def start_wave_recovery(
         return _complete_empty(
             state, index, record, entry, history_table, sleep
         )
-    if state.get("execution_id"):
+    if state.execution_id:
         put_servers(
-            state["execution_id"],
+            state.execution_id,
             index,
             [
                 {"sourceServerId": sid, "hostname": host, "status": "PENDING"}
@@ -290,13 +245,13 @@ def start_wave_recovery(
             "before any DRS job started",
         )
     _follow(state, entry, members.region, members.server_ids, context)
-    if not state.get("execution_id"):
+    if not state.execution_id:
         return state
     return start_wave_chunks(state, index, record, drs, chunk, history_table)
 
 
 def _follow(
-    state: Dict[str, Any],
+    state: EngineState,
     entry: Dict[str, Any],
     region: Optional[str],
     server_ids: List[str],
@@ -305,18 +260,18 @@ def _follow(
     """Put the wave being started in the state and its entry. The state
     holds no per-server list (bounded for waves of any size): the seeds'
     ``server_ids`` stays empty, the wave's servers are on the record."""
-    state.update(region=region, server_ids=[], job_account_context=context)
+    state.set(region=region, server_ids=[], job_account_context=context)
     entry.update(region=region, serverCount=len(server_ids))
 
 
 def _not_claimed(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     chunk: Optional[int],
     history_table: Optional[Any],
     sleep: Callable[[float], None],
     drs_client: Optional[Any],
-) -> Dict[str, Any]:
+) -> EngineState:
     """The wave was claimed before: no new plan here.
 
     A cancelled or ended execution ends the state (a CANCELLING record's
@@ -326,7 +281,7 @@ def _not_claimed(
     another invocation is still preparing keeps the state running (the
     poll follows it once recorded).
     """
-    record = get_execution(state["execution_id"], history_table)
+    record = get_execution(state.execution_id, history_table)
     name = wave_name(state, index)
     waves = record.get("waves") or []
     wave = waves[index] if index < len(waves) else {}
@@ -343,12 +298,12 @@ def _not_claimed(
             )
             _record_wave(state, index, cancelled, history_table, sleep)
         return state
-    if state.get("current_wave_number") != index:
+    if state.current_wave_number != index:
         _reset(state, index)
     entry = wave_result(state, index)
     entry.update(status=wave.get("status"), startTime=wave.get("startTime"))
     if not wave_jobs(wave):
-        state["status_reason"] = f"{name} is being started"
+        state.status_reason = f"{name} is being started"
         return state
     recorded = recorded_wave_servers(record, index)
     context = (
@@ -364,100 +319,14 @@ def _not_claimed(
     return start_wave_chunks(state, index, wave, drs, chunk, history_table)
 
 
-def _read_group(
-    group_id: Optional[str], groups_table: Optional[Any]
-) -> Dict[str, Any]:
-    """The protection group; WaveStartError when missing or unreadable."""
-    group = None
-    if group_id:
-        table = groups_table or protection_groups_table()
-        try:
-            group = table.get_item(Key={"groupId": group_id}).get("Item")
-        except (ClientError, BotoCoreError) as error:
-            raise WaveStartError(
-                "PROTECTION_GROUP_READ_FAILED",
-                f"reading protection group {group_id} failed: {error}",
-            ) from None
-    if not group:
-        raise WaveStartError(
-            "PROTECTION_GROUP_NOT_FOUND",
-            f"protection group {group_id} not found",
-        )
-    return group
-
-
-def _prepare(
-    state: Dict[str, Any],
-    index: int,
-    group_id: Optional[str],
-    resolver: TagLister,
-    *,
-    history_table: Optional[Any],
-    groups_table: Optional[Any],
-    accounts_table: Optional[Any],
-    drs_client: Optional[Any],
-    ec2_client: Optional[Any],
-):
-    """Resolve and configure the wave's recorded servers (nothing is
-    started here: no job when resolution or launch configuration fails).
-
-    A wave of several groups (the record's ``protectionGroupIds``)
-    configures each server from its own group (``groupServerIds``). A
-    wave recorded with no server describes and configures nothing.
-    Returns (the PreparedWave, account context with the session name,
-    the DRS client of the wave's account and region).
-    """
-    wave, recorded = recorded_wave(state, index, history_table)
-    group_ids = (
-        wave_group_ids(wave) if wave.get("protectionGroupIds") else [group_id]
-    )
-    groups = [_read_group(gid, groups_table) for gid in group_ids]
-    servers = wave_servers(state, groups, resolver, recorded, accounts_table)
-    server_ids = servers.server_ids
-    region = servers.region or groups[0].get("region") or state.get("region")
-    context = execution_context(state, servers)
-    try:
-        drs = drs_client or create_drs_client(region, context)
-        hosts = _hostnames(drs, server_ids) if server_ids else {}
-    except (ClientError, BotoCoreError) as error:
-        raise _describe_error(error, context, region) from None
-    for position, group in enumerate(groups):
-        own = servers.servers_of(str(group_ids[position]), position == 0)
-        if not own:
-            continue
-        applied = apply_launch_configs(
-            group,
-            own,
-            region=region,
-            account_context=context,
-            drs_client=drs,
-            ec2_client=ec2_client,
-            source=recovery_source(state.get("execution_id")),
-            status_table=groups_table,
-        )
-        if not applied.ok:
-            raise WaveStartError(
-                "LAUNCH_CONFIG_FAILED",
-                "launch configuration failed for " + applied.error_summary(),
-            )
-    prepared = PreparedWave(
-        region,
-        servers.account_context,
-        server_ids,
-        servers.group_server_ids,
-        hostnames=hosts,
-    )
-    return prepared, context, drs
-
-
 def _complete_empty(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     record: Dict[str, Any],
     entry: Dict[str, Any],
     history_table: Optional[Any],
     sleep: Callable[[float], None],
-) -> Dict[str, Any]:
+) -> EngineState:
     """A wave recorded with no server (every one left out at the start)
     completes at once: no DRS job, the reason recorded."""
     now = clock.iso_now()
@@ -473,8 +342,8 @@ def _complete_empty(
             "WAVE_RECORD_FAILED",
             f"{record['waveName']}: recording the empty wave failed",
         )
-    state["completed_waves"] = int(state.get("completed_waves") or 0) + 1
-    state.update(wave_completed=True, status_reason=reason)
+    state.completed_waves = int(state.completed_waves or 0) + 1
+    state.set(wave_completed=True, status_reason=reason)
     logger.info("empty wave completed", extra={"wave": index})
     return state
 

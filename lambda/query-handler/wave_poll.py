@@ -24,6 +24,7 @@ from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client, create_ec2_client
 from shared.aws_errors import translate_client_error
 from shared.aws_pagination import all_items
+from shared.engine_state import EngineState
 from shared.errors import ForbiddenError
 from shared.job_servers import merge_job_servers
 from shared.logging_setup import get_logger
@@ -44,7 +45,8 @@ logger = get_logger("query-handler")
 # A wave whose DRS jobs cannot be read because access is refused.
 ACCESS_DENIED = "ACCOUNT_ACCESS_DENIED"
 
-WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
+# start(state, index) -> the state after the start (wave_status).
+WaveStarter = Callable[[EngineState, int], EngineState]
 
 
 @dataclass
@@ -61,7 +63,7 @@ class PollContext:
 
 
 def wave_record(
-    record: Optional[Dict[str, Any]], state: Dict[str, Any], index: int
+    record: Optional[Dict[str, Any]], state: EngineState, index: int
 ) -> Dict[str, Any]:
     """The record's ``waves[index]`` with the names the poll needs."""
     waves = (record or {}).get("waves") or []
@@ -69,7 +71,7 @@ def wave_record(
     entry = wave_result(state, index)
     wave.setdefault("waveNumber", entry.get("waveNumber", index))
     wave.setdefault("waveName", wave_name(state, index))
-    wave.setdefault("region", state.get("region"))
+    wave.setdefault("region", state.region)
     wave.setdefault("status", statuses.WAVE_STARTED)
     wave.setdefault("startTime", entry.get("startTime"))
     wave["servers"] = list(wave.get("servers") or [])
@@ -77,19 +79,18 @@ def wave_record(
 
 
 def _context(
-    state: Dict[str, Any], record: Optional[Dict], wave: Dict
+    state: EngineState, record: Optional[Dict], wave: Dict
 ) -> Optional[Dict[str, Any]]:
     """The wave's account (with the execution's session name)."""
     recorded = wave.get("accountContext") or (record or {}).get(
         "accountContext"
     )
     if not recorded:
-        return get_account_context(state) if state else None
+        return get_account_context(state)
     return get_account_context(
-        {
-            "accountContext": recorded,
-            "execution_id": state.get("execution_id"),
-        }
+        EngineState(
+            input_account_context=recorded, execution_id=state.execution_id
+        )
     )
 
 
@@ -107,7 +108,7 @@ class _Lazy:
 
 
 def poll_wave(
-    state: Dict[str, Any], index: int, ctx: PollContext
+    state: EngineState, index: int, ctx: PollContext
 ) -> Optional[WaveAssessment]:
     """Poll wave ``index``: record progress, decide the wave, start its
     queued chunks. Returns the assessment (None when DRS could not be
@@ -119,8 +120,8 @@ def poll_wave(
     timings["readRecords"] = perf_counter() - started
     jobs = wave_jobs(wave)
     job_ids = wave_job_ids(wave)
-    if job_ids and not state.get("job_id"):
-        state["job_id"] = job_ids[0]  # the seeds' field: the first job
+    if job_ids and not state.job_id:
+        state.job_id = job_ids[0]  # the seeds' field: the first job
     described: Dict[str, Dict[str, Any]] = {}
     region = wave.get("region")
     if job_ids:
@@ -179,9 +180,9 @@ def poll_wave(
                 drs, described_job, wave, ec2, timings
             )
         since = perf_counter()
-        if state.get("execution_id"):
+        if state.execution_id:
             timings["recordsWritten"] = write_servers(
-                state["execution_id"],
+                state.execution_id,
                 index,
                 wave["servers"],
                 before,
@@ -227,9 +228,8 @@ def _start_queued(state, index, wave, ctx) -> bool:
     scheduling rule runs in the execution-handler: one place). False
     when the start ended the wave or the execution."""
     _save(state, index, wave, ctx.table)
-    started = absorb_wave_failure(ctx.start_wave(state, index), index)
-    state.clear()
-    state.update(started)
+    # The start answers a new state object; the callers hold this one.
+    state.take(absorb_wave_failure(ctx.start_wave(state, index), index))
     return not (
         is_terminal(state)
         or wave_result(state, index)["status"] == statuses.WAVE_FAILED
@@ -241,7 +241,7 @@ def _log_timings(state, index, servers, started, timings) -> None:
     logger.info(
         "wave poll timing",
         extra={
-            "executionId": state.get("execution_id"),
+            "executionId": state.execution_id,
             "waveIndex": index,
             "servers": servers,
             "totalSeconds": round(perf_counter() - started, 3),
@@ -253,9 +253,9 @@ def _log_timings(state, index, servers, started, timings) -> None:
 def _load_servers(state, index, wave, ctx) -> List[Dict[str, Any]]:
     """The wave's server records (over rows an older record held
     inline) as ``wave["servers"]``; returns what was read."""
-    if not state.get("execution_id"):
+    if not state.execution_id:
         return []
-    stored = wave_servers(state["execution_id"], index, ctx.servers_table)
+    stored = wave_servers(state.execution_id, index, ctx.servers_table)
     rows = merged_rows(wave, stored)
     wave["servers"] = [dict(s) for s in rows]
     return rows
@@ -265,11 +265,11 @@ def _note_job_status(state, index, job, found, table) -> None:
     """Record a chunk's DRS job status when it changed (its own
     attribute: a concurrent chunk start is never overwritten)."""
     status = found.get("status") or "PENDING"
-    if status == job.get("jobStatus") or not state.get("execution_id"):
+    if status == job.get("jobStatus") or not state.execution_id:
         return
     job["jobStatus"] = status
     set_chunk(
-        state["execution_id"],
+        state.execution_id,
         index,
         int(job["chunk"]),
         {"jobStatus": status},
@@ -278,7 +278,7 @@ def _note_job_status(state, index, job, found, table) -> None:
 
 
 def _decide(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     found: WaveAssessment,
     wave: Dict[str, Any],
@@ -297,7 +297,7 @@ def _decide(
             if found.failed
             else "DRS refused a job"
         )
-        state["status_reason"] = (
+        state.status_reason = (
             f"{name}: {what}; waiting for {len(found.active_jobs)} DRS "
             "job(s) to end"
         )
@@ -324,8 +324,8 @@ def _decide(
         )
         metrics.wave_ended(wave)
         entry.update(status=statuses.WAVE_COMPLETED, endTime=now)
-        state["completed_waves"] = int(state.get("completed_waves") or 0) + 1
-        state["wave_completed"] = True  # the seeds' flag: a wave ended
+        state.completed_waves = int(state.completed_waves or 0) + 1
+        state.wave_completed = True  # the seeds' flag: a wave ended
         _save(state, index, wave, ctx.table)
         return
     if not (found.running or found.queued):
@@ -342,8 +342,8 @@ def _decide(
     if found.startable and not started:
         if not _start_queued(state, index, wave, ctx):
             return
-    state["status_reason"] = _progress_reason(name, found, wave_jobs(wave))
-    wave["statusReason"] = state["status_reason"]
+    state.status_reason = _progress_reason(name, found, wave_jobs(wave))
+    wave["statusReason"] = state.status_reason
     _advance_clock(state, index, wave, ctx)
 
 
@@ -361,11 +361,11 @@ def _progress_reason(name: str, found: WaveAssessment, jobs: list) -> str:
 
 def skip_queued(state, index, found, table) -> None:
     """The wave failed or was cancelled: its queued chunks never start."""
-    if not state.get("execution_id"):
+    if not state.execution_id:
         return
     for chunk in found.queued:
         set_chunk(
-            state["execution_id"],
+            state.execution_id,
             index,
             chunk,
             {"status": CHUNK_SKIPPED},
@@ -396,7 +396,7 @@ def _unreadable(state, index, wave, context, error, ctx) -> None:
             f"{wave['waveName']}: {mapped.message}",
         )
         return
-    state["status_reason"] = (
+    state.status_reason = (
         f"{wave['waveName']}: its DRS jobs could not be read; polling again"
     )
     _advance_clock(state, index, wave, ctx)
@@ -407,11 +407,11 @@ def _advance_clock(state, index, wave, ctx) -> None:
     (``current_wave_total_wait_time``: the current wave's, as seeded)."""
     entry = wave_result(state, index)
     waited = int(entry.get("waitedSeconds") or 0)
-    waited += int(state.get("current_wave_update_time") or 0)
+    waited += int(state.current_wave_update_time or 0)
     entry["waitedSeconds"] = waited
-    if index == state.get("current_wave_number"):
-        state["current_wave_total_wait_time"] = waited
-    limit = int(state.get("current_wave_max_wait_time") or 0)
+    if index == state.current_wave_number:
+        state.current_wave_total_wait_time = waited
+    limit = int(state.current_wave_max_wait_time or 0)
     if limit and waited >= limit and not ctx.cancelling:
         fail_wave(
             state,
@@ -433,7 +433,7 @@ def fail_wave(state, index, wave, ctx, code, message, kind="failed"):
     entry = wave_result(state, index)
     entry.update(status=statuses.WAVE_FAILED, endTime=now, error=message)
     entry["errorCode"] = code
-    state["failed_waves"] = int(state.get("failed_waves") or 0) + 1
+    state.failed_waves = int(state.failed_waves or 0) + 1
     record_wave_failure(state, index, code, message, kind)
     wave.update(
         status=statuses.WAVE_FAILED,
@@ -450,9 +450,9 @@ def _save(state, index, wave, table) -> None:
     # ``jobs`` is written per chunk (claims, job statuses), never whole:
     # a chunk started since this poll read the record must stay. The
     # servers are records of their own: the item keeps their counts.
-    if state.get("execution_id"):
+    if state.execution_id:
         attributes = summary_attributes(wave)
-        save_wave(state["execution_id"], index, attributes, table=table)
+        save_wave(state.execution_id, index, attributes, table=table)
 
 
 def summary_attributes(wave: Dict[str, Any]) -> Dict[str, Any]:

@@ -37,6 +37,7 @@ from typing import Any, Callable, Dict, Optional
 from query_routes import router
 from shared import clock, statuses
 from shared.config import get_settings
+from shared.engine_state import EngineState
 from shared.errors import NotFoundError
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
@@ -60,6 +61,8 @@ from wave_poll import (
 
 logger = get_logger("query-handler")
 
+# start(JSON state, wave number) -> the JSON state (a function boundary:
+# the execution-handler's start_wave_recovery, invoked or in-process).
 WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
 
 
@@ -78,14 +81,15 @@ def start_next_wave_via_lambda(
 
 
 def start_next_wave(
-    state: Dict[str, Any], wave_number: int, start_wave: WaveStarter
-) -> Dict[str, Any]:
+    state: EngineState, wave_number: int, start_wave: WaveStarter
+) -> EngineState:
     """Start the next wave from a poll; the one path for both
     orchestration functions. An error propagates: the state machine
     retries the whole poll (the wave just completed is completed again,
     the next wave's start is claimed once), then records the failure
     (``orchestration_core.record_failure``)."""
-    return to_jsonable(start_wave(to_jsonable(state), wave_number))
+    sent = to_jsonable(state.to_json())
+    return EngineState.from_json(to_jsonable(start_wave(sent, wave_number)))
 
 
 def poll_wave_status(
@@ -96,17 +100,35 @@ def poll_wave_status(
     drs_client: Optional[Any] = None,
     ec2_client: Optional[Any] = None,
 ) -> Dict[str, Any]:
-    """One poll of the running waves; returns the updated state.
+    """One poll of the running waves; returns the updated state (the
+    dict passed, updated in place as the seeds do).
 
     ``start_wave(state, n)`` starts wave ``n`` or its queued chunks: by
     default the execution-handler is invoked; the legacy orchestration
     passes ``wave_recovery.start_wave_recovery``.
     """
-    start_wave = start_wave or start_next_wave_via_lambda
+    typed = _poll(
+        EngineState.from_json(state),
+        start_wave or start_next_wave_via_lambda,
+        history_table,
+        drs_client,
+        ec2_client,
+    )
+    return typed.write_to(state)
+
+
+def _poll(
+    state: EngineState,
+    start_wave: WaveStarter,
+    history_table: Optional[Any],
+    drs_client: Optional[Any],
+    ec2_client: Optional[Any],
+) -> EngineState:
+    """``poll_wave_status`` on the typed state."""
     record = None
-    if state.get("execution_id"):
+    if state.execution_id:
         try:
-            record = get_execution(state["execution_id"], history_table)
+            record = get_execution(state.execution_id, history_table)
         except NotFoundError:
             logger.warning("execution record missing")
     record_status = (record or {}).get("status")
@@ -123,8 +145,8 @@ def poll_wave_status(
         ec2_client=ec2_client,
     )
     running = active_waves(state)
-    if not running and state.get("waves"):
-        running = [int(state.get("current_wave_number") or 0)]
+    if not running and state.waves:
+        running = [int(state.current_wave_number or 0)]
     found = {}
     for index in running:
         found[index] = poll_wave(state, index, ctx)
@@ -141,13 +163,13 @@ def poll_wave_status(
     )
 
 
-def _cancel(state, found, ctx) -> Dict[str, Any]:
+def _cancel(state: EngineState, found, ctx) -> EngineState:
     """CANCELLING: no queued chunk or wave starts; wait for the running
     waves' jobs to settle, then end cancelled."""
     busy = [f for f in found.values() if f is None or f.running]
     if busy:
         jobs = sum(len(f.active_jobs) for f in busy if f is not None)
-        state["status_reason"] = (
+        state.status_reason = (
             f"cancellation requested; waiting for {jobs} DRS job(s) to "
             "settle"
         )
@@ -161,9 +183,9 @@ def _cancel(state, found, ctx) -> Dict[str, Any]:
             errorCode="EXECUTION_CANCELLED",
             statusReason="execution cancelled",
         )
-        if state.get("execution_id"):
+        if state.execution_id:
             save_wave(
-                state["execution_id"],
+                state.execution_id,
                 index,
                 summary_attributes(wave),
                 table=ctx.table,

@@ -1,7 +1,9 @@
 """Cross-account context carried in the orchestration state."""
 
 import re
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
+
+from shared.engine_state import EngineState
 
 # STS RoleSessionName: 2-64 characters of [\w+=,.@-] (ASCII).
 SESSION_NAME_MAX = 64
@@ -15,20 +17,23 @@ def execution_session_name(execution_id: str) -> str:
     return name[:SESSION_NAME_MAX]
 
 
-def get_account_context(state: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """The account context of a state object.
+def get_account_context(
+    state: Union[EngineState, Dict[str, Any]],
+) -> Optional[Dict[str, Any]]:
+    """The account context of a state object (or of an execution record,
+    whose keys are ``accountContext`` and ``executionId``).
 
-    The state machine's first input spells it ``accountContext``; after a
-    resume the state may carry ``account_context``. camelCase wins. A
+    Which spelling wins: ``EngineState.given_account_context``. A
     context without ``sessionName`` gets the execution's (a copy: the
     state is left as it is).
     """
-    context = state.get("accountContext")
-    if context is None:
-        context = state.get("account_context")
+    typed = state
+    if not isinstance(typed, EngineState):
+        typed = EngineState.from_json(state)  # a JSON state or a record
+    context = typed.given_account_context
     if not context:
         return None
-    execution_id = state.get("execution_id") or state.get("executionId")
+    execution_id = typed.execution_id or typed.extra.get("executionId")
     if execution_id and not context.get("sessionName"):
         context = dict(
             context, sessionName=execution_session_name(str(execution_id))

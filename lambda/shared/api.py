@@ -32,6 +32,7 @@ from aws_lambda_powertools.event_handler import (
 )
 
 from shared import rbac
+from shared.engine_state import EngineState
 from shared.errors import DomainError, ForbiddenError, ValidationError
 from shared.logging_setup import get_logger
 from shared.responses import (
@@ -242,8 +243,10 @@ class Router:
                 f"unknown action {name!r} for {self.handler}; known: "
                 + ", ".join(sorted(self.actions))
             )
-        state = event.get("state") or event.get("application") or {}
-        self._correlate(state.get("execution_id") or event.get("executionId"))
+        state = EngineState.from_json(
+            event.get("state") or event.get("application") or {}
+        )
+        self._correlate(state.execution_id or event.get("executionId"))
         self.logger.info("action", extra={"action": name})
         return to_jsonable(fn(event))
 

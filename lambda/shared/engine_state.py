@@ -119,6 +119,23 @@ class EngineState:
         """True when field ``name`` is present (in the JSON, or set)."""
         return _KEY_OF[name] in self._present  # type: ignore[attr-defined]
 
+    @property
+    def given_account_context(self) -> Optional[Dict[str, Any]]:
+        """The account context as given: ``accountContext`` (the first
+        input's spelling) wins over ``account_context`` (a resume's)."""
+        if self.input_account_context is not None:
+            return self.input_account_context
+        return self.account_context
+
+    def take(self, other: "EngineState") -> "EngineState":
+        """Become ``other`` in place: a callee answered the new state of
+        this execution and the code holds this object."""
+        self.__dict__.clear()
+        self.__dict__.update(other.__dict__)
+        object.__setattr__(self, "extra", dict(other.extra))
+        object.__setattr__(self, "_present", dict(other._present))
+        return self
+
     def set(self, **values: Any) -> "EngineState":
         """Set several fields at once (a typo is an AttributeError, not a
         new key); returns the object."""

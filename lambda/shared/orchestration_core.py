@@ -31,13 +31,15 @@ from typing import Any, Callable, Dict, Optional, Protocol
 
 from shared import statuses
 from shared.aws_clients import get_client
+from shared.engine_state import EngineState
 from shared.errors import InvalidStateError, InvocationError
 from shared.execution_records import get_execution, transition_status
 from shared.logging_setup import get_logger
 from shared.notifications import publish_execution_event
 from shared.orchestration_finish import event_details as _details
 from shared.orchestration_finish import finish_execution as _finish
-from shared.orchestration_start import build_state, mark_running
+from shared.orchestration_start import build_state  # noqa: F401 - tests
+from shared.orchestration_start import initial_state, mark_running
 from shared.responses import dumps, to_jsonable
 from shared.tables import execution_history_table
 from shared.wave_graph import advance_plan
@@ -85,11 +87,11 @@ def invocation_error_text(error: Exception) -> str:
 
 
 def start_wave_or_fail(
-    state: Dict[str, Any],
+    state: EngineState,
     wave_number: int,
     start_wave: Callable[..., Dict[str, Any]],
     table: Optional[Any] = None,
-) -> Dict[str, Any]:
+) -> EngineState:
     """Start wave ``wave_number`` (``begin``, ``resume_wave``; a poll's
     start propagates its error: ``wave_status.start_next_wave``). Any
     error, whichever port raised it, fails the state on that wave and
@@ -97,26 +99,41 @@ def start_wave_or_fail(
     (``WAVE_START_INVOCATION_FAILED``, ``starting <wave> failed:
     <type>: <message>``)."""
     try:
-        return to_jsonable(start_wave(to_jsonable(state), wave_number))
+        return _through(state, lambda sent: start_wave(sent, wave_number))
     except Exception as error:  # noqa: BLE001 - recorded as the failure
         logger.exception("starting a wave failed")
         text = invocation_error_text(error)
-    state["current_wave_number"] = wave_number
+    state.current_wave_number = wave_number
     name = wave_name(state, wave_number)
     mark_failed(state, WAVE_START_FAILED, f"starting {name} failed: {text}")
     entry = wave_result(state, wave_number)  # FAILED, endTime, error(Code)
-    if state.get("execution_id"):
+    if state.execution_id:
         wave = {k: entry[k] for k in ("status", "endTime", "error")}
         wave["errorCode"] = WAVE_START_FAILED
-        save_wave(state["execution_id"], wave_number, wave, table=table)
+        save_wave(state.execution_id, wave_number, wave, table=table)
     return state
 
 
+def _through(
+    state: EngineState, call: Callable[[Dict[str, Any]], Dict[str, Any]]
+) -> EngineState:
+    """The state after a port's operation: the port takes and answers the
+    JSON state (a Lambda invoke, or the handler's function in-process)."""
+    return EngineState.from_json(
+        to_jsonable(call(to_jsonable(state.to_json())))
+    )
+
+
+def _application(event: Dict[str, Any]) -> EngineState:
+    """The state the state machine passed (``application``)."""
+    return EngineState.from_json(dict(event.get("application") or {}))
+
+
 def finish_execution(
-    state: Dict[str, Any],
+    state: EngineState,
     table: Optional[Any] = None,
     port: Optional["OperationsPort"] = None,
-) -> Dict[str, Any]:
+) -> EngineState:
     """The one terminal write (``orchestration_finish``); a drill's
     failed/timed-out/cancelled ending is cleaned up through ``port``."""
     cleanup = getattr(port, "cleanup_drill", None)
@@ -127,30 +144,30 @@ def begin_wave_plan(
     event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
 ) -> Dict[str, Any]:
     """Build the state, mark the record RUNNING, start the first wave."""
-    state = build_state(event)
+    state = initial_state(event)
     table = _table(table)
-    if state["execution_id"]:
+    if state.execution_id:
         if mark_running(state, table) == statuses.CANCELLING:
             mark_cancelled(state, "cancelled before start")
-            return finish_execution(state, table, port)
+            return finish_execution(state, table, port).to_json()
     publish_execution_event("EXECUTION_STARTED", _details(state))
-    if not state["waves"]:
-        state.update(
+    if not state.waves:
+        state.set(
             status="completed",
             all_waves_completed=True,
             wave_completed=True,
             status_reason="the plan has no waves",
         )
-        return finish_execution(state, table, port)
+        return finish_execution(state, table, port).to_json()
     state = advance_plan(state, _starter(port, table), table=table)
-    return finish_execution(state, table, port)
+    return finish_execution(state, table, port).to_json()
 
 
 def _starter(port: OperationsPort, table: Optional[Any]):
     """How ``begin`` and ``resume_wave`` start a ready wave: an error of
     the port fails that wave (``start_wave_or_fail``)."""
 
-    def start(state: Dict[str, Any], index: int) -> Dict[str, Any]:
+    def start(state: EngineState, index: int) -> EngineState:
         return start_wave_or_fail(state, index, port.start_wave, table)
 
     return start
@@ -164,11 +181,11 @@ def poll_wave_status(
     ports: the state machine retries the poll (bounded; a poll is
     idempotent, a wave's start is claimed once), then its catch records
     the failure (``record_failure``)."""
-    state = dict(event.get("application") or {})
+    state = _application(event)
     if is_terminal(state):
-        return state
-    state = to_jsonable(port.poll(to_jsonable(state)))
-    return finish_execution(state, table, port)
+        return state.to_json()
+    state = _through(state, port.poll)
+    return finish_execution(state, table, port).to_json()
 
 
 def store_task_token(
@@ -177,27 +194,27 @@ def store_task_token(
     port: Optional[OperationsPort] = None,
 ) -> Dict[str, Any]:
     """Persist the task token: RUNNING -> PAUSED, ``pausedBeforeWave``."""
-    state = dict(event.get("application") or {})
+    state = _application(event)
     table = _table(table)
-    execution_id = state.get("execution_id")
+    execution_id = state.execution_id
     record = get_execution(execution_id, table)
     if record.get("status") == statuses.CANCELLING:
         mark_cancelled(state, "cancelled while pausing")
         finish_execution(state, table, port)
         raise ExecutionCancelled(f"execution {execution_id} was cancelled")
     token = event.get("taskToken")
-    waiting = state.get("waiting_waves") or [state.get("paused_before_wave")]
+    waiting = state.waiting_waves or [state.paused_before_wave]
     if _approved(record, waiting):
         # Approved while the poll decided to pause (a resume of a RUNNING
         # execution, issue 17): no pause at all.
         _release(token)
-        return state
+        return state.to_json()
     transition_status(
         execution_id,
         statuses.PAUSED,
         {
             "taskToken": token,
-            "pausedBeforeWave": state.get("paused_before_wave"),
+            "pausedBeforeWave": state.paused_before_wave,
             "pauseRequested": False,
         },
         table=table,
@@ -216,24 +233,24 @@ def store_task_token(
                 expected={"taskToken": token},
             )
         except InvalidStateError:
-            return state  # the user's resume released it
+            return state.to_json()  # the user's resume released it
         _release(token)
-        return state
+        return state.to_json()
     publish_execution_event(
         "EXECUTION_PAUSED",
         _details(
             state,
-            pausedBeforeWave=state.get("paused_before_wave"),
+            pausedBeforeWave=state.paused_before_wave,
             waitingWaves=_waiting_text(state, waiting) or None,
         ),
     )
-    return state
+    return state.to_json()
 
 
-def _waiting_text(state: Dict[str, Any], waiting: Any) -> str:
+def _waiting_text(state: EngineState, waiting: Any) -> str:
     """The waves waiting for approval, for people: with a dependency
     graph several may wait at once (each is approved by number)."""
-    waves = state.get("waves") or []
+    waves = state.waves or []
     names = []
     for index in waiting:
         if index is None:
@@ -264,35 +281,35 @@ def resume_wave(
     event: Dict[str, Any], port: OperationsPort, table: Optional[Any] = None
 ) -> Dict[str, Any]:
     """Approve the waves the execution paused before and go on."""
-    state = dict(event.get("application") or {})
+    state = _application(event)
     table = _table(table)
-    wave_number = state.get("paused_before_wave")
-    record = get_execution(state["execution_id"], table)
+    wave_number = state.paused_before_wave
+    record = get_execution(state.execution_id, table)
     if record.get("status") == statuses.CANCELLING:
         mark_cancelled(state, "cancelled while paused")
-        return finish_execution(state, table, port)
+        return finish_execution(state, table, port).to_json()
     if record.get("status") == statuses.PAUSED:
         cleared = {"pausedBeforeWave": None, "taskToken": None}
         transition_status(
-            state["execution_id"], statuses.RUNNING, cleared, table=table
+            state.execution_id, statuses.RUNNING, cleared, table=table
         )
         publish_execution_event("EXECUTION_RESUMED", _details(state))
     if wave_number is None:
         state = mark_failed(
             state, "NOTHING_TO_RESUME", "the state has no paused_before_wave"
         )
-        return finish_execution(state, table, port)
+        return finish_execution(state, table, port).to_json()
     # The resume approved the waves it named on the record (issue 17:
     # one wave, or every wave waiting); the graph starts them with
     # whatever else became ready, and pauses again for the others.
     approved = record.get("approvedWaves") or (
-        state.get("waiting_waves") or [int(wave_number)]
+        state.waiting_waves or [int(wave_number)]
     )
-    state.update(status="running", paused_before_wave=None, waiting_waves=None)
+    state.set(status="running", paused_before_wave=None, waiting_waves=None)
     state = advance_plan(
         state, _starter(port, table), table=table, approved=approved
     )
-    return finish_execution(state, table, port)
+    return finish_execution(state, table, port).to_json()
 
 
 def record_failure(
@@ -301,7 +318,7 @@ def record_failure(
     port: Optional[OperationsPort] = None,
 ) -> Dict[str, Any]:
     """The state machine's ``States.ALL`` catch: record FAILED."""
-    state = dict(event.get("application") or {})
+    state = _application(event)
     error = str(event.get("error") or "States.ALL")[:100]
     # The cause is the failed function's error payload (AWS text, a
     # traceback): the logs keep it; the record says it in our words.
@@ -318,7 +335,7 @@ def record_failure(
         f"the orchestration step failed after its retries ({what}); the "
         "cause is in the orchestration function's logs",
     )
-    return finish_execution(state, table, port)
+    return finish_execution(state, table, port).to_json()
 
 
 def handle(

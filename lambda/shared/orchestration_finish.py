@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Optional
 from botocore.exceptions import ClientError
 
 from shared import clock, statuses
+from shared.engine_state import EngineState
 from shared.errors import InvalidStateError, NotFoundError
 from shared.execution_records import get_execution, transition_status
 from shared.logging_setup import get_logger
@@ -46,13 +47,13 @@ CLEANED_ENDINGS = frozenset(
 DrillCleanup = Callable[[str], Any]
 
 
-def event_details(state: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+def event_details(state: EngineState, **extra: Any) -> Dict[str, Any]:
     """The notification details of an execution event."""
     details = {
-        "executionId": state.get("execution_id"),
-        "planId": state.get("plan_id"),
-        "planName": state.get("plan_name"),
-        "status": state.get("status"),
+        "executionId": state.execution_id,
+        "planId": state.plan_id,
+        "planName": state.plan_name,
+        "status": state.status,
     }
     details.update(extra)
     return {k: v for k, v in details.items() if v is not None}
@@ -67,10 +68,10 @@ def seconds_between(start: Any, end: Any) -> Optional[int]:
 
 
 def finish_execution(
-    state: Dict[str, Any],
+    state: EngineState,
     table: Optional[Any] = None,
     cleanup_drill: Optional[DrillCleanup] = None,
-) -> Dict[str, Any]:
+) -> EngineState:
     """Record a terminal state on the execution (once) and notify.
 
     Running and paused states are left alone. A record already in the
@@ -78,24 +79,22 @@ def finish_execution(
     winning write of a drill's failed/timed-out/cancelled ending calls
     ``cleanup_drill``.
     """
-    if state.get("status") not in FINISH:
+    if state.status not in FINISH:
         return state
-    state["end_time"] = state.get("end_time") or clock.iso_now()
-    state["duration_seconds"] = seconds_between(
-        state.get("start_time"), state["end_time"]
-    )
-    execution_id = state.get("execution_id")
+    state.end_time = state.end_time or clock.iso_now()
+    state.duration_seconds = seconds_between(state.start_time, state.end_time)
+    execution_id = state.execution_id
     if not execution_id:
         return state
     table = table if table is not None else execution_history_table()
     # Record-level times are epoch seconds (Example 5 of the seeds; the
     # table's GSIs sort on a numeric startTime); the state keeps ISO text.
     updates = {
-        "endTime": int(clock.to_epoch(state["end_time"])),
-        "currentWave": state.get("current_wave_number"),
-        "statusReason": state.get("status_reason"),
-        "error": state.get("error"),
-        "errorCode": state.get("error_code"),
+        "endTime": int(clock.to_epoch(state.end_time)),
+        "currentWave": state.current_wave_number,
+        "statusReason": state.status_reason,
+        "error": state.error,
+        "errorCode": state.error_code,
     }
     try:
         record = get_execution(execution_id, table)
@@ -110,7 +109,7 @@ def finish_execution(
         return state
     if event is None:
         return state
-    extra = {"error": state.get("error"), "errorCode": state.get("error_code")}
+    extra = {"error": state.error, "errorCode": state.error_code}
     publish_execution_event(
         event, event_details(state, status=target.lower(), **extra)
     )
@@ -156,7 +155,7 @@ def _record_cleanup_error(execution_id: str, message: str, table) -> None:
 def _write_finish(
     execution_id: str,
     current: Optional[str],
-    state: Dict[str, Any],
+    state: EngineState,
     updates: Dict[str, Any],
     table: Any,
 ) -> tuple:
@@ -165,7 +164,7 @@ def _write_finish(
     The event is None when the record already had that status. A record
     found (or turned, racing a cancel) CANCELLING ends CANCELLED.
     """
-    target, event = FINISH[state["status"]]
+    target, event = FINISH[str(state.status)]
     for _attempt in range(2):
         if current == statuses.CANCELLING:
             target, event = CANCELLED_FINISH
@@ -187,11 +186,11 @@ def _write_finish(
     raise InvalidStateError(f"execution {execution_id} not finished")
 
 
-def _cancel_reason(state: Dict[str, Any]) -> str:
+def _cancel_reason(state: EngineState) -> str:
     """statusReason of a cancelled execution whose state ended otherwise."""
-    if state.get("status") == "cancelled":
-        return str(state.get("status_reason") or "cancelled")
-    detail = state.get("status_reason") or state.get("error") or ""
-    return f"cancelled; the execution ended {state['status']}" + (
+    if state.status == "cancelled":
+        return str(state.status_reason or "cancelled")
+    detail = state.status_reason or state.error or ""
+    return f"cancelled; the execution ended {state.status}" + (
         f": {detail}" if detail else ""
     )

@@ -43,6 +43,7 @@ from shared import clock
 from shared.aws_clients import get_client
 from shared.config import get_settings
 from shared.ddb_updates import condition_failed
+from shared.engine_state import EngineState
 from shared.errors import ConfigurationError
 from shared.execution_lock import LOCK_PREFIX
 from shared.logging_setup import get_logger
@@ -226,8 +227,8 @@ def store_progress_token(
 ) -> Dict[str, Any]:
     """The ``WaitForProgress`` task: record its token; a wake that came
     while no wait was stored (``pending``) ends this wait at once."""
-    state = event.get("application") or {}
-    execution_id = state.get("execution_id")
+    state = EngineState.from_json(event.get("application") or {})
+    execution_id = state.execution_id
     token = event.get("taskToken")
     if not execution_id or not token:
         # Nothing can wake it: the task's timeout (the poll) ends it.

@@ -39,9 +39,11 @@ from shared.wave_schedule import (
     dependencies,
     priority,
 )
+from shared.engine_state import EngineState
 from shared.wave_state import save_wave, wave_name, wave_result
 
-WaveStarter = Callable[[Dict[str, Any], int], Dict[str, Any]]
+# start(state, index) -> the state after wave ``index``'s start.
+WaveStarter = Callable[[EngineState, int], EngineState]
 
 ACTIVE = (QUEUED, STARTED)
 # ``waitingFor`` of a wave waiting for approval (the others name waves).
@@ -59,11 +61,11 @@ def is_graph(waves: List[Dict[str, Any]]) -> bool:
     return any(w.get("dependsOnWaves") for w in waves)
 
 
-def wave_specs(state: Dict[str, Any]) -> List[WaveSpec]:
+def wave_specs(state: EngineState) -> List[WaveSpec]:
     """The graph of the state's waves, by index (``dependsOnWaves`` name
     wave numbers; unknown numbers were refused when the plan was saved
     and are ignored here)."""
-    waves = state.get("waves") or []
+    waves = state.waves or []
     index_of = {w.get("waveNumber", i): i for i, w in enumerate(waves)}
     graph = is_graph(waves)
     specs = []
@@ -187,28 +189,28 @@ def wave_waits(record: Dict[str, Any]) -> List[Dict[str, Any]]:
     return out
 
 
-def wave_status(state: Dict[str, Any], index: int) -> str:
+def wave_status(state: EngineState, index: int) -> str:
     """The wave's status on the state (PENDING before its first step)."""
-    for entry in state.get("wave_results") or []:
+    for entry in state.wave_results or []:
         if entry.get("waveIndex") == index:
             return str(entry.get("status") or statuses.WAVE_PENDING)
     return statuses.WAVE_PENDING
 
 
-def active_waves(state: Dict[str, Any]) -> List[int]:
+def active_waves(state: EngineState) -> List[int]:
     """Indexes of the waves with DRS work (QUEUED or STARTED), in the
     order their chunks get the quotas (:func:`in_priority`)."""
     return in_priority(
         state,
         [
             int(e["waveIndex"])
-            for e in state.get("wave_results") or []
+            for e in state.wave_results or []
             if e.get("status") in ACTIVE
         ],
     )
 
 
-def in_priority(state: Dict[str, Any], indexes: Iterable[int]) -> List[int]:
+def in_priority(state: EngineState, indexes: Iterable[int]) -> List[int]:
     """``indexes`` in the scheduling rule's order: critical path first,
     then the lower wave (``shared.wave_schedule.priority``)."""
     try:
@@ -219,11 +221,13 @@ def in_priority(state: Dict[str, Any], indexes: Iterable[int]) -> List[int]:
 
 
 def record_wave_failure(
-    state: Dict[str, Any], index: int, code: str, message: str, kind: str
+    state: EngineState, index: int, code: str, message: str, kind: str
 ) -> None:
     """Remember a wave's failure for the execution's ending (the first
     one names the ending's code; ``kind``: failed | timeout)."""
-    failures = state.setdefault("wave_failures", [])
+    if state.wave_failures is None:
+        state.wave_failures = []
+    failures = state.wave_failures
     if not any(f.get("waveIndex") == index for f in failures):
         failures.append(
             {
@@ -235,18 +239,18 @@ def record_wave_failure(
         )
 
 
-def _progress(state: Dict[str, Any]) -> Dict[int, WaveProgress]:
-    approved = set(state.get("approved_waves") or [])
+def _progress(state: EngineState) -> Dict[int, WaveProgress]:
+    approved = set(state.approved_waves or [])
     return {
         index: WaveProgress(
             status=wave_status(state, index), approved=index in approved
         )
-        for index in range(len(state.get("waves") or []))
+        for index in range(len(state.waves or []))
     }
 
 
 def _mark(
-    state: Dict[str, Any],
+    state: EngineState,
     index: int,
     status: str,
     reason: Optional[str],
@@ -263,35 +267,31 @@ def _mark(
         entry["readyTime"] = wave["readyTime"] = clock.iso_now()
     if reason:
         entry["reason"] = wave["statusReason"] = reason
-    if state.get("execution_id"):
-        save_wave(state["execution_id"], index, wave, table=table)
+    if state.execution_id:
+        save_wave(state.execution_id, index, wave, table=table)
 
 
-def absorb_wave_failure(state: Dict[str, Any], index: int) -> Dict[str, Any]:
+def absorb_wave_failure(state: EngineState, index: int) -> EngineState:
     """A wave start that failed only that wave (``mark_failed`` ended the
     state): the failure is recorded as the wave's and the state runs on;
     the graph decides what it means (its dependents are skipped)."""
-    if state.get("status") != "failed" or state.get("error_code") in (
-        EXECUTION_ENDINGS
-    ):
+    if state.status != "failed" or state.error_code in EXECUTION_ENDINGS:
         return state
     entry = wave_result(state, index)
     entry["status"] = FAILED
     record_wave_failure(
         state,
         index,
-        str(state.get("error_code") or "WAVE_START_FAILED"),
-        str(state.get("error") or ""),
+        str(state.error_code or "WAVE_START_FAILED"),
+        str(state.error or ""),
         "failed",
     )
-    state["failed_waves"] = int(state.get("failed_waves") or 0) + 1
-    state.update(status="running", error=None, error_code=None)
+    state.failed_waves = int(state.failed_waves or 0) + 1
+    state.set(status="running", error=None, error_code=None)
     return state
 
 
-def _start(
-    state: Dict[str, Any], index: int, start: WaveStarter
-) -> Dict[str, Any]:
+def _start(state: EngineState, index: int, start: WaveStarter) -> EngineState:
     """Start one ready wave (a failure of that wave alone is the wave's)."""
     return absorb_wave_failure(start(state, index), index)
 
@@ -306,20 +306,20 @@ def waiting_indexes(record: Dict[str, Any]) -> List[int]:
 
 
 def advance_plan(
-    state: Dict[str, Any],
+    state: EngineState,
     start: WaveStarter,
     pause_requested: bool = False,
     table: Optional[Any] = None,
     approved: Iterable[Any] = (),
-) -> Dict[str, Any]:
+) -> EngineState:
     """Start every ready wave, mark waiting and skipped ones, and set
     where the execution stands (running, paused, completed, failed).
     ``approved``: waves approved on the record (``approvedWaves``: a
     resume naming a wave, or approving one while other branches run)."""
-    merged = set(state.get("approved_waves") or [])
+    merged = set(state.approved_waves or [])
     merged |= {int(i) for i in approved}
     if merged:
-        state["approved_waves"] = sorted(merged)
+        state.approved_waves = sorted(merged)
     specs = wave_specs(state)
     for _ in range(len(specs) + 1):
         decision = advance(
@@ -344,13 +344,13 @@ def advance_plan(
             break
         for index in ready:
             state = _start(state, index, start)
-            if state.get("status") in ("cancelled", "failed"):
+            if state.status in ("cancelled", "failed"):
                 return state  # the execution itself stopped
     return _standing(state, decision)
 
 
 def _reason(
-    state: Dict[str, Any], specs: List[WaveSpec], decision: Any, index: int
+    state: EngineState, specs: List[WaveSpec], decision: Any, index: int
 ) -> Optional[str]:
     """Why a wave was skipped, naming the wave it depends on by name (the
     rule's reasons count waves from 0)."""
@@ -365,13 +365,13 @@ def _reason(
     return decision.reasons.get(index)
 
 
-def _standing(state: Dict[str, Any], decision: Any) -> Dict[str, Any]:
+def _standing(state: EngineState, decision: Any) -> EngineState:
     """The state's status from the graph's decision."""
     active = active_waves(state)
     if active:
-        state["current_wave_number"] = min(active)
+        state.current_wave_number = min(active)
     if decision.outcome == COMPLETED:
-        state.update(
+        state.set(
             status="completed",
             all_waves_completed=True,
             wave_completed=True,
@@ -382,7 +382,7 @@ def _standing(state: Dict[str, Any], decision: Any) -> Dict[str, Any]:
         _failed(state, decision)
     elif decision.paused:
         waiting = decision.waiting
-        state.update(
+        state.set(
             status="paused",
             paused_before_wave=waiting[0],
             waiting_waves=waiting,
@@ -390,15 +390,15 @@ def _standing(state: Dict[str, Any], decision: Any) -> Dict[str, Any]:
             + ", ".join(wave_name(state, i) for i in waiting),
         )
     else:
-        state["status"] = "running"
-        state["waiting_waves"] = decision.waiting or None
+        state.status = "running"
+        state.waiting_waves = decision.waiting or None
     return state
 
 
-def _failed(state: Dict[str, Any], decision: Any) -> None:
+def _failed(state: EngineState, decision: Any) -> None:
     """End FAILED (TIMEOUT when the first failure was a wave timeout),
     naming the failed and the skipped waves."""
-    failures = state.get("wave_failures") or []
+    failures = state.wave_failures or []
     first = failures[0] if failures else {}
     skipped = sorted(i for i, s in decision.statuses.items() if s == SKIPPED)
     message = first.get("message") or "a wave failed"
@@ -408,7 +408,7 @@ def _failed(state: Dict[str, Any], decision: Any) -> None:
             f"{wave_name(state, i)} ({_reason(state, specs, decision, i)})"
             for i in skipped
         )
-    state.update(
+    state.set(
         status="timeout" if first.get("kind") == "timeout" else "failed",
         error=message,
         error_code=first.get("code") or "WAVE_FAILED",
@@ -416,4 +416,4 @@ def _failed(state: Dict[str, Any], decision: Any) -> None:
         wave_completed=True,
     )
     if first:
-        state["current_wave_number"] = first["waveIndex"]
+        state.current_wave_number = first["waveIndex"]

@@ -8,26 +8,29 @@ from botocore.exceptions import ClientError
 
 from shared import clock, statuses
 from shared.ddb_updates import SetExpression, condition_failed
+from shared.engine_state import EngineState
 from shared.tables import execution_history_table
 
 FAILED = "failed"
 TERMINAL_STATE_STATUSES = ("completed", "failed", "cancelled", "timeout")
 
 
-def wave_name(state: Dict[str, Any], index: int) -> str:
+def wave_name(state: EngineState, index: int) -> str:
     """The wave's name, or ``Wave <n>``."""
-    waves = state.get("waves") or []
+    waves = state.waves or []
     wave = waves[index] if 0 <= index < len(waves) else {}
     return str(wave.get("waveName") or f"Wave {index + 1}")
 
 
-def wave_result(state: Dict[str, Any], index: int) -> Dict[str, Any]:
+def wave_result(state: EngineState, index: int) -> Dict[str, Any]:
     """The ``wave_results`` entry of wave ``index`` (created if absent)."""
-    results: List[Dict[str, Any]] = state.setdefault("wave_results", [])
+    if state.wave_results is None:
+        state.wave_results = []
+    results: List[Dict[str, Any]] = state.wave_results
     for entry in results:
         if entry.get("waveIndex") == index:
             return entry
-    wave = (state.get("waves") or [{}])[index] if state.get("waves") else {}
+    wave = state.waves[index] if state.waves else {}
     entry = {
         "waveIndex": index,
         "waveNumber": wave.get("waveNumber", index),
@@ -39,19 +42,21 @@ def wave_result(state: Dict[str, Any], index: int) -> Dict[str, Any]:
 
 
 def mark_failed(
-    state: Dict[str, Any],
+    state: EngineState,
     error_code: str,
     error: str,
     status: str = FAILED,
-) -> Dict[str, Any]:
+) -> EngineState:
     """End the current wave and the state with ``status`` and an error."""
-    state["status"] = status
-    state["error"] = error
-    state["error_code"] = error_code
-    state["status_reason"] = error
-    state["wave_completed"] = True
-    index = state.get("current_wave_number")
-    if isinstance(index, int) and state.get("waves"):
+    state.set(
+        status=status,
+        error=error,
+        error_code=error_code,
+        status_reason=error,
+        wave_completed=True,
+    )
+    index = state.current_wave_number
+    if isinstance(index, int) and state.waves:
         entry = wave_result(state, index)
         entry["status"] = "CANCELLED" if status == "cancelled" else "FAILED"
         entry["endTime"] = clock.iso_now()
@@ -60,15 +65,15 @@ def mark_failed(
     return state
 
 
-def mark_cancelled(state: Dict[str, Any], reason: str) -> Dict[str, Any]:
+def mark_cancelled(state: EngineState, reason: str) -> EngineState:
     """End the state ``cancelled`` (both completion flags set)."""
     mark_failed(state, "EXECUTION_CANCELLED", reason, status="cancelled")
-    state["all_waves_completed"] = True
+    state.all_waves_completed = True
     return state
 
 
 def end_for_record(
-    state: Dict[str, Any], record_status: Optional[str], during: str
+    state: EngineState, record_status: Optional[str], during: str
 ) -> bool:
     """End the state when the record says the execution stopped.
 
@@ -88,9 +93,9 @@ def end_for_record(
     return False
 
 
-def is_terminal(state: Dict[str, Any]) -> bool:
+def is_terminal(state: EngineState) -> bool:
     """True when the state machine should stop (any end status)."""
-    return state.get("status") in TERMINAL_STATE_STATUSES
+    return state.status in TERMINAL_STATE_STATUSES
 
 
 def save_wave(

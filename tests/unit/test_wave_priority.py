@@ -5,6 +5,7 @@ Chosen by measurement (``bench.dag_order``, README)."""
 
 import pytest
 
+from shared.engine_state import EngineState
 from shared.wave_graph import active_waves
 from shared.wave_schedule import (
     Quotas,
@@ -82,7 +83,7 @@ def test_active_waves_are_polled_in_priority_order():
     }
     # When the running waves are listed
     # Then application (index 2) comes before report (index 1)
-    assert active_waves(state) == [2, 1]
+    assert active_waves(EngineState.from_json(state)) == [2, 1]
 
 
 @pytest.fixture

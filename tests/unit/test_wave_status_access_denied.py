@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 import wave_recovery
 import wave_poll
+import wave_preparation
 from tests.helpers import load_handler
 from tests.unit.wave_engine_support import HUB, base_state, wave_engine
 
@@ -121,7 +122,7 @@ def test_a_wave_start_whose_role_is_refused_says_so_in_our_words(
     def refused(region=None, context=None, *args, **kwargs):
         raise _client_error("AccessDenied", "AssumeRole")
 
-    monkeypatch.setattr(wave_recovery, "create_drs_client", refused)
+    monkeypatch.setattr(wave_preparation, "create_drs_client", refused)
     # When the wave starts
     result = wave_recovery.start_wave_recovery(base_state(ONE_WAVE), 0)
     # Then it fails as the poll would, naming the account, in our words

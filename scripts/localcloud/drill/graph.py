@@ -21,9 +21,11 @@ LAMBDA_DIR = Path(__file__).resolve().parents[3] / "lambda"
 def _wave_specs() -> Any:
     if str(LAMBDA_DIR) not in sys.path:
         sys.path.append(str(LAMBDA_DIR))
+    from shared.engine_state import EngineState
     from shared.wave_graph import wave_specs
 
-    return wave_specs
+    # The engine's rule reads the typed state (shared.engine_state).
+    return lambda waves: wave_specs(EngineState(waves=waves))
 
 
 def dependencies(waves: Sequence[Mapping[str, Any]]) -> dict[int, list[int]]:
@@ -31,7 +33,7 @@ def dependencies(waves: Sequence[Mapping[str, Any]]) -> dict[int, list[int]]:
     waves, any order)."""
     ordered = sorted(waves, key=lambda w: int(w.get("waveNumber") or 0))
     numbers = [int(w.get("waveNumber") or 0) for w in ordered]
-    specs = _wave_specs()({"waves": [dict(w) for w in ordered]})
+    specs = _wave_specs()([dict(w) for w in ordered])
     graph: dict[int, list[int]] = {}
     for index, spec in enumerate(specs):
         if spec.depends_on is None:

@@ -3,6 +3,7 @@
 import pytest
 
 from shared import orchestration_core, statuses
+from shared.engine_state import EngineState
 from shared.execution_lock import get_plan_lock, lock_key
 from shared.wave_state import mark_failed
 
@@ -28,7 +29,7 @@ def _record(history, status):
 
 
 def _state(status, reason):
-    state = {"execution_id": "ex-1", "plan_id": "plan-1", "waves": []}
+    state = EngineState(execution_id="ex-1", plan_id="plan-1", waves=[])
     return mark_failed(state, "WAVE_OPERATION_FAILED", reason, status)
 
 
