@@ -112,3 +112,22 @@ def test_random_states_round_trip(seed):
         assert state.has(
             {"accountContext": "input_account_context"}.get(key, key)
         ) == (key in data)
+
+
+def test_take_makes_the_object_held_the_new_state():
+    # Given the object a caller holds, and the state a callee answered
+    held = EngineState.from_json({"status": "running", "job_id": None})
+    answered = EngineState.from_json({"status": "failed", "other": 1})
+    # When the held object takes it
+    held.take(answered)
+    # Then it is that state, key for key, and independent of it
+    assert held.to_json() == {"status": "failed", "other": 1}
+    held.extra["more"] = 2
+    assert "more" not in answered.to_json()
+
+
+def test_the_first_inputs_account_context_wins():
+    both = {"accountContext": {"a": 1}, "account_context": {"b": 2}}
+    assert EngineState.from_json(both).given_account_context == {"a": 1}
+    resumed = {"account_context": {"b": 2}}
+    assert EngineState.from_json(resumed).given_account_context == {"b": 2}
