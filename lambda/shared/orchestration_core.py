@@ -52,7 +52,8 @@ WAVE_START_FAILED = "WAVE_START_INVOCATION_FAILED"
 
 
 class OperationsPort(Protocol):
-    """How the core reaches the DRS operations."""
+    """How the core reaches the DRS operations: a function boundary, so
+    the state goes and comes back as JSON (``_through``)."""
 
     def start_wave(
         self, state: Dict[str, Any], wave_number: int
