@@ -126,11 +126,19 @@ def test_twenty_concurrent_starts_give_one_execution(api):
 def test_servers_in_a_live_drs_job_outside_the_system_conflict(
     local_cloud, api
 ):
-    # Given a DRS drill started outside the system on one app server
+    # Given a DRS drill started outside the system on one app server,
+    # still running when the plan starts (at speed 600 a job of default
+    # durations ends in about a wall second: a slow start outlived it)
     servers = api.servers("Application")
-    job = local_cloud.client("drs").start_recovery(
-        isDrill=True, sourceServers=[{"sourceServerID": servers[0]}]
-    )["job"]
+    sim = local_cloud.simulator
+    usual = sim.durations
+    sim.durations = {**usual, "conversion": [86400, 86400]}
+    try:
+        job = local_cloud.client("drs").start_recovery(
+            isDrill=True, sourceServers=[{"sourceServerID": servers[0]}]
+        )["job"]
+    finally:
+        sim.durations = usual
     plan_id = api.plan("busy", [("busy-app", servers, False)])
     # When the plan is started
     answer = api.start(plan_id)
