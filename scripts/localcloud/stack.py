@@ -248,6 +248,8 @@ class LocalCloud:
             # No X-Ray daemon listens here (the runtime sets
             # LAMBDA_TASK_ROOT, so powertools would otherwise trace).
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # The workers scale botocore's retry back-off by it.
+            "LOCAL_CLOUD_SPEED": str(self.speed),
         }
 
     def stop(self) -> None:

@@ -122,6 +122,34 @@ def invoke(handler, request: dict) -> dict:
         }
 
 
+def scale_retry_waits(speed: float) -> bool:
+    """The local cloud runs DRS time ``speed`` times faster than the wall
+    clock (``LOCAL_CLOUD_SPEED``): botocore's retry back-off, a wall-time
+    sleep of up to 20 s, is scaled the same way, so a throttled call
+    waits what it would in the simulated time. The attempts stay real.
+    False when botocore is not importable or ``speed`` is not > 1."""
+    if speed <= 1:
+        return False
+    try:
+        from botocore.retries import standard
+    except ImportError:
+        return False
+    original = standard.ExponentialBackoff.delay_amount
+
+    def scaled(self, context):
+        return original(self, context) / speed
+
+    standard.ExponentialBackoff.delay_amount = scaled
+    return True
+
+
+def _speed() -> float:
+    try:
+        return float(os.environ.get("LOCAL_CLOUD_SPEED") or 1)
+    except ValueError:
+        return 1.0
+
+
 def serve(task_root: str, layer_dir: str) -> None:
     """Answer invocations until the parent closes the pipe."""
     proto_in = os.fdopen(os.dup(0), "rb")
@@ -133,6 +161,7 @@ def serve(task_root: str, layer_dir: str) -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1)
     sys.path[:0] = [task_root, layer_dir]
     os.chdir(task_root)
+    scale_retry_waits(_speed())
     handler = None
     for line in proto_in:
         request = json.loads(line)

@@ -267,3 +267,36 @@ def test_process_exit_is_runtime_exit_error_and_worker_replaced(runtime):
     assert result.json()["errorType"] == "Runtime.ExitError"
     assert "exit status 3" in result.json()["errorMessage"]
     assert runtime.invoke(fn, b"{}").json() == "alive"
+
+
+BACKOFF = """
+from botocore.retries import standard
+
+
+class Context:
+    attempt_number = 5
+
+
+def handler(event, context):
+    backoff = standard.ExponentialBackoff(random=lambda: 1.0)
+    return backoff.delay_amount(Context())
+"""
+
+
+@pytest.mark.parametrize("speed, expected", [("600", 16 / 600), ("", 16)])
+def test_retry_back_off_runs_at_the_cloud_speed(tmp_path, speed, expected):
+    # Given a runtime whose cloud runs DRS time 600 times faster (or not)
+    rt = LambdaRuntime(
+        tmp_path / "work",
+        tmp_path / "logs",
+        base_env={"AWS_REGION": "us-east-1", "LOCAL_CLOUD_SPEED": speed},
+        max_workers=1,
+    )
+    try:
+        # When a function asks botocore for its 5th retry's back-off
+        result = rt.invoke(spec("backoff", BACKOFF), b"{}")
+    finally:
+        rt.stop()
+    # Then the wait (16 s at most, here the most) is scaled by the speed
+    assert not result.function_error, result.payload
+    assert result.json() == pytest.approx(expected)
