@@ -25,6 +25,7 @@ from shared import clock, statuses
 from shared.account_context import get_account_context
 from shared.aws_clients import create_drs_client
 from shared.config import get_settings
+from shared.ddb_updates import condition_failed
 from shared.engine_state import EngineState
 from shared.execution_records import get_execution
 from shared.logging_setup import get_logger
@@ -84,8 +85,7 @@ def _record_wave(
                 extra={"wave": index, "attempt": attempt + 1},
             )
             last = error
-            code = getattr(error, "response", {}).get("Error", {})
-            if code.get("Code") == "ConditionalCheckFailedException":
+            if isinstance(error, ClientError) and condition_failed(error):
                 break
             if attempt + 1 < RECORD_ATTEMPTS:
                 sleep(RECORD_BACKOFF_SECONDS * 2**attempt)

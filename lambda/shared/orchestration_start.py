@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from shared import clock, statuses
 from shared.config import get_settings
+from shared.ddb_updates import condition_failed
 from shared.engine_state import EngineState
 from shared.execution_records import get_execution, transition_status
 from shared.responses import to_jsonable
@@ -139,8 +140,7 @@ def mark_running(state: EngineState, table: Any) -> Optional[str]:
             ConditionExpression="attribute_not_exists(executionId)",
         )
     except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
     record = get_execution(state.execution_id, table)
     if iso(record.get("startTime")):
