@@ -1,7 +1,8 @@
-"""What DRS says about one wave job's servers, merged into the record.
+"""What DRS says about one wave job's servers, added to the record.
 
-``record_job_servers`` merges a ``describe_jobs`` item into the wave's
-``servers`` (the one merge rule, ``shared.job_servers``), adds each
+The poll merges a ``describe_jobs`` item's server statuses into the
+wave's ``servers`` first (the one merge rule, ``shared.job_servers``: it
+decides what starts next on them); ``record_job_servers`` then adds each
 unfinished server's phase from its latest job log event and, once a
 server is launched, its recovery instance (DRS) with the instance's
 private IP and launch time (EC2). DRS or EC2 not answering leaves what
@@ -14,7 +15,6 @@ from typing import Any, Callable, Dict, List, Optional
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.drs_constants import DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
-from shared.job_servers import merge_job_servers
 from shared.logging_setup import get_logger
 
 logger = get_logger("query-handler")
@@ -108,13 +108,13 @@ def record_job_servers(
     ec2_factory: Callable[[], Any],
     timings: Optional[Dict[str, float]] = None,
 ) -> List[Dict[str, Any]]:
-    """Merge the job's server statuses into ``waves[i].servers``
+    """Add the job's phases and recovery instances to
+    ``waves[i].servers``, whose statuses the poll merged from ``job``
     (``timings``: seconds spent per step are added to it)."""
     since = perf_counter()
     phases = _phases(drs, job["jobID"])
     since = _took(timings, "jobLogs", since)
-    # One merge rule with the cancel settlement (shared.job_servers).
-    known = merge_job_servers(wave_record["servers"], job)
+    known = {s["sourceServerId"]: s for s in wave_record["servers"]}
     for sid, server in known.items():
         if server.get("status") not in SUCCESS:
             server["phase"] = phases.get(sid, server.get("phase"))
@@ -124,7 +124,6 @@ def record_job_servers(
         if s.get("status") in DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES
         and not s.get("instanceId")
     ]
-    since = _took(timings, "merge", since)
     found = _instances(drs, job["jobID"], missing)
     since = _took(timings, "recoveryInstances", since)
     for sid, detail in found.items():

@@ -201,7 +201,7 @@ def poll_wave(
     if ctx.cancelling:
         _save(state, index, wave, ctx.table)
     elif started_now is not False:
-        _decide(state, index, found, wave, ctx, started=bool(started_now))
+        _decide(state, index, found, wave, ctx)
     timings["decide"] = perf_counter() - since
     _log_timings(state, index, len(wave["servers"]), started, timings)
     return found
@@ -283,10 +283,9 @@ def _decide(
     found: WaveAssessment,
     wave: Dict[str, Any],
     ctx: PollContext,
-    started: bool = False,
 ) -> None:
-    """Complete, fail, start queued chunks (unless this poll ``started``
-    them already) or keep following the wave."""
+    """Complete or fail the wave, or keep following it (its queued chunks
+    that fit were started before: ``_starts_now``)."""
     name = wave["waveName"]
     entry = wave_result(state, index)
     if found.broken and found.running:
@@ -339,9 +338,6 @@ def _decide(
             f"{name_servers(wave['servers'])}",
         )
         return
-    if found.startable and not started:
-        if not _start_queued(state, index, wave, ctx):
-            return
     state.status_reason = _progress_reason(name, found, wave_jobs(wave))
     wave["statusReason"] = state.status_reason
     _advance_clock(state, index, wave, ctx)
