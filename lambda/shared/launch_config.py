@@ -48,6 +48,7 @@ from shared.launch_config_applied import (
     APPLIED,
     already_applied,
     config_fingerprint,
+    unchanged_outcome,
     uses_template,
 )
 from shared.launch_config_status import record_launch_config_status
@@ -238,16 +239,6 @@ def _sets_nothing(config: Dict[str, Any]) -> bool:
     return not drs_settings(config) and not uses_template(config)
 
 
-def _nothing_to_apply(server_id: str, config: Dict[str, Any]) -> Dict:
-    """The outcome of a server whose configuration sets nothing."""
-    return {
-        "sourceServerId": server_id,
-        "status": APPLIED,
-        "unchanged": True,
-        "configHash": config_fingerprint(config),
-    }
-
-
 def _changed(outcome: Dict[str, Any]) -> bool:
     """True when ``outcome`` records a change to undo."""
     return bool(
@@ -338,7 +329,7 @@ def apply_launch_configs(
     }
     skipped = already_applied(group, configs, ec2)
     skipped.update(
-        (sid, _nothing_to_apply(sid, config))
+        (sid, unchanged_outcome(sid, config_fingerprint(config)))
         for sid, config in configs.items()
         if sid not in skipped and _sets_nothing(config)
     )

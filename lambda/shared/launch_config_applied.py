@@ -128,6 +128,17 @@ def _describe(ec2: Any, ids: List[str]) -> Dict[str, int]:
         return answer
 
 
+def unchanged_outcome(server_id: str, fingerprint: str) -> Dict[str, Any]:
+    """What ``apply_launch_configs`` reports for a server it did not
+    touch: ``APPLIED``, ``unchanged``, with its configuration's hash."""
+    return {
+        "sourceServerId": server_id,
+        "status": APPLIED,
+        "unchanged": True,
+        "configHash": fingerprint,
+    }
+
+
 def already_applied(
     group: Dict[str, Any],
     configs: Dict[str, Dict[str, Any]],
@@ -150,12 +161,7 @@ def already_applied(
             continue
         if entry.get("configHash") != fingerprint:
             continue
-        outcome = {
-            "sourceServerId": server_id,
-            "status": APPLIED,
-            "unchanged": True,
-            "configHash": fingerprint,
-        }
+        outcome = unchanged_outcome(server_id, fingerprint)
         if entry.get("launchTemplateId"):
             outcome["launchTemplateId"] = entry["launchTemplateId"]
         if not uses_template(config):

@@ -224,7 +224,7 @@ def write_servers(
     changed = [
         server
         for server in servers
-        if not _same(known.get(server.get("sourceServerId")), server)
+        if not _same(old(server), server)
     ]
     table = _table(table)
     update = _client_update(table) if len(changed) > 1 else None
