@@ -117,25 +117,28 @@ class BenchCloud:
         elapsed = (wall - self._anchor_wall).total_seconds() * self.speed
         return self._anchor_sim.timestamp() + elapsed
 
-    def record(self, execution_id: str) -> Dict[str, Any]:
-        """The execution record as stored (DynamoDB JSON), or {}."""
+    def record(self, execution_id: str, *fields: str) -> Dict[str, Any]:
+        """The execution record as stored (DynamoDB JSON), or {}; only
+        ``fields`` when given."""
+        request: Dict[str, Any] = {}
+        if fields:
+            names = {f"#f{n}": field for n, field in enumerate(fields)}
+            request.update(
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+            )
         answer = self.cloud.client("dynamodb").get_item(
             TableName=HISTORY_TABLE,
             Key={"executionId": {"S": execution_id}},
             ConsistentRead=True,
+            **request,
         )
         return answer.get("Item") or {}
 
     def status(self, execution_id: str) -> Optional[str]:
         """The execution record's status alone (None: no record)."""
-        answer = self.cloud.client("dynamodb").get_item(
-            TableName=HISTORY_TABLE,
-            Key={"executionId": {"S": execution_id}},
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "status"},
-            ConsistentRead=True,
-        )
-        return (answer.get("Item") or {}).get("status", {}).get("S")
+        item = self.record(execution_id, "status")
+        return item.get("status", {}).get("S")
 
     def api(self) -> Invoker:
         """Direct invocation of the deployed handlers (no retries)."""
