@@ -13,7 +13,13 @@ through that wave's rows.
 from typing import Any, Dict, List, Optional
 
 from shared.errors import ValidationError
-from shared.server_records import page_token, server_key, servers_page
+from shared.page_tokens import page_limit
+from shared.server_records import (
+    MAX_PAGE,
+    page_token,
+    server_key,
+    servers_page,
+)
 
 # Rows per wave in an answer that shows every wave: a DRS job's worth.
 INLINE_SERVERS = 100
@@ -59,15 +65,6 @@ def wave_index(record: Dict[str, Any], wave_number: str) -> int:
     )
 
 
-def page_limit(raw: Optional[str]) -> int:
-    """``limit`` of a page of server rows (default ``INLINE_SERVERS``;
-    its range is checked by ``servers_page``)."""
-    try:
-        return int(raw or INLINE_SERVERS)
-    except ValueError:
-        raise ValidationError("limit must be an integer", field="limit")
-
-
 def wave_page(
     record: Dict[str, Any],
     query: Dict[str, Any],
@@ -80,7 +77,7 @@ def wave_page(
     page = servers_page(
         record["executionId"],
         index,
-        page_limit(query.get("limit")),
+        page_limit(query.get("limit"), INLINE_SERVERS, MAX_PAGE),
         query.get("nextToken"),
         table,
     )
