@@ -221,11 +221,7 @@ def write_servers(
     def old(server: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         return known.get(server.get("sourceServerId"))
 
-    changed = [
-        server
-        for server in servers
-        if not _same(old(server), server)
-    ]
+    changed = [server for server in servers if not _same(old(server), server)]
     table = _table(table)
     update = _client_update(table) if len(changed) > 1 else None
     if update is None or workers <= 1:
