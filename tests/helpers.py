@@ -132,13 +132,17 @@ def api_event(
 def with_server_rows(ddb_client, item: dict) -> dict:
     """An execution item (deserialized) with each wave's server records
     (the ``execution-servers`` table, ``shared.server_records``) as its
-    ``servers``, as the functions' readers see them."""
+    ``servers`` and its planned ``serverIds`` (``shared.wave_plan_store``),
+    as the functions' readers see them."""
     from boto3.dynamodb.types import TypeDeserializer
 
     if not item or not item.get("executionId"):
         return item
+    from shared.wave_plan_store import PLAN_PREFIX, fill_planned, planned_from
+
     deserialize = TypeDeserializer().deserialize
     rows: dict = {}
+    parts: list = []
     kwargs = {
         "TableName": table_name("execution-servers"),
         "KeyConditionExpression": "executionId = :e",
@@ -149,6 +153,9 @@ def with_server_rows(ddb_client, item: dict) -> dict:
         page = ddb_client.query(**kwargs)
         for raw in page.get("Items", []):
             row = {k: deserialize(v) for k, v in raw.items()}
+            if row["serverKey"].startswith(PLAN_PREFIX):
+                parts.append(row)
+                continue
             rows.setdefault(int(row["waveIndex"]), []).append(
                 {
                     k: v
@@ -166,6 +173,8 @@ def with_server_rows(ddb_client, item: dict) -> dict:
         if not page.get("LastEvaluatedKey"):
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    # The planned ids back on their waves, as the readers see them.
+    item = fill_planned(item, planned_from(parts))
     waves = []
     for index, wave in enumerate(item.get("waves") or []):
         known = {s["sourceServerId"]: s for s in wave.get("servers") or []}

@@ -19,7 +19,8 @@ from shared.execution_records import active_executions
 from shared.logging_setup import get_logger
 from shared.tables import execution_history_table
 from shared.wave_graph import plan_graph
-from shared.wave_servers import execution_server_ids, wave_group_ids
+from shared.wave_plan_store import planned_server_ids
+from shared.wave_servers import wave_group_ids
 
 logger = get_logger("plan-summaries")
 Item = Dict[str, Any]
@@ -74,7 +75,7 @@ def plan_answers(
     )
     members = _Members(lookup)
     active = active_executions(table) if plans else []
-    busy = [(e, execution_server_ids(e)) for e in active]
+    busy = [(e, planned_server_ids(e)) for e in active]
     answers = []
     for plan in plans:
         wave_servers = {

@@ -11,6 +11,7 @@ from shared.aws_pagination import ID_FILTER_MAX, all_items
 from shared.drs_constants import DRS_JOB_STATUS_WAIT_STATES
 from shared.tag_matching import matching_server_ids
 from shared.wave_jobs import wave_job_ids
+from shared.wave_plan_store import with_planned
 from shared.wave_servers import execution_server_ids
 
 
@@ -183,6 +184,7 @@ def execution_recovery_instances(
     Only instances of its source servers launched by its own jobs (an
     instance of the same server from another execution is not its).
     """
+    record = with_planned(record)
     context = record.get("accountContext")
     job_ids = {j for ids in execution_jobs(record).values() for j in ids}
     by_region: Dict[str, List[Dict[str, Any]]] = {}

@@ -48,7 +48,8 @@ from shared.readiness import (
 )
 from shared.readiness_groups import resolve_plan_groups
 from shared.readiness_inventory import WaveMembers
-from shared.wave_servers import WaveServers, execution_server_ids
+from shared.wave_plan_store import planned_server_ids
+from shared.wave_servers import WaveServers
 
 # ``acceptRisks`` names a blocking check, in any case ("REPLICATION").
 RISK_NAMES = {name.upper(): name for name in BLOCKING_CHECKS}
@@ -218,7 +219,7 @@ def _refuse_conflicts(plan_id, members, inventories, executions) -> None:
     for execution in executions:
         if execution.get("planId") == plan_id:
             continue  # the plan's own: EXECUTION_CONFLICT, checked before
-        shared = sorted(servers & execution_server_ids(execution))
+        shared = sorted(servers & planned_server_ids(execution))
         if shared:
             raise ServerConflictError(
                 f"server(s) {', '.join(shared)} are in active execution "

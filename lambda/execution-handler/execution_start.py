@@ -54,6 +54,11 @@ from shared.validation import (
     validate_choice,
     validate_identity,
 )
+from shared.wave_plan_store import (
+    delete_planned,
+    store_planned,
+    take_planned,
+)
 from shared.wave_servers import per_group_waves, wave_group_ids
 
 logger = get_logger("execution-handler")
@@ -161,7 +166,7 @@ def execute_recovery_plan(
         record["acceptedRisks"] = accepted_record(
             accept, checked, initiated_by, requested_by
         )
-    create_execution(to_jsonable(record), tables.get("executions"))
+    _create(record, tables)
     payload = {
         "action": WORKER_ACTION,
         "executionId": record["executionId"],
@@ -282,6 +287,19 @@ def _new_record(plan, waves, resolved, execution_type, by):
             for index, wave in enumerate(waves)
         ],
     }
+
+
+def _create(record: Dict[str, Any], tables: Dict[str, Any]) -> None:
+    """Write the waves' planned servers (``shared.wave_plan_store``),
+    then the record; the parts go again when the record is refused."""
+    execution_id = record["executionId"]
+    planned = take_planned(record)
+    store_planned(execution_id, planned, tables.get("servers"))
+    try:
+        create_execution(to_jsonable(record), tables.get("executions"))
+    except Exception:
+        delete_planned(execution_id, tables.get("servers"))
+        raise
 
 
 def _plan_input(plan: Dict[str, Any], waves: List[Dict[str, Any]]):

@@ -8,6 +8,7 @@ from shared.config import get_settings
 from shared.engine_state import EngineState
 from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
+from shared.wave_plan_store import with_planned
 from shared.wave_servers import (
     TagLister,
     WaveServers,
@@ -41,7 +42,9 @@ def recorded_wave(
     without ``execute_recovery_plan`` has no record to read)."""
     if not state.execution_id:
         return {}, None
-    record = get_execution(state.execution_id, history_table)
+    record = with_planned(
+        get_execution(state.execution_id, history_table), index=index
+    )
     waves = record.get("waves") or []
     wave = waves[index] if 0 <= index < len(waves) else {}
     return wave, recorded_wave_servers(record, index)

@@ -34,6 +34,9 @@ class PreparedWave(WaveServers):
     """A wave's servers, configured, with their hostnames."""
 
     hostnames: Dict[str, str] = None  # type: ignore[assignment]
+    # The ids were recorded when the execution started (False: resolved
+    # now, the start records them).
+    recorded: bool = True
 
 
 class WaveStartError(ServerResolutionError):
@@ -164,5 +167,6 @@ def prepare_wave(
         server_ids,
         servers.group_server_ids,
         hostnames=hosts,
+        recorded=recorded is not None,
     )
     return prepared, context, drs

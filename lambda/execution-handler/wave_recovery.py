@@ -31,6 +31,12 @@ from shared.execution_records import get_execution
 from shared.logging_setup import get_logger
 from shared.server_records import put_servers
 from shared.wave_jobs import plan_jobs, wave_job_ids, wave_jobs
+from shared.wave_plan_store import (
+    PARTS_FIELD,
+    part_count,
+    store_planned,
+    with_planned,
+)
 from shared.wave_schedule import QUEUED, quotas_from
 from shared.wave_servers import (
     ServerResolutionError,
@@ -227,6 +233,14 @@ def _start(
         return _complete_empty(
             state, index, record, entry, history_table, sleep
         )
+    if state.execution_id and not members.recorded:
+        # Resolved now (a state machine started directly): recorded
+        # before the wave's plan is, as execute_recovery_plan does.
+        store_planned(
+            state.execution_id,
+            {index: (members.server_ids, members.group_server_ids)},
+        )
+        record[PARTS_FIELD] = part_count(len(members.server_ids))
     if state.execution_id:
         put_servers(
             state.execution_id,
@@ -281,7 +295,9 @@ def _not_claimed(
     another invocation is still preparing keeps the state running (the
     poll follows it once recorded).
     """
-    record = get_execution(state.execution_id, history_table)
+    record = with_planned(
+        get_execution(state.execution_id, history_table), index=index
+    )
     name = wave_name(state, index)
     waves = record.get("waves") or []
     wave = waves[index] if index < len(waves) else {}

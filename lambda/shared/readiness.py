@@ -40,8 +40,8 @@ from shared.readiness_inventory import (
 )
 from shared.readiness_launch import check_launch_configuration
 from shared.readiness_result import NOT_READY, worst
+from shared.wave_plan_store import planned_server_ids
 from shared.wave_schedule import quotas_from
-from shared.wave_servers import execution_server_ids
 
 # Waves as resolved now and the listing of each account/region.
 Resolution = Tuple[List[WaveMembers], Dict[LocationKey, Inventory]]
@@ -132,7 +132,7 @@ def evaluate_resolved(
         inventories,
         float(target) if target is not None else None,
         execution_servers(
-            active_executions, plan.get("planId"), execution_server_ids
+            active_executions, plan.get("planId"), planned_server_ids
         ),
         quotas_from(get_settings()),
     )

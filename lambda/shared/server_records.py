@@ -33,6 +33,7 @@ from shared.page_tokens import decode_token as decode_any_token
 from shared.page_tokens import encode_token
 from shared.responses import to_jsonable
 from shared.tables import execution_servers_table, query_all
+from shared.wave_plan_store import fill_planned, planned_from
 
 logger = get_logger("shared")
 
@@ -62,6 +63,8 @@ RANKS = {
     "TERMINATED": 3,
 }
 MAX_PAGE = 1000
+# Every record's ``serverKey`` starts so (``wave_prefix``).
+RECORD_PREFIX = "w"
 # Record writes of one poll run at once, at most this many (under
 # botocore's pool of 10 connections per client).
 WRITE_WORKERS = 8
@@ -282,10 +285,12 @@ def put_servers(
 
 
 def _condition(execution_id: str, index: Optional[int]) -> Any:
-    condition = Key("executionId").eq(execution_id)
-    if index is not None:
-        condition = condition & Key(SORT_KEY).begins_with(wave_prefix(index))
-    return condition
+    """The records of wave ``index`` (None: of every wave; the plan parts
+    sharing the partition, ``shared.wave_plan_store``, are not records)."""
+    prefix = wave_prefix(index) if index is not None else RECORD_PREFIX
+    return Key("executionId").eq(execution_id) & Key(SORT_KEY).begins_with(
+        prefix
+    )
 
 
 def wave_servers(
@@ -304,14 +309,21 @@ def execution_servers(
     execution_id: str, table: Optional[Any] = None
 ) -> Dict[int, List[Dict[str, Any]]]:
     """Every server row of the execution, by wave index."""
-    by_wave: Dict[int, List[Dict[str, Any]]] = {}
     items = query_all(
         _table(table),
         KeyConditionExpression=_condition(execution_id, None),
         ConsistentRead=True,
     )
+    return _by_wave(items)
+
+
+def _by_wave(items: Iterable[Dict[str, Any]]) -> Dict[int, List[Dict]]:
+    by_wave: Dict[int, List[Dict[str, Any]]] = {}
     for item in items:
-        by_wave.setdefault(int(item["waveIndex"]), []).append(as_server(item))
+        if str(item[SORT_KEY]).startswith(RECORD_PREFIX):
+            by_wave.setdefault(int(item["waveIndex"]), []).append(
+                as_server(item)
+            )
     return by_wave
 
 
@@ -352,7 +364,7 @@ def servers_page(
     }
     start = decode_token(token, execution_id)
     if start:
-        prefix = wave_prefix(index) if index is not None else "w"
+        prefix = wave_prefix(index) if index is not None else RECORD_PREFIX
         if not start[SORT_KEY].startswith(prefix):
             raise ValidationError("nextToken is not valid", field="nextToken")
         kwargs["ExclusiveStartKey"] = start
@@ -374,13 +386,14 @@ def page_token(execution_id: str, last_key: str) -> str:
 def delete_execution_servers(
     execution_id: str, table: Optional[Any] = None
 ) -> int:
-    """Delete every server record of the execution (batch); how many."""
+    """Delete every item of the execution in the table (its server
+    records and its plan parts, batch); how many."""
     table = _table(table)
     keys = [
         {"executionId": i["executionId"], SORT_KEY: i[SORT_KEY]}
         for i in query_all(
             table,
-            KeyConditionExpression=_condition(execution_id, None),
+            KeyConditionExpression=Key("executionId").eq(execution_id),
             ProjectionExpression="executionId, serverKey",
         )
     ]
@@ -414,9 +427,17 @@ def attach_servers(
 ) -> Dict[str, Any]:
     """A copy of the execution record whose ``waves[i].servers`` are the
     wave's server records (over any rows an older record held inline),
-    in ``sourceServerId`` order (the records' order), for readers that
-    show or act on every server."""
-    stored = execution_servers(record["executionId"], table)
+    in ``sourceServerId`` order (the records' order), and whose waves
+    carry their planned ``serverIds`` (``shared.wave_plan_store``): one
+    query of the execution's partition, for readers that show or act on
+    every server."""
+    items = query_all(
+        _table(table),
+        KeyConditionExpression=Key("executionId").eq(record["executionId"]),
+        ConsistentRead=True,
+    )
+    stored = _by_wave(items)
+    record = fill_planned(record, planned_from(items))
     waves = []
     for index, wave in enumerate(record.get("waves") or []):
         rows = merged_rows(wave, stored.get(index, []))
@@ -446,7 +467,9 @@ def summarize(wave: Dict[str, Any]) -> Dict[str, Any]:
     servers = wave.get("servers") or []
     if servers:
         summary["serverCount"] = max(
-            len(servers), len(wave.get("serverIds") or [])
+            len(servers),
+            len(wave.get("serverIds") or []),
+            int(wave.get("serverCount") or 0),
         )
         summary["serverCounts"] = status_counts(servers)
         launched = last_launch_time(servers)

@@ -10,6 +10,7 @@ from shared import clock, statuses
 from shared.ddb_updates import SetExpression, condition_failed
 from shared.engine_state import EngineState
 from shared.tables import execution_history_table
+from shared.wave_plan_store import PLANNED_FIELDS
 
 FAILED = "failed"
 TERMINAL_STATE_STATUSES = ("completed", "failed", "cancelled", "timeout")
@@ -109,14 +110,16 @@ def save_wave(
     record attributes ``extra``).
 
     Only those attributes are written: other writers' attributes (the
-    lifecycle API setting CANCELLING, ``serverIds`` of the planned wave)
-    stay as they are. A terminal record is never written (the condition
-    fails with ``ConditionalCheckFailedException``).
+    lifecycle API setting CANCELLING) stay as they are; the planned
+    ``serverIds`` live outside the item (``shared.wave_plan_store``) and
+    are never written here. A terminal record is never written (the
+    condition fails with ``ConditionalCheckFailedException``).
     """
     table = table or execution_history_table()
     update = SetExpression({"#waves": "waves", "#status": "status"})
     update.values.update(_TERMINAL_VALUES)
-    update.add(f"#waves[{int(index)}].", "w", wave)
+    kept = {k: v for k, v in wave.items() if k not in PLANNED_FIELDS}
+    update.add(f"#waves[{int(index)}].", "w", kept)
     update.add("", "x", extra or {})
     table.update_item(
         Key={"executionId": execution_id},

@@ -7,7 +7,8 @@ import boto3
 from bench.results import item_size
 from tests.helpers import REGION
 
-from shared.server_records import put_servers, summarize
+from shared.server_records import execution_servers, put_servers, summarize
+from shared.wave_plan_store import store_planned, take_planned, with_planned
 from shared.wave_jobs import plan_jobs
 
 DYNAMODB_ITEM_LIMIT = 400 * 1024
@@ -58,7 +59,10 @@ def _big_execution(lc, wave_count: int = WAVES) -> tuple:
         put_servers(execution_id, index, servers)
         waves.append(summarize(wave))
         inline.append(wave)
-    lc.set_record(execution_id, status="COMPLETED", waves=waves)
+    # The planned ids in their parts, as execute_recovery_plan keeps them
+    stored = {"waves": waves}
+    store_planned(execution_id, take_planned(stored))
+    lc.set_record(execution_id, status="COMPLETED", waves=stored["waves"])
     return execution_id, inline
 
 
@@ -76,9 +80,10 @@ def test_a_4000_server_execution_item_stays_far_below_400_kb(lc):
     # Then its item holds each wave's counts, not its servers
     item = _raw_item(lc, execution_id)
     size = item_size(item)
-    assert size < DYNAMODB_ITEM_LIMIT / 3, size
+    assert size < DYNAMODB_ITEM_LIMIT / 20, size
     wave = item["waves"]["L"][0]["M"]
-    assert "servers" not in wave
+    assert "servers" not in wave and "serverIds" not in wave
+    assert wave["serverIdsParts"]["N"] == "1"
     assert wave["serverCount"]["N"] == str(PER_WAVE)
     assert wave["serverCounts"]["M"]["LAUNCHED"]["N"] == str(PER_WAVE)
     # (the same servers inline would not fit in one item)
@@ -173,7 +178,11 @@ def test_a_drill_whose_recorded_instances_remain_is_kept(lc):
     )
     # Then it is kept: terminate-instances needs it
     assert status == 200 and body["deletedCount"] == 0, body
-    assert lc.tables["EXECUTION_SERVERS_TABLE"].scan()["Count"] == 1
+    kept = execution_servers(
+        execution_id, lc.tables["EXECUTION_SERVERS_TABLE"]
+    )
+    assert [len(rows) for rows in kept.values()] == [1]
+    assert with_planned(lc.raw_record(execution_id))["waves"][0]["serverIds"]
 
 
 def test_a_wave_not_started_shows_its_planned_ids_without_a_token(lc):

@@ -10,6 +10,8 @@ from tests.unit.execution_lifecycle.test_start_tag_groups import (
     tag_servers,
 )
 
+from shared.wave_plan_store import delete_planned, with_planned
+
 START = "execute_recovery_plan"
 
 
@@ -142,3 +144,73 @@ def test_a_refused_start_recovery_is_recorded_in_our_words(lc):
     # And DRS has only the outside job
     jobs = lc.sim.jobs(HUB_ACCOUNT, REGION)
     assert [j.job_id for j in jobs] == [outside["jobID"]]
+
+
+def test_the_planned_servers_are_kept_outside_the_item(lc):
+    # Given a plan of two waves started
+    first, second = lc.servers(2), lc.servers(3, 2)
+    lc.plan("pe", ("g1", first), ("g2", second))
+    execution_id = lc.start("pe")
+    # Then the item counts each wave's parts and holds no server id
+    raw = lc.raw_record(execution_id)
+    assert [w.get("serverIdsParts") for w in raw["waves"]] == [1, 1]
+    assert not any("serverIds" in w for w in raw["waves"])
+    # And the readers see the recorded servers
+    assert [w["serverIds"] for w in with_planned(raw)["waves"]] == [
+        first,
+        second,
+    ]
+
+
+def test_a_start_that_loses_the_plan_lock_leaves_no_planned_servers(
+    lc, monkeypatch
+):
+    # Given a plan whose record write is refused (another start of the
+    # plan took its lock between the checks and the write)
+    import execution_start
+    from shared.errors import ExecutionConflictError
+
+    lc.plan("pf", ("g1", lc.servers(2)))
+
+    def lost_race(record, table=None):
+        assert _plan_parts(lc), "the parts are written before the record"
+        raise ExecutionConflictError("plan pf already has an execution")
+
+    monkeypatch.setattr(execution_start, "create_execution", lost_race)
+    # When it is started
+    body = lc.direct(START, {"planId": "pf"})
+    # Then it is refused and no part of the refused execution is left
+    assert (body["statusCode"], body["error"]) == (409, "EXECUTION_CONFLICT")
+    assert _plan_parts(lc) == []
+
+
+def test_a_wave_resolved_at_its_start_records_its_servers(lc):
+    # Given a running execution whose record names no servers (a state
+    # machine started without execute_recovery_plan's resolution)
+    ids = lc.servers(2)
+    lc.plan("pg", ("g1", ids))
+    execution_id = lc.start("pg")
+    waves = lc.raw_record(execution_id)["waves"]
+    for wave in waves:
+        wave.pop("serverIdsParts")
+    delete_planned(execution_id)
+    lc.set_record(execution_id, status="RUNNING", waves=waves)
+    # When wave 1 starts
+    state = _start_wave(lc, execution_id, 0)
+    # Then it resolved its group and recorded the servers outside the item
+    assert state["status"] == "running", state.get("error")
+    assert _job_servers(lc, state["job_id"]) == sorted(ids)
+    raw = lc.raw_record(execution_id)
+    assert raw["waves"][0]["serverIdsParts"] == 1
+    assert "serverIds" not in raw["waves"][0]
+    assert with_planned(raw)["waves"][0]["serverIds"] == ids
+
+
+def _plan_parts(lc) -> List[str]:
+    """The keys of every plan part in the servers table."""
+    items = lc.tables["EXECUTION_SERVERS_TABLE"].scan()["Items"]
+    return sorted(
+        f"{i['executionId']}/{i['serverKey']}"
+        for i in items
+        if i["serverKey"].startswith("plan#")
+    )
