@@ -5,7 +5,7 @@ started here: a failure raises ``WaveStartError`` with the state's
 ``error_code``, before any DRS job."""
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,7 +15,10 @@ from shared.aws_pagination import items_by_ids
 from shared.engine_state import EngineState
 from shared.errors import ForbiddenError
 from shared.launch_config import apply_launch_configs
-from shared.launch_config_status import recovery_source
+from shared.launch_config_status import (
+    record_launch_config_status,
+    recovery_source,
+)
 from shared.logging_setup import get_logger
 from shared.tables import protection_groups_table
 from shared.wave_servers import (
@@ -37,6 +40,9 @@ class PreparedWave(WaveServers):
     # The ids were recorded when the execution started (False: resolved
     # now, the start records them).
     recorded: bool = True
+    # (group, each server's apply outcome): bookkeeping the start writes
+    # once its jobs are started (``record_launch_status``).
+    launch_outcomes: Tuple[Tuple[Dict, List[Dict]], ...] = ()
 
 
 class WaveStartError(ServerResolutionError):
@@ -142,10 +148,13 @@ def prepare_wave(
         hosts = _hostnames(drs, server_ids) if server_ids else {}
     except (ClientError, BotoCoreError) as error:
         raise _describe_error(error, context, region) from None
+    outcomes = []
     for position, group in enumerate(groups):
         own = servers.servers_of(str(group_ids[position]), position == 0)
         if not own:
             continue
+        # Recorded after the jobs start (a wave of 400 servers writes 8
+        # updates of the group item): not on the way to the first job.
         applied = apply_launch_configs(
             group,
             own,
@@ -153,10 +162,10 @@ def prepare_wave(
             account_context=context,
             drs_client=drs,
             ec2_client=ec2_client,
-            source=recovery_source(state.execution_id),
-            status_table=groups_table,
         )
+        outcomes.append((group, applied.servers))
         if not applied.ok:
+            record_launch_status(outcomes, state, groups_table)
             raise WaveStartError(
                 "LAUNCH_CONFIG_FAILED",
                 "launch configuration failed for " + applied.error_summary(),
@@ -168,5 +177,22 @@ def prepare_wave(
         servers.group_server_ids,
         hostnames=hosts,
         recorded=recorded is not None,
+        launch_outcomes=tuple(outcomes),
     )
     return prepared, context, drs
+
+
+def record_launch_status(
+    outcomes: Iterable[Tuple[Dict, List[Dict]]],
+    state: EngineState,
+    groups_table: Optional[Any],
+) -> None:
+    """Record on each group what the wave's apply did to its servers
+    (``shared.launch_config_status``; never raises)."""
+    for group, servers in outcomes:
+        record_launch_config_status(
+            group,
+            servers,
+            recovery_source(state.execution_id),
+            table=groups_table,
+        )

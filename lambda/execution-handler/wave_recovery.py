@@ -52,7 +52,11 @@ from shared.wave_state import (
     wave_result,
 )
 from wave_members import execution_context, resolve_by_tags_via_lambda
-from wave_preparation import prepare_wave
+from wave_preparation import (
+    PreparedWave,
+    prepare_wave,
+    record_launch_status,
+)
 
 logger = get_logger("execution-handler")
 
@@ -216,6 +220,42 @@ def _start(
         if _record_wave(state, index, record, history_table, sleep):
             logger.error("failed wave not recorded", extra={"wave": index})
         return state
+    try:
+        return _launch(
+            state,
+            index,
+            record,
+            members,
+            context,
+            drs,
+            chunk,
+            history_table,
+            sleep,
+        )
+    finally:
+        # The configurations were applied whatever the start did: their
+        # bookkeeping is written once the jobs are started.
+        record_launch_status(
+            members.launch_outcomes,
+            state,
+            tables_and_clients["groups_table"],
+        )
+
+
+def _launch(
+    state: EngineState,
+    index: int,
+    record: Dict[str, Any],
+    members: PreparedWave,
+    context: Optional[Dict[str, Any]],
+    drs: Any,
+    chunk: Optional[int],
+    history_table: Optional[Any] = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> EngineState:
+    """Record the prepared wave (its servers PENDING, its chunk plan) and
+    start the chunks that fit."""
+    entry = wave_result(state, index)
     quotas = quotas_from(get_settings())
     record.update(
         status=QUEUED,

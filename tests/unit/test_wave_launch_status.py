@@ -107,3 +107,36 @@ def test_status_not_recorded_never_fails_the_recovery(engine):
     assert result["status"] == "running", result.get("error")
     assert len(engine.sim.jobs(HUB, REGION)) == 1
     assert "launchConfigStatus" not in _group(engine)
+
+
+class _StatusWritesObserved:
+    """The groups table, noting how many DRS jobs existed at each status
+    write."""
+
+    def __init__(self, table, engine):
+        self.table, self.engine, self.jobs_at_writes = table, engine, []
+
+    def get_item(self, **kwargs):
+        return self.table.get_item(**kwargs)
+
+    def update_item(self, **kwargs):
+        self.jobs_at_writes.append(len(self.engine.sim.jobs(HUB, REGION)))
+        return self.table.update_item(**kwargs)
+
+
+def test_the_status_is_written_once_the_jobs_are_started(engine):
+    # Given a group with a launch config
+    ids = engine.ids("erp-db")
+    engine.add_group(
+        "pg-db", sourceServerIds=ids, launchConfig={"copyTags": False}
+    )
+    table = _StatusWritesObserved(engine.groups, engine)
+    # When the wave starts
+    result = wave_recovery.start_wave_recovery(
+        base_state(WAVES), 0, groups_table=table
+    )
+    # Then the bookkeeping came after the recovery job: not on its way
+    assert result["status"] == "running", result.get("error")
+    assert table.jobs_at_writes and min(table.jobs_at_writes) == 1
+    status = _group(engine)["launchConfigStatus"]
+    assert {status[sid]["source"] for sid in ids} == {"recovery:exec-1"}
