@@ -14,8 +14,7 @@ wave and the state ``failed`` with an ``error_code``; a refused
 (``shared.aws_errors.recovery_start_error``).
 """
 
-import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -60,46 +59,36 @@ from wave_preparation import (
 
 logger = get_logger("execution-handler")
 
-# Recording a wave is retried: a lost write would lose its plan.
-RECORD_ATTEMPTS = 3
-RECORD_BACKOFF_SECONDS = 0.5
-
 
 def _record_wave(
     state: EngineState,
     index: int,
     wave: Dict[str, Any],
     table: Any,
-    sleep: Callable[[float], None],
 ) -> Optional[Exception]:
-    """Save ``waves[index]``, retrying a few times with a backoff.
-
-    Returns the last error when every attempt failed (a refused
-    condition is not retried: the record ended or is missing).
-    """
+    """Save ``waves[index]``; the error when it could not be written (the
+    client's adaptive retries have been spent, or the record ended)."""
     if not state.execution_id:
         return None
-    for attempt in range(RECORD_ATTEMPTS):
-        try:
-            save_wave(
-                state.execution_id,
-                index,
-                wave,
-                {"currentWave": index},
-                table=table,
-            )
-            return None
-        except (ClientError, BotoCoreError) as error:
-            logger.warning(
-                "recording the wave failed",
-                extra={"wave": index, "attempt": attempt + 1},
-            )
-            last = error
-            if isinstance(error, ClientError) and condition_failed(error):
-                break
-            if attempt + 1 < RECORD_ATTEMPTS:
-                sleep(RECORD_BACKOFF_SECONDS * 2**attempt)
-    return last
+    try:
+        save_wave(
+            state.execution_id,
+            index,
+            wave,
+            {"currentWave": index},
+            table=table,
+        )
+    except (ClientError, BotoCoreError) as error:
+        logger.warning(
+            "recording the wave failed",
+            extra={
+                "wave": index,
+                "ended": isinstance(error, ClientError)
+                and condition_failed(error),
+            },
+        )
+        return error
+    return None
 
 
 def _wave_record(
@@ -140,7 +129,6 @@ def start_wave_recovery(
     accounts_table: Optional[Any] = None,
     drs_client: Optional[Any] = None,
     ec2_client: Optional[Any] = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Dict[str, Any]:
     """Start wave ``wave_number`` (zero-based), or what of it fits now,
     and return the JSON state (the dict passed, updated in place).
@@ -166,7 +154,6 @@ def start_wave_recovery(
             drs_client=drs_client,
             ec2_client=ec2_client,
         ),
-        sleep,
     )
     return typed.write_to(state)
 
@@ -177,7 +164,6 @@ def _start(
     chunk: Optional[int],
     resolver: TagLister,
     tables_and_clients: Dict[str, Any],
-    sleep: Callable[[float], None],
 ) -> EngineState:
     """``start_wave_recovery`` on the typed state."""
     history_table = tables_and_clients["history_table"]
@@ -192,9 +178,7 @@ def _start(
     if state.execution_id and not claim_wave(
         state.execution_id, index, table=history_table
     ):
-        return _not_claimed(
-            state, index, chunk, history_table, sleep, drs_client
-        )
+        return _not_claimed(state, index, chunk, history_table, drs_client)
     _reset(state, index)
     record = _wave_record(state, index, group_id)
     entry = wave_result(state, index)
@@ -217,7 +201,7 @@ def _start(
             errorCode=error.code,
             servers=[],
         )
-        if _record_wave(state, index, record, history_table, sleep):
+        if _record_wave(state, index, record, history_table):
             logger.error("failed wave not recorded", extra={"wave": index})
         return state
     try:
@@ -230,7 +214,6 @@ def _start(
             drs,
             chunk,
             history_table,
-            sleep,
         )
     finally:
         # The configurations were applied whatever the start did: their
@@ -251,7 +234,6 @@ def _launch(
     drs: Any,
     chunk: Optional[int],
     history_table: Optional[Any] = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> EngineState:
     """Record the prepared wave (its servers PENDING, its chunk plan) and
     start the chunks that fit."""
@@ -270,9 +252,7 @@ def _launch(
         jobs=plan_jobs(len(members.server_ids), quotas.max_servers_per_job),
     )
     if not members.server_ids:
-        return _complete_empty(
-            state, index, record, entry, history_table, sleep
-        )
+        return _complete_empty(state, index, record, entry, history_table)
     if state.execution_id and not members.recorded:
         # Resolved now (a state machine started directly): recorded
         # before the wave's plan is, as execute_recovery_plan does.
@@ -290,7 +270,7 @@ def _launch(
                 for sid, host in members.hostnames.items()
             ],
         )
-    lost = _record_wave(state, index, record, history_table, sleep)
+    lost = _record_wave(state, index, record, history_table)
     if lost:
         return mark_failed(
             state,
@@ -323,7 +303,6 @@ def _not_claimed(
     index: int,
     chunk: Optional[int],
     history_table: Optional[Any],
-    sleep: Callable[[float], None],
     drs_client: Optional[Any],
 ) -> EngineState:
     """The wave was claimed before: no new plan here.
@@ -352,7 +331,7 @@ def _not_claimed(
             cancelled.update(
                 endTime=entry["endTime"], errorCode=entry["errorCode"]
             )
-            _record_wave(state, index, cancelled, history_table, sleep)
+            _record_wave(state, index, cancelled, history_table)
         return state
     if state.current_wave_number != index:
         _reset(state, index)
@@ -381,7 +360,6 @@ def _complete_empty(
     record: Dict[str, Any],
     entry: Dict[str, Any],
     history_table: Optional[Any],
-    sleep: Callable[[float], None],
 ) -> EngineState:
     """A wave recorded with no server (every one left out at the start)
     completes at once: no DRS job, the reason recorded."""
@@ -392,7 +370,7 @@ def _complete_empty(
     )
     entry.update(status=statuses.WAVE_COMPLETED, endTime=now, serverCount=0)
     entry["reason"] = reason
-    if _record_wave(state, index, record, history_table, sleep):
+    if _record_wave(state, index, record, history_table):
         return mark_failed(
             state,
             "WAVE_RECORD_FAILED",

@@ -1,5 +1,5 @@
-"""A started DRS job is never lost: the wave's plan is recorded (retried)
-before any job starts, so a plan that cannot be recorded starts nothing;
+"""A started DRS job is never lost: the wave's plan is recorded before
+any job starts (the client's adaptive retries, nothing on top), so a plan that cannot be recorded starts nothing;
 a job whose own recording is lost is found again by its tags
 (test_wave_chunks); an unreadable protection group fails the wave with a
 code (issue 6, item 3)."""
@@ -58,33 +58,16 @@ def engine(monkeypatch):
         yield eng
 
 
-def test_recording_the_job_is_retried_until_it_succeeds(engine):
-    # Given the record write after start_recovery fails once
-    table = FlakyTable(engine.history, failures=1)
-    sleeps = []
-    # When the wave starts
-    result = wave_recovery.start_wave_recovery(
-        base_state(WAVES), 0, history_table=table, sleep=sleeps.append
-    )
-    # Then the write was retried after a short backoff
-    assert len(sleeps) == 1 and 0 < sleeps[0] <= 5
-    # And the wave runs with its job on the record
-    job = engine.sim.jobs(HUB, REGION)[0]
-    assert result["status"] == "running" and result["job_id"] == job.job_id
-    assert engine.record("exec-1")["waves"][0]["jobId"] == job.job_id
-
-
 def test_a_wave_whose_plan_cannot_be_recorded_starts_no_job(engine):
-    # Given every record write after the wave's claim fails
-    table = FlakyTable(engine.history, failures=100)
-    sleeps = []
+    # Given the wave's plan write fails once the client's own (adaptive)
+    # retries are spent
+    table = FlakyTable(engine.history, failures=1)
     # When the wave starts
     result = wave_recovery.start_wave_recovery(
-        base_state(WAVES), 0, history_table=table, sleep=sleeps.append
+        base_state(WAVES), 0, history_table=table
     )
-    # Then the plan's write was tried a bounded number of times
-    assert table.updates == 1 + wave_recovery.RECORD_ATTEMPTS
-    assert len(sleeps) == wave_recovery.RECORD_ATTEMPTS - 1
+    # Then the write was not retried on top of the client's retries
+    assert table.updates == 2
     # And the state failed, saying no job was started
     assert result["status"] == "failed"
     assert result["error_code"] == "WAVE_RECORD_FAILED"
