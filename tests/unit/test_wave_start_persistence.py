@@ -1,8 +1,8 @@
 """A started DRS job is never lost: the wave's plan is recorded before
-any job starts (the client's adaptive retries, nothing on top), so a plan that cannot be recorded starts nothing;
-a job whose own recording is lost is found again by its tags
-(test_wave_chunks); an unreadable protection group fails the wave with a
-code (issue 6, item 3)."""
+any job starts (the client's adaptive retries, nothing on top), so a
+plan that cannot be recorded starts nothing; a job whose own recording
+is lost is found again by its tags (test_wave_chunks); an unreadable
+protection group fails the wave with a code (issue 6, item 3)."""
 
 import pytest
 from botocore.exceptions import ClientError
