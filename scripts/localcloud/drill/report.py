@@ -59,6 +59,14 @@ def _wave_entry(
     firsts = [s["phases"][0]["start"] for s in servers if s["phases"]]
     if firsts and start is not None:
         start = min([start] + firsts)
+    # Likewise it is seen COMPLETED a sample after its last server was
+    # seen LAUNCHED (at speed 60 a sample is up to a simulated minute):
+    # the next wave's first job-log event could otherwise come before
+    # this wave's end.
+    launched = [s["launchedAt"] for s in servers if s["launchedAt"]]
+    if wave.get("status") == "COMPLETED" and end is not None and launched:
+        if len(launched) == len(servers):
+            end = min(end, max(launched))
     return {
         "waveNumber": number,
         "waveName": wave.get("waveName"),

@@ -375,3 +375,31 @@ def test_only_live_recovery_instances_count_as_left():
     # Then only the running one is left
     assert [i["recoveryInstanceId"] for i in instances_left(answer)] == ["i-1"]
     assert instances_left({"instances": []}) == []
+
+
+def test_a_completed_wave_ends_at_its_last_launch_not_when_seen():
+    # Given wave 1 seen COMPLETED at 900 s whose last server was seen
+    # LAUNCHED at 840 s, and wave 2's first job-log event at 860 s
+    recorder = PhaseRecorder(speed=60)
+    recorder.wave_seen[1] = [0, 900]
+    recorder.wave_seen[2] = [900, 1500]
+    recorder.segments["s-1"] = [["launch", 600, 840]]
+    recorder.outcome["s-1"] = ("LAUNCHED", 840)
+    recorder.segments["s-2"] = [["snapshot", 860, 1400]]
+    recorder.outcome["s-2"] = ("LAUNCHED", 1400)
+    details = _details(
+        "COMPLETED",
+        [
+            _wave(1, "COMPLETED", [_server("s-1", "LAUNCHED")]),
+            _wave(2, "COMPLETED", [_server("s-2", "LAUNCHED")]),
+        ],
+    )
+    # When reported with wave 2 after wave 1
+    report = build_report(
+        details, recorder, speed=60, wall_seconds=30, depends={2: [1]}
+    )
+    # Then wave 1 ends at 840 s, before wave 2 starts at 860 s
+    first, second = report["waves"]
+    assert (first["end"], second["start"]) == (840, 860)
+    assert first["end"] <= second["start"]
+    assert second["end"] == 1400
