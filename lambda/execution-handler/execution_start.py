@@ -40,6 +40,7 @@ from shared.lambda_invoke import invoke_async
 from shared.logging_setup import get_logger
 from shared.notifications import notify_execution
 from shared.responses import dumps, to_jsonable
+from shared.server_records import delete_execution_servers
 from shared.statuses import (
     CANCELLED,
     CANCELLING,
@@ -54,11 +55,7 @@ from shared.validation import (
     validate_choice,
     validate_identity,
 )
-from shared.wave_plan_store import (
-    delete_planned,
-    store_planned,
-    take_planned,
-)
+from shared.wave_plan_store import store_planned, take_planned
 from shared.wave_servers import per_group_waves, wave_group_ids
 
 logger = get_logger("execution-handler")
@@ -291,14 +288,15 @@ def _new_record(plan, waves, resolved, execution_type, by):
 
 def _create(record: Dict[str, Any], tables: Dict[str, Any]) -> None:
     """Write the waves' planned servers (``shared.wave_plan_store``),
-    then the record; the parts go again when the record is refused."""
+    then the record; when the record is refused its partition of the
+    servers table (only those parts yet) is deleted again."""
     execution_id = record["executionId"]
     planned = take_planned(record)
     store_planned(execution_id, planned, tables.get("servers"))
     try:
         create_execution(to_jsonable(record), tables.get("executions"))
     except Exception:
-        delete_planned(execution_id, tables.get("servers"))
+        delete_execution_servers(execution_id, tables.get("servers"))
         raise
 
 

@@ -112,32 +112,15 @@ def store_planned(
                 batch.put_item(Item=item)
 
 
-def delete_planned(execution_id: str, table: Optional[Any] = None) -> None:
-    """Delete every part of the execution (its record was not written)."""
-    table = _table(table)
-    keys = [
-        {"executionId": i["executionId"], "serverKey": i["serverKey"]}
-        for i in _query(execution_id, None, table, keys_only=True)
-    ]
-    with table.batch_writer() as batch:
-        for key in keys:
-            batch.delete_item(Key=key)
-
-
 def _query(
-    execution_id: str,
-    index: Optional[int],
-    table: Any,
-    keys_only: bool = False,
+    execution_id: str, index: Optional[int], table: Any
 ) -> List[Dict[str, Any]]:
-    kwargs: Dict[str, Any] = {
-        "KeyConditionExpression": Key("executionId").eq(execution_id)
+    return query_all(
+        table,
+        KeyConditionExpression=Key("executionId").eq(execution_id)
         & Key("serverKey").begins_with(plan_prefix(index)),
-        "ConsistentRead": True,
-    }
-    if keys_only:
-        kwargs["ProjectionExpression"] = "executionId, serverKey"
-    return query_all(table, **kwargs)
+        ConsistentRead=True,
+    )
 
 
 def planned_from(items: Iterable[Dict[str, Any]]) -> Planned:

@@ -10,7 +10,8 @@ from tests.unit.execution_lifecycle.test_start_tag_groups import (
     tag_servers,
 )
 
-from shared.wave_plan_store import delete_planned, with_planned
+from shared.server_records import delete_execution_servers
+from shared.wave_plan_store import with_planned
 
 START = "execute_recovery_plan"
 
@@ -193,7 +194,7 @@ def test_a_wave_resolved_at_its_start_records_its_servers(lc):
     waves = lc.raw_record(execution_id)["waves"]
     for wave in waves:
         wave.pop("serverIdsParts")
-    delete_planned(execution_id)
+    delete_execution_servers(execution_id)
     lc.set_record(execution_id, status="RUNNING", waves=waves)
     # When wave 1 starts
     state = _start_wave(lc, execution_id, 0)

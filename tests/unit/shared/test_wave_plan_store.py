@@ -113,6 +113,6 @@ def test_a_rewrite_is_idempotent_and_a_failed_start_removes_its_parts(
     assert plan_store.with_planned(record)["waves"][0]["serverIds"] == ids
     assert table.scan()["Count"] == 2
     # When the execution is not created after all
-    plan_store.delete_planned(EXECUTION)
+    records.delete_execution_servers(EXECUTION)
     # Then no part is left behind
     assert table.scan()["Count"] == 0
