@@ -9,7 +9,7 @@ server's final status, so the record, the drill cleanup and DRS agree.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from shared.drs_constants import (
     DRS_JOB_SERVERS_COMPLETE_FAILURE_STATES,
@@ -61,10 +61,13 @@ def assess(
     jobs: List[Dict[str, Any]],
     job_status: Dict[str, str],
     now: float,
+    total: Optional[int] = None,
 ) -> WaveAssessment:
     """Assess the wave: ``servers`` as merged from DRS, ``jobs`` its
-    chunk entries, ``job_status`` DRS's status of each started job."""
-    result = WaveAssessment(total=len(servers))
+    chunk entries, ``job_status`` DRS's status of each started job;
+    ``total``: the wave's server count when ``servers`` are not all of
+    them (default: as many as ``servers``)."""
+    result = WaveAssessment(total=len(servers) if total is None else total)
     for server in servers:
         status = server.get("status")
         if status in DRS_JOB_SERVERS_COMPLETE_FAILURE_STATES:
@@ -93,3 +96,25 @@ def name_servers(servers: List[Dict[str, Any]], limit: int = 10) -> str:
     )
     more = len(servers) - limit
     return named + (f" and {more} more" if more > 0 else "")
+
+
+def assess_from_drs(
+    jobs: List[Dict[str, Any]],
+    described: Dict[str, Dict[str, Any]],
+    now: float,
+) -> WaveAssessment:
+    """The wave as ``DescribeJobs`` alone shows it (every started job's
+    participating servers; no record read): what ends the wave or starts
+    its queued chunks before the records are read. Its ``total`` is the
+    chunks' planned servers, so a wave with chunks not yet started, or
+    recorded before job packing (no counts), is never complete here."""
+    rows: Dict[str, Dict[str, Any]] = {}
+    for job in described.values():
+        for item in job.get("participatingServers") or []:
+            rows[item["sourceServerID"]] = {
+                "sourceServerId": item["sourceServerID"],
+                "status": item.get("launchStatus") or "PENDING",
+            }
+    status = {k: v.get("status", "") for k, v in described.items()}
+    planned = sum(int(j.get("count") or 0) for j in jobs)
+    return assess(list(rows.values()), jobs, status, now, total=planned)

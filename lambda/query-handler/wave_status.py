@@ -51,13 +51,13 @@ from shared.wave_state import (
     save_wave,
     wave_name,
 )
-from wave_poll import (
+from wave_outcome import (
     PollContext,
-    poll_wave,
+    finish_deferred,
     skip_queued,
     summary_attributes,
-    wave_record,
 )
+from wave_poll import poll_wave, wave_record
 
 logger = get_logger("query-handler")
 
@@ -144,6 +144,18 @@ def _poll(
         drs_client=drs_client,
         ec2_client=ec2_client,
     )
+    try:
+        return _poll_waves(state, record, ctx)
+    finally:
+        # Even when a start failed: the state machine retries the poll.
+        finish_deferred(ctx)
+
+
+def _poll_waves(
+    state: EngineState, record: Optional[Dict], ctx: PollContext
+) -> EngineState:
+    """Poll every running wave, then start what the graph makes ready
+    (a completed wave's last records follow: ``finish_deferred``)."""
     running = active_waves(state)
     if not running and state.waves:
         running = [int(state.current_wave_number or 0)]
@@ -158,7 +170,7 @@ def _poll(
         state,
         ctx.start_wave,
         pause_requested=bool((record or {}).get("pauseRequested")),
-        table=history_table,
+        table=ctx.table,
         approved=(record or {}).get("approvedWaves") or (),
     )
 

@@ -14,7 +14,8 @@ run of a machine is ``ExecutionAlreadyExists``); AWS generates a UUID.
 ``install`` also applies :mod:`localcloud.sts_trust` (AssumeRole checks
 the role's trust policy) and :mod:`localcloud.ddb_serial` (DynamoDB
 requests, transactions included, are atomic under concurrency) and
-:mod:`localcloud.ec2_template_pages` (DescribeLaunchTemplates pages) and
+:mod:`localcloud.ec2_template_pages` (DescribeLaunchTemplates pages),
+:mod:`localcloud.ec2_instance_lookup` (RunInstances not O(instances)) and
 :mod:`localcloud.sfn_stop` (StopExecution ends a task-token wait).
 """
 
@@ -25,7 +26,13 @@ from typing import Any, Dict
 from moto.stepfunctions.models import StateMachineInstance
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from . import ddb_serial, ec2_template_pages, sfn_stop, sts_trust
+from . import (
+    ddb_serial,
+    ec2_instance_lookup,
+    ec2_template_pages,
+    sfn_stop,
+    sts_trust,
+)
 
 _ORIGINAL = getattr(StateMachineInstance, "__deepcopy__", None)
 _ORIGINAL_START = StepFunctionsParserBackend.start_execution
@@ -61,12 +68,14 @@ def install() -> None:
     sts_trust.install()
     ddb_serial.install()
     ec2_template_pages.install()
+    ec2_instance_lookup.install()
     sfn_stop.install()
 
 
 def uninstall() -> None:
     """Restore moto's behaviour."""
     sfn_stop.uninstall()
+    ec2_instance_lookup.uninstall()
     ec2_template_pages.uninstall()
     ddb_serial.uninstall()
     sts_trust.uninstall()

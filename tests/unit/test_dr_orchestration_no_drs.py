@@ -18,6 +18,8 @@ FORBIDDEN_MODULES = {
     "wave_recovery",
     "wave_status",
     "wave_poll",
+    "wave_observation",
+    "wave_outcome",
     "server_discovery",
     "shared.launch_config",
 }

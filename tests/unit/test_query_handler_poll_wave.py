@@ -5,7 +5,7 @@ from botocore.exceptions import ClientError
 
 from shared.errors import InvocationError
 
-import wave_poll
+import wave_observation
 import wave_recovery
 import wave_status
 from tests.helpers import REGION, load_handler
@@ -228,7 +228,7 @@ def test_a_poll_stopped_before_its_records_leaves_the_job_to_the_next(
     # Given a one-wave plan whose servers all launched, its job ended
     state = _started(engine, ONE_WAVE)
     engine.advance()
-    real = wave_poll.write_servers
+    real = wave_observation.write_servers
 
     def throttled(*args, **kwargs):
         raise ClientError(
@@ -237,14 +237,14 @@ def test_a_poll_stopped_before_its_records_leaves_the_job_to_the_next(
         )
 
     # When a poll fails writing the server records (or times out there)
-    monkeypatch.setattr(wave_poll, "write_servers", throttled)
+    monkeypatch.setattr(wave_observation, "write_servers", throttled)
     with pytest.raises(Exception):
         _poll(dict(state))
     # Then the job is not noted ended: the next poll still reads it
     jobs = engine.record("exec-1")["waves"][0]["jobs"]
     assert all(j.get("jobStatus") != "COMPLETED" for j in jobs)
     # And the next poll records every server LAUNCHED and completes
-    monkeypatch.setattr(wave_poll, "write_servers", real)
+    monkeypatch.setattr(wave_observation, "write_servers", real)
     result = _poll(state)
     assert result["status"] == "completed", result.get("error")
     wave = engine.record("exec-1")["waves"][0]

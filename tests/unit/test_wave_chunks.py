@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import chunk_starts
+import wave_observation
 import wave_recovery
 from shared import clock
 from tests.helpers import REGION, load_handler
@@ -380,3 +381,64 @@ def _peak_usage(jobs):
         peak_jobs = max(peak_jobs, len(active))
         peak_servers = max(peak_servers, sum(len(j.servers) for j in active))
     return peak_jobs, peak_servers
+
+
+def test_capacity_freed_during_a_long_poll_is_used_by_that_poll(
+    monkeypatch,
+):
+    # Given 8 servers in one wave, 3 servers per job, 1 job at once: one
+    # job runs, two chunks wait for capacity
+    with _engine(monkeypatch, concurrent=1) as engine:
+        state = _prepare(engine, engine.ids("erp-"))
+        state = wave_recovery.start_wave_recovery(state, 0)
+        engine.advance(100)
+        assert len(engine.sim.jobs(HUB, REGION)) == 1
+        # And a poll whose recording outlives the poll interval while
+        # DRS ends the running job (our clock is DRS's)
+        real = wave_observation.write_servers
+        writes = []
+
+        def slow(*args, **kwargs):
+            if not writes:
+                engine.advance(1200)
+            writes.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(wave_observation, "write_servers", slow)
+        # When it polls once
+        state = _poll(state)
+        # Then that poll saw the job end and started the next chunk
+        jobs = engine.sim.jobs(HUB, REGION)
+        assert len(jobs) == 2, [j.status for j in jobs]
+        assert jobs[0].status == "COMPLETED"
+        assert state["status"] == "running"
+        # And never more than 1 job was active at once
+        assert _max_concurrent(jobs) == 1
+
+
+def test_queued_chunks_start_before_the_wave_records_are_read(
+    monkeypatch,
+):
+    # Given 8 servers in one wave, 3 per job, 1 job at once, the running
+    # job ended (capacity for the next chunk)
+    with _engine(monkeypatch, concurrent=1) as engine:
+        state = _prepare(engine, engine.ids("erp-"))
+        state = wave_recovery.start_wave_recovery(state, 0)
+        engine.advance(1200)
+        real = wave_observation.wave_servers
+        jobs_at_read = []
+
+        def reading(*args, **kwargs):
+            jobs_at_read.append(len(engine.sim.jobs(HUB, REGION)))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(wave_observation, "wave_servers", reading)
+        # When one poll sees it
+        state = _poll(state)
+        # Then the next chunk's job was started before the records were
+        # read (DescribeJobs alone showed the freed capacity)
+        assert jobs_at_read == [2]
+        assert state["status"] == "running"
+        # And the ended job's servers are recorded LAUNCHED
+        servers = engine.record("exec-1")["waves"][0]["servers"]
+        assert sum(s["status"] == "LAUNCHED" for s in servers) == 3

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 import wave_recovery
-import wave_poll
+import wave_observation
 import wave_preparation
 from tests.helpers import load_handler
 from tests.unit.wave_engine_support import HUB, base_state, wave_engine
@@ -35,7 +35,9 @@ def _refuse(monkeypatch, error):
     def create_drs_client(region=None, context=None, *args, **kwargs):
         raise error
 
-    monkeypatch.setattr(wave_poll, "create_drs_client", create_drs_client)
+    monkeypatch.setattr(
+        wave_observation, "create_drs_client", create_drs_client
+    )
 
 
 def _client_error(code, operation):
