@@ -103,7 +103,7 @@ def poll_wave(
             state,
             index,
             wave,
-            (jobs, described, before),
+            (jobs, described, before, viewed_at),
             clients,
             ctx,
             timings,
@@ -129,7 +129,7 @@ def poll_wave(
             state,
             index,
             wave,
-            (jobs, described, before),
+            (jobs, described, before, viewed_at),
             clients,
             ctx,
             timings,
@@ -186,7 +186,7 @@ def _pass(state, index, wave, seen, clients, ctx, timings, may_start=True):
     then the rest recorded. Returns the assessment, whether chunks were
     started (``_start_chunks``) and, for a wave found complete, its
     recording still to do (else None)."""
-    jobs, described, before = seen
+    jobs, described, before, viewed_at = seen
     polled = merge_statuses(wave, jobs, described)
     status = {k: v.get("status", "") for k, v in described.items()}
     found = assess(wave["servers"], jobs, status, clock.epoch())
@@ -196,6 +196,17 @@ def _pass(state, index, wave, seen, clients, ctx, timings, may_start=True):
         started_now = _start_chunks(state, index, wave, ctx)
     if clients is None:
         return found, started_now, None
+    if started_now is None and found.queued and not ctx.cancelling:
+        # Chunks wait for capacity, and reading the records took a
+        # while: a job that ended since this view frees it now, not
+        # after the slower recording.
+        fresh = fresher_view(
+            state, clients[0], found.active_jobs, described, viewed_at
+        )
+        if fresh is not None:
+            described.update(fresh)
+            again = (jobs, described, before, clock.epoch_float())
+            return _pass(state, index, wave, again, clients, ctx, timings)
 
     def record() -> None:
         record_pass(state, index, wave, polled, before, clients, ctx, timings)

@@ -442,3 +442,38 @@ def test_queued_chunks_start_before_the_wave_records_are_read(
         # And the ended job's servers are recorded LAUNCHED
         servers = engine.record("exec-1")["waves"][0]["servers"]
         assert sum(s["status"] == "LAUNCHED" for s in servers) == 3
+
+
+def test_capacity_freed_while_the_records_are_read_is_used_first(
+    monkeypatch,
+):
+    # Given 8 servers in one wave, 3 per job, 1 job at once, the job
+    # running, and a records read that outlives the poll interval while
+    # DRS ends the job (our clock is DRS's)
+    with _engine(monkeypatch, concurrent=1) as engine:
+        state = _prepare(engine, engine.ids("erp-"))
+        state = wave_recovery.start_wave_recovery(state, 0)
+        engine.advance(100)
+        real_read = wave_observation.wave_servers
+        real_write = wave_observation.write_servers
+        jobs_at_write = []
+
+        def slow_read(*args, **kwargs):
+            engine.advance(1200)
+            return real_read(*args, **kwargs)
+
+        def counting(*args, **kwargs):
+            jobs_at_write.append(len(engine.sim.jobs(HUB, REGION)))
+            return real_write(*args, **kwargs)
+
+        monkeypatch.setattr(wave_observation, "wave_servers", slow_read)
+        monkeypatch.setattr(wave_observation, "write_servers", counting)
+        # When it polls once
+        state = _poll(state)
+        # Then the next chunk's job started before any record was written
+        assert jobs_at_write and jobs_at_write[0] == 2
+        jobs = engine.sim.jobs(HUB, REGION)
+        assert len(jobs) == 2 and _max_concurrent(jobs) == 1
+        # And the ended job's servers are recorded LAUNCHED
+        servers = engine.record("exec-1")["waves"][0]["servers"]
+        assert sum(s["status"] == "LAUNCHED" for s in servers) == 3
