@@ -43,7 +43,7 @@ from shared.execution_records import get_execution
 from shared.lambda_invoke import invoke_function
 from shared.logging_setup import get_logger
 from shared.responses import to_jsonable
-from shared.wave_graph import active_waves, advance_plan
+from shared.wave_graph import active_waves, advance_plan, ready_waves
 from shared.wave_state import (
     end_for_record,
     is_terminal,
@@ -166,12 +166,19 @@ def _poll_waves(
             return state
     if ctx.cancelling:
         return _cancel(state, found, ctx)
+    paused = bool((record or {}).get("pauseRequested"))
+    approved = (record or {}).get("approvedWaves") or ()
+    if ctx.deferred and not ready_waves(state, paused, approved):
+        # Nothing starts: the ended wave's records come first, so the
+        # record never shows a later wave waiting (paused, approval)
+        # beside an ended one still STARTED.
+        finish_deferred(ctx)
     return advance_plan(
         state,
         ctx.start_wave,
-        pause_requested=bool((record or {}).get("pauseRequested")),
+        pause_requested=paused,
         table=ctx.table,
-        approved=(record or {}).get("approvedWaves") or (),
+        approved=approved,
     )
 
 

@@ -316,30 +316,15 @@ def advance_plan(
     where the execution stands (running, paused, completed, failed).
     ``approved``: waves approved on the record (``approvedWaves``: a
     resume naming a wave, or approving one while other branches run)."""
-    merged = set(state.approved_waves or [])
-    merged |= {int(i) for i in approved}
-    if merged:
-        state.approved_waves = sorted(merged)
+    _approve(state, approved)
     specs = wave_specs(state)
     for _ in range(len(specs) + 1):
-        decision = advance(
-            specs,
-            _progress(state),
-            pause_all=pause_requested,
-            empty_completes=False,
-        )
+        decision = _graph_decision(state, specs, pause_requested)
         for index, status in decision.statuses.items():
             if status in (SKIPPED, WAITING_APPROVAL):
                 reason = _reason(state, specs, decision, index)
                 _mark(state, index, status, reason, table)
-        ready = in_priority(
-            state,
-            (
-                index
-                for index, status in decision.statuses.items()
-                if status == QUEUED and wave_status(state, index) not in ACTIVE
-            ),
-        )
+        ready = _ready(state, decision)
         if not ready:
             break
         for index in ready:
@@ -347,6 +332,49 @@ def advance_plan(
             if state.status in ("cancelled", "failed"):
                 return state  # the execution itself stopped
     return _standing(state, decision)
+
+
+def ready_waves(
+    state: EngineState,
+    pause_requested: bool = False,
+    approved: Iterable[Any] = (),
+) -> List[int]:
+    """The waves ``advance_plan`` would start first, in its order (none
+    while paused or waiting for approval)."""
+    _approve(state, approved)
+    decision = _graph_decision(state, wave_specs(state), pause_requested)
+    return _ready(state, decision)
+
+
+def _approve(state: EngineState, approved: Iterable[Any]) -> None:
+    """Merge the record's ``approvedWaves`` into the state's."""
+    merged = set(state.approved_waves or [])
+    merged |= {int(i) for i in approved}
+    if merged:
+        state.approved_waves = sorted(merged)
+
+
+def _graph_decision(
+    state: EngineState, specs: List[WaveSpec], pause_requested: bool
+) -> Any:
+    return advance(
+        specs,
+        _progress(state),
+        pause_all=pause_requested,
+        empty_completes=False,
+    )
+
+
+def _ready(state: EngineState, decision: Any) -> List[int]:
+    """Queued waves of the decision not already running, by priority."""
+    return in_priority(
+        state,
+        (
+            index
+            for index, status in decision.statuses.items()
+            if status == QUEUED and wave_status(state, index) not in ACTIVE
+        ),
+    )
 
 
 def _reason(

@@ -229,3 +229,37 @@ def test_a_poll_failing_its_deferred_records_completes_on_retry_once(
     assert {s["status"] for s in waves[0]["servers"]} == {"LAUNCHED"}
     assert waves[1]["status"] == "STARTED"
     assert len(_launch_jobs(engine)) == 2
+
+
+def test_a_wave_waiting_for_approval_is_marked_after_the_ended_wave(
+    engine, monkeypatch
+):
+    # Given a two-wave plan whose second wave pauses before it starts,
+    # and whose first wave has launched every server
+    from shared import wave_graph
+
+    waves = [dict(ONE_WAVE[0]), dict(TWO_WAVES[1], pauseBeforeWave=True)]
+    engine.add_group("pg-db", sourceServerIds=engine.ids("erp-db"))
+    engine.add_group("pg-app", sourceServerIds=engine.ids("erp-app"))
+    engine.add_record("exec-1", total_waves=2)
+    state = wave_recovery.start_wave_recovery(base_state(waves), 0)
+    engine.advance(1200)
+    real = wave_graph._mark
+    seen = []
+
+    def marking(state, index, status, reason, table):
+        seen.append(
+            (index, status, engine.record("exec-1")["waves"][0]["status"])
+        )
+        return real(state, index, status, reason, table)
+
+    monkeypatch.setattr(wave_graph, "_mark", marking)
+    # When one poll sees the first wave end
+    result = _poll(state)
+    # Then it pauses, and when the second wave was marked waiting the
+    # first was already COMPLETED on the record (no moment shows a
+    # waiting wave beside an ended one still STARTED)
+    assert result["status"] == "paused"
+    assert seen == [(1, "WAITING_APPROVAL", "COMPLETED")]
+    servers = engine.record("exec-1")["waves"][0]["servers"]
+    assert {s["status"] for s in servers} == {"LAUNCHED"}
