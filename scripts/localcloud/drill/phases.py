@@ -189,6 +189,19 @@ def server_elapsed(
     return (end if end is not None else now) - segments[0][1]
 
 
+def job_ends(job_logs: Any, sim_zero: float) -> dict[str, float]:
+    """jobId -> its ``JOB_END`` (simulated seconds since ``sim_zero``)
+    from a ``get_execution_job_logs`` answer: DRS's own moment, where
+    the record's is seen a sample later."""
+    ends: dict[str, float] = {}
+    for log in (job_logs or {}).get("jobLogs") or []:
+        for item in log.get("items") or []:
+            when = parse_time(item.get("logDateTime"))
+            if item.get("event") == "JOB_END" and when is not None:
+                ends[str(log.get("jobId"))] = when - sim_zero
+    return ends
+
+
 def refine_with_job_logs(
     recorder: PhaseRecorder, job_logs: Any, sim_zero: float
 ) -> int:

@@ -47,6 +47,7 @@ def _wave_entry(
     wave: dict[str, Any],
     recorder: PhaseRecorder,
     hostnames: dict[str, str],
+    ends: dict[str, float],
 ) -> dict[str, Any]:
     number = int(wave.get("waveNumber") or 0)
     start, end = recorder.wave_seen.get(number, [None, None])
@@ -67,6 +68,13 @@ def _wave_entry(
     if wave.get("status") == "COMPLETED" and end is not None and launched:
         if len(launched) == len(servers):
             end = min(end, max(launched))
+    # Exact when the job log has it: the wave's last job's JOB_END (a
+    # sample sees the last launch up to a follow interval late, more
+    # than a wave boundary now takes).
+    jobs = [str(j) for j in wave.get("jobIds") or []]
+    if wave.get("status") == "COMPLETED" and jobs and end is not None:
+        if all(j in ends for j in jobs):
+            end = min(end, max(ends[j] for j in jobs))
     return {
         "waveNumber": number,
         "waveName": wave.get("waveName"),
@@ -119,13 +127,16 @@ def build_report(
     hostnames: dict[str, str] | None = None,
     started_at: str | None = None,
     depends: dict[int, list[int]] | None = None,
+    job_ends: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """The report of a finished (or stopped) execution; with the plan's
     graph (``depends``: waveNumber -> waves it waits for), its makespan
-    and critical path (``graph``)."""
+    and critical path (``graph``); ``job_ends``: jobId -> its JOB_END
+    (``phases.job_ends``)."""
     hostnames = hostnames or {}
     waves = [
-        _wave_entry(w, recorder, hostnames) for w in details.get("waves") or []
+        _wave_entry(w, recorder, hostnames, job_ends or {})
+        for w in details.get("waves") or []
     ]
     launches = [
         s["launchedAt"]
@@ -134,6 +145,11 @@ def build_report(
         if s["launchedAt"] is not None
     ]
     last = max(launches) if launches else None
+    ends = [w["end"] for w in waves if w["status"] == "COMPLETED"]
+    if last is not None and ends and len(ends) == len(waves):
+        # Every wave ended: the last end (exact from the job log where it
+        # has it) rather than a launch seen a sample late.
+        last = min(last, max(e for e in ends if e is not None))
     report = {
         "executionId": details.get("executionId"),
         "planId": details.get("planId"),

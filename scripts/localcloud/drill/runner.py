@@ -25,6 +25,7 @@ from .invoker import ApiError, FunctionFailed, Invoker
 from .phases import (
     PhaseRecorder,
     failure_reasons,
+    job_ends,
     refine_with_job_logs,
     with_reasons,
 )
@@ -296,6 +297,11 @@ def finish(
         hostnames=tracker.setup.servers,
         started_at=tracker.started_at,
         depends=tracker.depends,
+        job_ends=(
+            job_ends(logs, tracker.sim_zero)
+            if tracker.sim_zero is not None and logs
+            else None
+        ),
     )
     report["planSetup"] = {
         "planId": tracker.setup.plan_id,

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from localcloud.drill.phases import (
+    job_ends,
     failure_reasons,
     with_reasons,
     current_phases,
@@ -403,3 +404,78 @@ def test_a_completed_wave_ends_at_its_last_launch_not_when_seen():
     assert (first["end"], second["start"]) == (840, 860)
     assert first["end"] <= second["start"]
     assert second["end"] == 1400
+
+
+def test_a_completed_wave_ends_at_its_last_job_end_from_the_job_log():
+    # Given wave 1 (jobs j-1, j-2) whose last server was seen LAUNCHED at
+    # 900 s, while the job log says j-1 ended at 780 s and j-2 at 820 s,
+    # and wave 2's first job-log event at 830 s
+    recorder = PhaseRecorder(speed=60)
+    recorder.wave_seen[1] = [0, 960]
+    recorder.wave_seen[2] = [960, 1500]
+    recorder.segments["s-1"] = [["launch", 600, 900]]
+    recorder.outcome["s-1"] = ("LAUNCHED", 900)
+    recorder.segments["s-2"] = [["snapshot", 830, 1400]]
+    recorder.outcome["s-2"] = ("LAUNCHED", 1400)
+    first_wave = _wave(1, "COMPLETED", [_server("s-1", "LAUNCHED")])
+    first_wave["jobIds"] = ["j-1", "j-2"]
+    details = _details(
+        "COMPLETED",
+        [first_wave, _wave(2, "COMPLETED", [_server("s-2", "LAUNCHED")])],
+    )
+    logs = {
+        "jobLogs": [
+            {
+                "jobId": job,
+                "items": [
+                    {"event": "JOB_START", "logDateTime": 1000.0},
+                    {"event": "JOB_END", "logDateTime": 1000.0 + end},
+                ],
+            }
+            for job, end in (("j-1", 780), ("j-2", 820))
+        ]
+    }
+    # When reported with the job log's job ends
+    report = build_report(
+        details,
+        recorder,
+        speed=60,
+        wall_seconds=30,
+        depends={2: [1]},
+        job_ends=job_ends(logs, 1000.0),
+    )
+    # Then wave 1 ends at its last JOB_END, before wave 2 starts
+    first, second = report["waves"]
+    assert (first["end"], second["start"]) == (820, 830)
+    # And a wave whose jobs the log lacks keeps its seen end
+    assert second["end"] == 1400
+
+
+def test_the_rto_ends_at_the_last_waves_job_end_when_every_wave_ended():
+    # Given one wave whose only server was seen LAUNCHED at 900 s while
+    # the job log says its job ended at 860 s
+    recorder = PhaseRecorder(speed=60)
+    recorder.wave_seen[1] = [0, 960]
+    recorder.segments["s-1"] = [["launch", 600, 900]]
+    recorder.outcome["s-1"] = ("LAUNCHED", 900)
+    wave = _wave(1, "COMPLETED", [_server("s-1", "LAUNCHED")])
+    wave["jobIds"] = ["j-1"]
+    logs = {
+        "jobLogs": [
+            {
+                "jobId": "j-1",
+                "items": [{"event": "JOB_END", "logDateTime": 1860.0}],
+            }
+        ]
+    }
+    # When reported with the job log's job ends
+    report = build_report(
+        _details("COMPLETED", [wave]),
+        recorder,
+        speed=60,
+        wall_seconds=30,
+        job_ends=job_ends(logs, 1000.0),
+    )
+    # Then the RTO ends at the job's end, not at the sample
+    assert report["rto"]["simulatedSeconds"] == 860
+    assert report["waves"][0]["end"] == 860
