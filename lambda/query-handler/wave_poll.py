@@ -96,10 +96,13 @@ def poll_wave(
     since = perf_counter()
     before = load_servers(state, index, wave, ctx.servers_table)
     timings["readRecords"] = perf_counter() - since
+    # Chunks started before the records were read (or a start that
+    # ended the wave): one pass records, the next poll follows them.
+    tried = started_now is not None or _starts_now(early)
     passes = 0
-    while started_now is None:
+    while True:
         passes += 1
-        found, started_now, pending = _pass(
+        found, now_started, pending = _pass(
             state,
             index,
             wave,
@@ -107,8 +110,10 @@ def poll_wave(
             clients,
             ctx,
             timings,
-            may_start=passes > 1 or not _starts_now(early),
+            may_start=started_now is None and (passes > 1 or not tried),
         )
+        if started_now is None:
+            started_now = now_started
         if ctx.cancelling or clients is None or pending is not None:
             break
         if started_now is not None or passes >= MAX_PASSES:
@@ -123,19 +128,7 @@ def poll_wave(
         if fresh is None:
             break
         described, viewed_at = fresh, clock.epoch_float()
-    else:
-        # Chunks started before the records were read: record, decide.
-        found, _none, pending = _pass(
-            state,
-            index,
-            wave,
-            (jobs, described, before, viewed_at),
-            clients,
-            ctx,
-            timings,
-            may_start=False,
-        )
-    timings["passes"] = max(passes, 1)
+    timings["passes"] = passes
     since = perf_counter()
     if ctx.cancelling:
         save_summary(state, index, wave, ctx.table)
