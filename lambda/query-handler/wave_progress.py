@@ -16,6 +16,7 @@ from shared.drs_constants import (
     DRS_JOB_SERVERS_COMPLETE_SUCCESS_STATES,
     DRS_JOB_STATUS_WAIT_STATES,
 )
+from shared.job_servers import merge_job_servers
 from shared.wave_jobs import (
     FAILED,
     QUEUED,
@@ -108,13 +109,9 @@ def assess_from_drs(
     its queued chunks before the records are read. Its ``total`` is the
     chunks' planned servers, so a wave with chunks not yet started, or
     recorded before job packing (no counts), is never complete here."""
-    rows: Dict[str, Dict[str, Any]] = {}
-    for job in described.values():
-        for item in job.get("participatingServers") or []:
-            rows[item["sourceServerID"]] = {
-                "sourceServerId": item["sourceServerID"],
-                "status": item.get("launchStatus") or "PENDING",
-            }
+    rows: List[Dict[str, Any]] = []
+    for job in described.values():  # the one merge rule, from no rows
+        rows = list(merge_job_servers(rows, job).values())
     status = {k: v.get("status", "") for k, v in described.items()}
     planned = sum(int(j.get("count") or 0) for j in jobs)
-    return assess(list(rows.values()), jobs, status, now, total=planned)
+    return assess(rows, jobs, status, now, total=planned)
