@@ -6,6 +6,7 @@ import threading
 import boto3
 import pytest
 
+from localcloud import ddb_serial
 from shared.name_claims import claim_key
 from tests.helpers import REGION
 
@@ -248,7 +249,17 @@ def test_worker_failure_marks_failed_and_frees_the_plan(lc, monkeypatch):
     assert lc.direct(START, {"planId": "p1"})["status"] == "PENDING"
 
 
-def test_concurrent_starts_give_one_execution(lc):
+@pytest.fixture
+def atomic_dynamodb():
+    """DynamoDB requests one at a time, as the local cloud serves them:
+    moto's in-process transactions are not atomic across threads (two
+    can pass the same condition), where AWS lets exactly one through."""
+    ddb_serial.install()
+    yield
+    ddb_serial.uninstall()
+
+
+def test_concurrent_starts_give_one_execution(lc, atomic_dynamodb):
     # Given a plan
     lc.plan("p1", ("g1", lc.servers(2)))
     answers = []
