@@ -13,41 +13,44 @@ PY_PATHS=(lambda tests scripts cfn package_lambda.py)
 existing=()
 for p in "${PY_PATHS[@]}"; do [[ -e $p ]] && existing+=("$p"); done
 
-declare -a RESULTS=()
-failed=0
+# The gates run one after another in the background while pytest runs:
+# pytest's workers leave part of the cores idle (waits on the local
+# cloud), and the gates fill it. Each gate's result is a line in
+# $gate_dir/results; a failing gate's log tail goes to $gate_dir/failures.
+gate_dir=$(mktemp -d)
+trap 'rm -rf "$gate_dir"' EXIT
 gate() {
   local name="$1"; shift
-  local log
-  log=$(mktemp)
+  local log="$gate_dir/log"
   if "$@" >"$log" 2>&1; then
-    RESULTS+=("PASS  $name")
+    echo "PASS  $name" >>"$gate_dir/results"
   else
-    RESULTS+=("FAIL  $name")
-    failed=1
-    echo "---- $name failed:"
-    tail -n 60 "$log"
+    echo "FAIL  $name" >>"$gate_dir/results"
+    { echo "---- $name failed:"; tail -n 60 "$log"; } >>"$gate_dir/failures"
   fi
-  rm -f "$log"
 }
 
-gate "black (79 columns, check only)" \
-  "$BIN/black" --check --quiet --line-length 79 "${existing[@]}"
-gate "flake8" "$BIN/flake8" "${existing[@]}"
-# bandit: the same paths but the tests (pyproject.toml excludes them too).
-bandit_paths=()
-for p in "${existing[@]}"; do [[ $p == tests ]] || bandit_paths+=("$p"); done
-gate "bandit -ll" "$BIN/bandit" -r "${bandit_paths[@]}" -ll -q \
-  -c pyproject.toml
+run_gates() {
+  gate "black (79 columns, check only)" \
+    "$BIN/black" --check --quiet --line-length 79 "${existing[@]}"
+  gate "flake8" "$BIN/flake8" "${existing[@]}"
+  # bandit: the same paths but the tests (pyproject.toml excludes them).
+  local bandit_paths=() p
+  for p in "${existing[@]}"; do [[ $p == tests ]] || bandit_paths+=("$p"); done
+  gate "bandit -ll" "$BIN/bandit" -r "${bandit_paths[@]}" -ll -q \
+    -c pyproject.toml
+  gate "detect-secrets (against .secrets.baseline)" secrets_gate
+  gate "shellcheck (every shell script)" shellcheck_gate
+  if compgen -G "cfn/*.yaml" >/dev/null; then
+    gate "cfn-lint" "$BIN/cfn-lint" --config-file .cfnlintrc.yaml
+  else
+    echo "FAIL  cfn-lint (no templates in cfn/)" >>"$gate_dir/results"
+  fi
+}
 # shellcheck source=scripts/lib/security_gates.sh
 source scripts/lib/security_gates.sh
-gate "detect-secrets (against .secrets.baseline)" secrets_gate
-gate "shellcheck (every shell script)" shellcheck_gate
-if compgen -G "cfn/*.yaml" >/dev/null; then
-  gate "cfn-lint" "$BIN/cfn-lint" --config-file .cfnlintrc.yaml
-else
-  RESULTS+=("FAIL  cfn-lint (no templates in cfn/)")
-  failed=1
-fi
+run_gates &
+gates_pid=$!
 
 # In parallel: one pytest-xdist worker per core (PYTEST_WORKERS overrides),
 # each with its own local cloud; worksteal evens out the slow tail.
@@ -60,6 +63,12 @@ pytest_log=$(mktemp)
 rc=${PIPESTATUS[0]}
 summary=$(grep -E '(passed|failed|error|no tests ran)' "$pytest_log" | tail -1)
 rm -f "$pytest_log"
+wait "$gates_pid"
+failed=0
+[[ -f $gate_dir/failures ]] && cat "$gate_dir/failures"
+declare -a RESULTS=()
+mapfile -t RESULTS <"$gate_dir/results"
+grep -q '^FAIL' "$gate_dir/results" && failed=1
 if [[ $rc -eq 0 ]]; then
   RESULTS+=("PASS  pytest")
 else

@@ -104,47 +104,56 @@ def test_clean_project_passes(mini_project):
     assert "(-n auto)" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "path, content, failed_gate",
-    [
-        ("lambda/ugly.py", "x = {  'a':1 }\n", "black"),
-        ("lambda/unused.py", "import os\n", "flake8"),
-        (
-            "lambda/risky.py",
-            '"""Risky."""\n\n\ndef run(text: str):\n'
-            '    """Evaluate."""\n    return eval(text)\n',
-            "bandit",
-        ),
-        (
-            "cfn/broken.yaml",
-            TEMPLATE.replace("AWS::SNS::Topic", "AWS::SNS::Topicc"),
-            "cfn-lint",
-        ),
-        (
-            "tests/unit/test_bad.py",
-            "def test_bad():\n    assert 1 + 1 == 3\n",
-            "pytest",
-        ),
-        (
-            "scripts/unquoted.sh",
-            "#!/usr/bin/env bash\nrm -f $1\n",
-            "shellcheck",
-        ),
-        (
-            "notes.txt",
-            # an AWS key id, assembled so this file holds none
-            "aws_access_key_id = " + "AKIA" + "Q3EGRWJ7XZ5BN2LT\n",
-            "detect-secrets",
-        ),
-    ],
-)
-def test_each_gate_fails_the_run(mini_project, path, content, failed_gate):
-    # Given a project with one finding for one gate
+# One finding per gate, each in its own file.
+FINDINGS = {
+    "black": ("lambda/ugly.py", "x = {  'a':1 }\n"),
+    "flake8": ("lambda/unused.py", "import os\n"),
+    "bandit": (
+        "lambda/risky.py",
+        '"""Risky."""\n\n\ndef run(text: str):\n'
+        '    """Evaluate."""\n    return eval(text)\n',
+    ),
+    "cfn-lint": (
+        "cfn/broken.yaml",
+        TEMPLATE.replace("AWS::SNS::Topic", "AWS::SNS::Topicc"),
+    ),
+    "pytest": (
+        "tests/unit/test_bad.py",
+        "def test_bad():\n    assert 1 + 1 == 3\n",
+    ),
+    "shellcheck": ("scripts/unquoted.sh", "#!/usr/bin/env bash\nrm -f $1\n"),
+    "detect-secrets": (
+        "notes.txt",
+        # an AWS key id, assembled so this file holds none
+        "aws_access_key_id = " + "AKIA" + "Q3EGRWJ7XZ5BN2LT\n",
+    ),
+}
+
+
+def test_one_gate_alone_fails_the_run(mini_project):
+    # Given a project whose only finding is flake8's
+    path, content = FINDINGS["flake8"]
     (mini_project / path).write_text(content)
 
     # When the gates run
     result = run_gates(mini_project, workers="0")
 
-    # Then the run fails and names that gate
+    # Then that one gate fails the run, and only it is named
     assert result.returncode != 0
-    assert f"FAIL  {failed_gate}" in result.stdout, result.stdout
+    assert "FAIL  flake8" in result.stdout, result.stdout
+    assert result.stdout.count("FAIL  ") == 1, result.stdout
+
+
+def test_each_gate_names_its_own_finding(mini_project):
+    # Given a project with one finding for each gate (one run for all
+    # seven: each gate runs whatever the others found)
+    for path, content in FINDINGS.values():
+        (mini_project / path).write_text(content)
+
+    # When the gates run
+    result = run_gates(mini_project, workers="0")
+
+    # Then the run fails and names every gate
+    assert result.returncode != 0
+    for gate in FINDINGS:
+        assert f"FAIL  {gate}" in result.stdout, (gate, result.stdout)

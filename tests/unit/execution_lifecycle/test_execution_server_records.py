@@ -13,8 +13,9 @@ from shared.wave_jobs import plan_jobs
 
 DYNAMODB_ITEM_LIMIT = 400 * 1024
 WAVES, PER_WAVE = 10, 400
-# The paging tests need waves over 100 servers, not the whole 4,000.
-PAGED_WAVES = 2
+# The paging tests need waves over 100 servers (the rows shown inline),
+# not the whole 4,000: two waves of 180, the rest in pages of 40.
+PAGED_WAVES, PAGED_PER_WAVE, PAGE = 2, 180, 40
 
 
 def _server(wave: int, number: int) -> dict:
@@ -31,16 +32,18 @@ def _server(wave: int, number: int) -> dict:
     }
 
 
-def _big_execution(lc, wave_count: int = WAVES, records: bool = True):
-    """A finished ``wave_count`` x 400 execution recorded as the poll
+def _big_execution(
+    lc, wave_count: int = WAVES, records: bool = True, per_wave=PER_WAVE
+):
+    """A finished ``wave_count`` x ``per_wave`` execution recorded as the poll
     records it: its servers in their records (``records``: the item
     alone does not need them), each wave's summary on the item."""
     lc.plan("big", ("g1", lc.servers(1)))
     execution_id = lc.start("big", execution_type="RECOVERY")
     waves, inline = [], []
     for index in range(wave_count):
-        servers = [_server(index, n) for n in range(PER_WAVE)]
-        jobs = plan_jobs(PER_WAVE, 100)
+        servers = [_server(index, n) for n in range(per_wave)]
+        jobs = plan_jobs(per_wave, 100)
         for job in jobs:
             job.update(
                 status="STARTED",
@@ -94,7 +97,7 @@ def test_a_4000_server_execution_item_stays_far_below_400_kb(lc):
 
 
 def test_details_inline_the_first_rows_and_waves_page_the_rest(lc):
-    execution_id, _ = _big_execution(lc, PAGED_WAVES)
+    execution_id, _ = _big_execution(lc, PAGED_WAVES, per_wave=PAGED_PER_WAVE)
     # When the details are read
     details = lc.direct("get_execution_details", {"executionId": execution_id})
     # Then each wave shows its first 100 rows, its counts and a token
@@ -102,11 +105,11 @@ def test_details_inline_the_first_rows_and_waves_page_the_rest(lc):
     first = details["waves"][PAGED_WAVES - 1]
     assert len(first["servers"]) == 100
     assert len(first["serverExecutions"]) == 100
-    assert first["serverCount"] == PER_WAVE
-    assert first["serverCounts"] == {"LAUNCHED": PER_WAVE}
+    assert first["serverCount"] == PAGED_PER_WAVE
+    assert first["serverCounts"] == {"LAUNCHED": PAGED_PER_WAVE}
     assert first["serversNextToken"]
     assert details["outcomeDetails"]["totalServers"] == (
-        PAGED_WAVES * PER_WAVE
+        PAGED_WAVES * PAGED_PER_WAVE
     )
     # And /waves?waveNumber= pages through the rest of that wave
     seen = [s["sourceServerId"] for s in first["servers"]]
@@ -119,7 +122,7 @@ def test_details_inline_the_first_rows_and_waves_page_the_rest(lc):
             query={
                 "waveNumber": str(PAGED_WAVES),
                 "nextToken": token,
-                "limit": "150",
+                "limit": str(PAGE),
             },
         )
         assert status == 200, page
@@ -129,7 +132,7 @@ def test_details_inline_the_first_rows_and_waves_page_the_rest(lc):
         token = page.get("nextToken")
         pages += 1
     assert pages == 2
-    assert seen == sorted(seen) and len(set(seen)) == PER_WAVE
+    assert seen == sorted(seen) and len(set(seen)) == PAGED_PER_WAVE
     assert all(s.startswith(f"s-{PAGED_WAVES - 1:02d}") for s in seen)
     # And the whole-plan /waves answer has the same first rows
     status, waves = lc.rest("GET", f"/executions/{execution_id}/waves")
