@@ -183,13 +183,15 @@ def fresher_view(
     active_jobs: List[str],
     described: Dict[str, Dict],
     viewed_at: float,
+    job_ids: Optional[List[str]] = None,
 ) -> Optional[Dict[str, Dict]]:
-    """DRS's jobs again when the pass's view (taken at ``viewed_at``,
+    """DRS's jobs (``job_ids``, default those ``described``: a start
+    adds jobs) again when the pass's view (taken at ``viewed_at``,
     ``shared.clock`` seconds) is older than the poll interval and a job
     it saw active has ended or changed status since; None otherwise (the
     next poll sees it)."""
     interval = int(state.current_wave_update_time or 0)
-    job_ids = list(described)
+    job_ids = list(job_ids or described)
     if not (active_jobs and interval and job_ids):
         return None
     if clock.epoch_float() - viewed_at <= interval:
@@ -199,7 +201,7 @@ def fresher_view(
     except (ClientError, BotoCoreError) as error:
         logger.warning("reading DRS jobs again failed: %s", error)
         return None
-    if set(fresh) != set(described):
+    if set(fresh) != set(job_ids):
         return None  # a job gone: the next poll fails the wave
     changed = [
         j

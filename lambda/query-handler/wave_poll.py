@@ -18,7 +18,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared import clock, statuses
 from shared.engine_state import EngineState
 from shared.wave_graph import absorb_wave_failure
-from shared.wave_jobs import wave_job_ids, wave_jobs
+from shared.errors import NotFoundError
+from shared.execution_records import get_execution
+from shared.wave_jobs import QUEUED, wave_job_ids, wave_jobs
 from shared.wave_state import is_terminal, wave_name, wave_result
 from wave_observation import (
     MAX_PASSES,
@@ -97,8 +99,9 @@ def poll_wave(
     before = load_servers(state, index, wave, ctx.servers_table)
     timings["readRecords"] = perf_counter() - since
     # Chunks started before the records were read (or a start that
-    # ended the wave): one pass records, the next poll follows them.
+    # ended the wave): the first pass records without starting more.
     tried = started_now is not None or _starts_now(early)
+    fresh_start = bool(started_now)
     passes = 0
     while True:
         passes += 1
@@ -110,19 +113,29 @@ def poll_wave(
             clients,
             ctx,
             timings,
-            may_start=started_now is None and (passes > 1 or not tried),
+            may_start=passes > 1 or not tried,
         )
-        if started_now is None:
+        if now_started is False or (now_started and started_now is None):
             started_now = now_started
+        fresh_start = fresh_start or bool(now_started)
         if ctx.cancelling or clients is None or pending is not None:
             break
-        if started_now is not None or passes >= MAX_PASSES:
+        if started_now is False or passes >= MAX_PASSES:
             break
+        active, known = found.active_jobs, described
+        if fresh_start:
+            # Chunks started: look on only while others still wait.
+            after = _after_start(state, index, wave, ctx, described)
+            if after is None:
+                break
+            jobs, known, new_jobs = after
+            active = active + new_jobs
+            fresh_start = False
         # The records now hold what this pass saw.
         before = [dict(s) for s in wave["servers"]]
         since = perf_counter()
         fresh = fresher_view(
-            state, clients[0], found.active_jobs, described, viewed_at
+            state, clients[0], active, known, viewed_at, wave_job_ids(wave)
         )
         add_time(timings, "describeJobs", perf_counter() - since)
         if fresh is None:
@@ -223,6 +236,32 @@ def _start_chunks(state, index, wave, ctx) -> Optional[bool]:
     if going and started <= known:
         return None
     return going
+
+
+def _after_start(state, index, wave, ctx, described):
+    """After chunks started, while others still wait for capacity: the
+    wave's chunk entries as the start recorded them (the poll's copy
+    lacks the new jobs), the jobs as last known (a new job as recorded
+    at its start) and the new job ids, so a job ending later in this
+    poll starts the next chunk now, not at the next poll. None when
+    nothing waits (or the record is gone)."""
+    try:
+        record = get_execution(state.execution_id, ctx.table)
+    except NotFoundError:
+        return None
+    waves = record.get("waves") or []
+    if index >= len(waves):
+        return None
+    wave["jobs"] = list(waves[index].get("jobs") or [])
+    jobs = wave_jobs(wave)
+    if not any(job.get("status") == QUEUED for job in jobs):
+        return None
+    new = {
+        job["jobId"]: {"status": job.get("jobStatus")}
+        for job in jobs
+        if job.get("jobId") and job["jobId"] not in described
+    }
+    return jobs, {**described, **new}, list(new)
 
 
 def _count(state, index, found, jobs, job_ids) -> None:

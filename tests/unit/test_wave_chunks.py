@@ -22,8 +22,8 @@ from tests.unit.wave_engine_support import HUB, base_state, wave_engine
 ONE_WAVE = [
     {"waveNumber": 1, "waveName": "ERP", "protectionGroupId": "pg-erp"},
 ]
-STEP_SECONDS = 30
-MAX_STEPS = 200  # 100 simulated minutes: every poll loop has a deadline
+STEP_SECONDS = 60  # one poll a simulated minute (the wave takes ~20)
+MAX_STEPS = 100  # 100 simulated minutes: every poll loop has a deadline
 
 
 def _engine(monkeypatch, concurrent: int, faults=None):
@@ -414,6 +414,42 @@ def test_capacity_freed_during_a_long_poll_is_used_by_that_poll(
         assert state["status"] == "running"
         # And never more than 1 job was active at once
         assert _max_concurrent(jobs) == 1
+
+
+def test_a_poll_that_started_a_chunk_starts_the_next_one_freed_meanwhile(
+    monkeypatch,
+):
+    # Given 8 servers in one wave, 3 per job, 1 job at once (chunks of
+    # 3, 3, 2), the first job ended: the next poll starts the second
+    # chunk at once
+    with _engine(monkeypatch, concurrent=1) as engine:
+        state = _prepare(engine, engine.ids("erp-"))
+        state = wave_recovery.start_wave_recovery(state, 0)
+        engine.advance(1200)
+        # And its recording outlives the poll interval while DRS ends
+        # that second job too (our clock is DRS's)
+        real = wave_observation.write_servers
+        writes = []
+
+        def slow(*args, **kwargs):
+            if not writes:
+                engine.advance(1200)
+            writes.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(wave_observation, "write_servers", slow)
+        # When it polls once
+        state = _poll(state)
+        # Then that same poll started the third chunk as well
+        jobs = engine.sim.jobs(HUB, REGION)
+        assert len(jobs) == 3, [j.status for j in jobs]
+        assert [j.status for j in jobs[:2]] == ["COMPLETED"] * 2
+        assert state["status"] == "running"
+        # And never more than 1 job was active at once
+        assert _max_concurrent(jobs) == 1
+        # And the record holds every chunk's job
+        chunks = engine.record("exec-1")["waves"][0]["jobs"]
+        assert [c["status"] for c in chunks] == ["STARTED"] * 3
 
 
 def test_queued_chunks_start_before_the_wave_records_are_read(
