@@ -20,9 +20,10 @@ import threading
 import time
 import uuid
 import zipfile
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Deque, Dict, List, Optional, Tuple
 
 from .layer import build_runtime_layer
 
@@ -33,6 +34,10 @@ DEFAULT_MAX_WORKERS = 8
 # rather than waiting forever: nested chains deeper than the cap fail
 # fast instead of deadlocking until their timeout.
 DEFAULT_QUEUE_SECONDS = 5.0
+# ``Event`` invocations are Lambda's asynchronous queue: each waits for a
+# worker (never dropped, as Lambda retries a throttled one) and at most
+# half the workers run them, and a waiting synchronous call goes first,
+# so a burst of events (a wave's launch results) never starves a poll.
 # Variables a worker inherits from the host (everything else is declared).
 HOST_VARIABLES = ("PATH", "LANG", "SYSTEMROOT")
 
@@ -170,27 +175,74 @@ class WorkerPool:
         self._all: List[Worker] = []
         self._cond = threading.Condition()
         self._closed = False
+        self._sync_waiting = 0
+        self._events: Deque[bytes] = deque()
+        self._dispatchers = 0
+        self.max_dispatchers = max(1, max_workers // 2)
 
-    def _acquire(self, deadline: float) -> Worker:
+    def _acquire(self, deadline: Optional[float]) -> Worker:
+        """A worker; ``deadline`` None: an event's, which waits as long
+        as it takes but lets every waiting synchronous call go first."""
+        background = deadline is None
         with self._cond:
-            while True:
-                if self._closed:
-                    raise Throttled(f"{self.spec.name} is shutting down")
-                if self._idle:
-                    return self._idle.pop()
-                if len(self._all) < self.max_workers:
-                    worker = Worker(
-                        self.argv, self.env, str(self.code_dir), self.log
-                    )
-                    self._all.append(worker)
-                    return worker
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Throttled(
-                        f"all {self.max_workers} workers of "
-                        f"{self.spec.name} are busy"
-                    )
-                self._cond.wait(remaining)
+            if not background:
+                self._sync_waiting += 1
+            try:
+                return self._take(deadline)
+            finally:
+                if not background:
+                    self._sync_waiting -= 1
+
+    def _take(self, deadline: Optional[float]) -> Worker:
+        while True:
+            if self._closed:
+                raise Throttled(f"{self.spec.name} is shutting down")
+            yields = deadline is None and self._sync_waiting > 0
+            if self._idle and not yields:
+                return self._idle.pop()
+            if len(self._all) < self.max_workers and not yields:
+                worker = Worker(
+                    self.argv, self.env, str(self.code_dir), self.log
+                )
+                self._all.append(worker)
+                return worker
+            if deadline is None:
+                self._cond.wait()
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Throttled(
+                    f"all {self.max_workers} workers of "
+                    f"{self.spec.name} are busy"
+                )
+            self._cond.wait(remaining)
+
+    def submit(self, payload: bytes) -> Optional[threading.Thread]:
+        """Queue an ``Event`` invocation; the dispatcher thread to start
+        when one more may run (None: a running one takes it)."""
+        with self._cond:
+            if self._closed:
+                return None
+            self._events.append(payload)
+            if self._dispatchers >= self.max_dispatchers:
+                return None
+            self._dispatchers += 1
+        return threading.Thread(
+            target=self._dispatch, name=f"event-{self.spec.name}", daemon=True
+        )
+
+    def _dispatch(self) -> None:
+        """Run queued events in arrival order until none is left."""
+        while True:
+            with self._cond:
+                if self._closed or not self._events:
+                    self._dispatchers -= 1
+                    return
+                payload = self._events.popleft()
+            try:
+                self.invoke(payload, background=True)
+            except Throttled:  # shutting down: the rest are dropped
+                pass
 
     def _release(self, worker: Worker, keep: bool) -> None:
         with self._cond:
@@ -200,11 +252,14 @@ class WorkerPool:
                 if worker in self._all:
                     self._all.remove(worker)
                 worker.kill()
-            self._cond.notify()
+            # All: a woken event must not take what a call waits for.
+            self._cond.notify_all()
 
-    def invoke(self, payload: bytes) -> InvokeResult:
-        """One invocation with the function's timeout enforced."""
-        worker = self._acquire(time.monotonic() + self.queue_seconds)
+    def invoke(self, payload: bytes, background: bool = False) -> InvokeResult:
+        """One invocation with the function's timeout enforced
+        (``background``: an event's, see :meth:`_acquire`)."""
+        queued = None if background else time.monotonic() + self.queue_seconds
+        worker = self._acquire(queued)
         deadline = time.monotonic() + self.spec.timeout
         request_id = str(uuid.uuid4())
         request = {
@@ -368,22 +423,14 @@ class LambdaRuntime:
                 self._idle.notify_all()
 
     def invoke_async(self, spec: FunctionSpec, payload: bytes) -> None:
-        """Run an ``Event`` invocation in the background."""
-        pool = self._pool(spec)
-
-        def run() -> None:
-            try:
-                pool.invoke(payload)
-            except Throttled:  # pragma: no cover - logged by the worker
-                pass
-
-        thread = threading.Thread(
-            target=run, name=f"event-{spec.name}", daemon=True
-        )
+        """Queue an ``Event`` invocation (``WorkerPool.submit``)."""
+        thread = self._pool(spec).submit(payload)
+        if thread is None:
+            return
         with self._lock:
             self._async = [t for t in self._async if t.is_alive()]
+            thread.start()
             self._async.append(thread)
-        thread.start()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no invocation runs (synchronous ones, e.g. a state

@@ -300,3 +300,86 @@ def test_retry_back_off_runs_at_the_cloud_speed(tmp_path, speed, expected):
     # Then the wait (16 s at most, here the most) is scaled by the speed
     assert not result.function_error, result.payload
     assert result.json() == pytest.approx(expected)
+
+
+GATED = """
+import os, time
+
+def handler(event, context):
+    gate = {gate!r}
+    if event.get("wait"):
+        deadline = time.time() + 8
+        while not os.path.exists(gate):
+            if time.time() > deadline:
+                raise RuntimeError("never released")
+            time.sleep(0.01)
+    with open({order!r}, "a") as order:
+        order.write(event["name"] + "\\n")
+"""
+
+
+def _gated(tmp_path):
+    gate, order = tmp_path / "gate", tmp_path / "order"
+    source = GATED.format(gate=str(gate), order=str(order))
+    return spec("gated", source, timeout=10), gate, order
+
+
+def _payload(name, wait=False):
+    return json.dumps({"name": name, "wait": wait}).encode()
+
+
+def _until(predicate, message, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.01)
+
+
+def test_events_wait_for_a_busy_worker_instead_of_being_dropped(tmp_path):
+    # Given one worker per function, busy longer than the queue wait
+    rt = LambdaRuntime(
+        tmp_path / "work", tmp_path / "logs", max_workers=1, queue_seconds=0.1
+    )
+    fn, gate, order = _gated(tmp_path)
+    try:
+        rt.invoke_async(fn, _payload("first", wait=True))
+        _until(lambda: rt._pools[fn.arn]._all, "first event never started")
+        # When 5 more events arrive while it runs
+        for number in range(5):
+            rt.invoke_async(fn, _payload(f"e{number}"))
+        time.sleep(0.3)  # 3x the queue wait: a dropped event is gone now
+        gate.touch()
+        # Then every one ran, in the order they came (as Lambda's queue)
+        assert rt.wait_async(10)
+        assert order.read_text().split() == [
+            "first",
+            *[f"e{n}" for n in range(5)],
+        ]
+    finally:
+        rt.stop()
+
+
+def test_a_waiting_call_goes_before_queued_events(tmp_path):
+    # Given one worker per function running an event, and 3 more queued
+    rt = LambdaRuntime(
+        tmp_path / "work", tmp_path / "logs", max_workers=1, queue_seconds=5
+    )
+    fn, gate, order = _gated(tmp_path)
+    try:
+        rt.invoke_async(fn, _payload("first", wait=True))
+        _until(lambda: rt._pools[fn.arn]._all, "first event never started")
+        for number in range(3):
+            rt.invoke_async(fn, _payload(f"e{number}"))
+        # When a synchronous call arrives, then the worker frees
+        with ThreadPoolExecutor(1) as pool:
+            call = pool.submit(rt.invoke, fn, _payload("call"))
+            pool_ = rt._pools[fn.arn]
+            _until(lambda: pool_._sync_waiting == 1, "call never waited")
+            gate.touch()
+            assert call.result(timeout=10).function_error is False
+        # Then the call ran next, the events after it
+        assert rt.wait_async(10)
+        assert order.read_text().split() == ["first", "call", "e0", "e1", "e2"]
+    finally:
+        rt.stop()
