@@ -20,10 +20,7 @@ ensure_venv() {
   want=$(sha256sum "$req" | cut -d' ' -f1)
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "==> installing requirements-dev.txt into .venv"
-    # --no-compile: byte-code is compiled on first import instead; the
-    # suite imports a fraction of botocore and moto (12 s less here).
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      --no-compile \
       -r "$req" 2> >(grep -v "^WARNING: Location" >&2) || return 1
     echo "$want" > "$stamp"
   fi
