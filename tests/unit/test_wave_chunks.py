@@ -383,6 +383,21 @@ def _peak_usage(jobs):
     return peak_jobs, peak_servers
 
 
+def _slow_first_write(monkeypatch, engine, seconds: int) -> None:
+    """The poll's first records write takes ``seconds`` of DRS's time
+    (longer than the poll interval: our clock is DRS's)."""
+    real = wave_observation.write_servers
+    writes = []
+
+    def slow(*args, **kwargs):
+        if not writes:
+            engine.advance(seconds)
+        writes.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wave_observation, "write_servers", slow)
+
+
 def test_capacity_freed_during_a_long_poll_is_used_by_that_poll(
     monkeypatch,
 ):
@@ -395,16 +410,7 @@ def test_capacity_freed_during_a_long_poll_is_used_by_that_poll(
         assert len(engine.sim.jobs(HUB, REGION)) == 1
         # And a poll whose recording outlives the poll interval while
         # DRS ends the running job (our clock is DRS's)
-        real = wave_observation.write_servers
-        writes = []
-
-        def slow(*args, **kwargs):
-            if not writes:
-                engine.advance(1200)
-            writes.append(1)
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(wave_observation, "write_servers", slow)
+        _slow_first_write(monkeypatch, engine, 1200)
         # When it polls once
         state = _poll(state)
         # Then that poll saw the job end and started the next chunk
@@ -428,16 +434,7 @@ def test_a_poll_that_started_a_chunk_starts_the_next_one_freed_meanwhile(
         engine.advance(1200)
         # And its recording outlives the poll interval while DRS ends
         # that second job too (our clock is DRS's)
-        real = wave_observation.write_servers
-        writes = []
-
-        def slow(*args, **kwargs):
-            if not writes:
-                engine.advance(1200)
-            writes.append(1)
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(wave_observation, "write_servers", slow)
+        _slow_first_write(monkeypatch, engine, 1200)
         # When it polls once
         state = _poll(state)
         # Then that same poll started the third chunk as well

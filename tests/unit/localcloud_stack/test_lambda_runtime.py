@@ -318,10 +318,22 @@ def handler(event, context):
 """
 
 
-def _gated(tmp_path):
+def _gated(tmp_path, queue_seconds):
+    """A runtime with one worker per function, that worker running an
+    event held until ``gate`` exists; each run appends its name to
+    ``order``. Returns (runtime, function, gate, order)."""
     gate, order = tmp_path / "gate", tmp_path / "order"
     source = GATED.format(gate=str(gate), order=str(order))
-    return spec("gated", source, timeout=10), gate, order
+    fn = spec("gated", source, timeout=10)
+    rt = LambdaRuntime(
+        tmp_path / "work",
+        tmp_path / "logs",
+        max_workers=1,
+        queue_seconds=queue_seconds,
+    )
+    rt.invoke_async(fn, _payload("first", wait=True))
+    _until(lambda: rt._pools[fn.arn]._all, "first event never started")
+    return rt, fn, gate, order
 
 
 def _payload(name, wait=False):
@@ -338,13 +350,8 @@ def _until(predicate, message, timeout=5.0):
 
 def test_events_wait_for_a_busy_worker_instead_of_being_dropped(tmp_path):
     # Given one worker per function, busy longer than the queue wait
-    rt = LambdaRuntime(
-        tmp_path / "work", tmp_path / "logs", max_workers=1, queue_seconds=0.1
-    )
-    fn, gate, order = _gated(tmp_path)
+    rt, fn, gate, order = _gated(tmp_path, queue_seconds=0.1)
     try:
-        rt.invoke_async(fn, _payload("first", wait=True))
-        _until(lambda: rt._pools[fn.arn]._all, "first event never started")
         # When 5 more events arrive while it runs
         for number in range(5):
             rt.invoke_async(fn, _payload(f"e{number}"))
@@ -362,13 +369,8 @@ def test_events_wait_for_a_busy_worker_instead_of_being_dropped(tmp_path):
 
 def test_a_waiting_call_goes_before_queued_events(tmp_path):
     # Given one worker per function running an event, and 3 more queued
-    rt = LambdaRuntime(
-        tmp_path / "work", tmp_path / "logs", max_workers=1, queue_seconds=5
-    )
-    fn, gate, order = _gated(tmp_path)
+    rt, fn, gate, order = _gated(tmp_path, queue_seconds=5)
     try:
-        rt.invoke_async(fn, _payload("first", wait=True))
-        _until(lambda: rt._pools[fn.arn]._all, "first event never started")
         for number in range(3):
             rt.invoke_async(fn, _payload(f"e{number}"))
         # When a synchronous call arrives, then the worker frees
