@@ -5,84 +5,31 @@ The quotas are deployment settings (``DRS_MAX_*``); here they are small
 3 jobs. Outcomes are asserted from the simulator's own job history.
 """
 
-from typing import Any, Dict, List
-
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import chunk_starts
-import wave_observation
 import wave_recovery
 from shared import clock
 from tests.helpers import REGION, load_handler
-from tests.unit.wave_engine_support import HUB, base_state, wave_engine
-
-ONE_WAVE = [
-    {"waveNumber": 1, "waveName": "ERP", "protectionGroupId": "pg-erp"},
-]
-STEP_SECONDS = 60  # one poll a simulated minute (the wave takes ~20)
-MAX_STEPS = 100  # 100 simulated minutes: every poll loop has a deadline
-
-
-def _engine(monkeypatch, concurrent: int, faults=None):
-    monkeypatch.setenv("DRS_MAX_SERVERS_PER_JOB", "3")
-    monkeypatch.setenv("DRS_MAX_CONCURRENT_JOBS", str(concurrent))
-    monkeypatch.setenv("DRS_MAX_SERVERS_IN_ALL_JOBS", "500")
-    return wave_engine(monkeypatch, faults=faults)
+from tests.unit.wave_engine_support import HUB
+from tests.unit.wave_chunks_support import (
+    MAX_STEPS,
+    STEP_SECONDS,
+    chunk_engine,
+    max_concurrent,
+    poll_once,
+    prepare_wave,
+    run_wave,
+)
 
 
 @pytest.fixture(autouse=True)
 def _restore_clock():
     yield
     clock.reset_time_source()
-
-
-def _follow_sim_clock(engine) -> None:
-    """Our clock is the simulator's (deferrals, claims, timeouts)."""
-    clock.set_time_source(lambda: engine.sim.clock.now().timestamp())
-
-
-def _prepare(engine, servers: List[str]) -> Dict[str, Any]:
-    _follow_sim_clock(engine)
-    engine.add_group("pg-erp", sourceServerIds=servers)
-    engine.add_record("exec-1", total_waves=1)
-    return base_state(ONE_WAVE)
-
-
-def _poll(state):
-    handler = load_handler("query-handler")
-    return handler.lambda_handler(
-        {"action": "poll_wave_status", "state": state}, None
-    )
-
-
-def _run(engine, state, on_step=None) -> List[Dict[str, Any]]:
-    """Poll as the state machine would until the state ends."""
-    states = [state]
-    for _ in range(MAX_STEPS):
-        if states[-1]["status"] != "running":
-            return states
-        engine.advance(STEP_SECONDS)
-        if on_step:
-            on_step()
-        states.append(_poll(states[-1]))
-    raise AssertionError("the wave did not end within the deadline")
-
-
-def _max_concurrent(jobs) -> int:
-    """The most jobs active at once, from the simulator's job history."""
-    moments = []
-    for job in jobs:
-        moments.append((job.created, 1))
-        if job.ended is not None:
-            moments.append((job.ended, -1))
-    active = peak = 0
-    for _, change in sorted(moments, key=lambda m: (m[0], m[1])):
-        active += change
-        peak = max(peak, active)
-    return peak
 
 
 def _no_retry_drs():
@@ -93,9 +40,9 @@ def _no_retry_drs():
 
 def test_a_wave_runs_as_jobs_within_the_concurrent_job_quota(monkeypatch):
     # Given 8 servers in one wave, 3 servers per job, 2 jobs at once
-    with _engine(monkeypatch, concurrent=2) as engine:
+    with chunk_engine(monkeypatch, concurrent=2) as engine:
         servers = engine.ids("erp-")
-        state = _prepare(engine, servers)
+        state = prepare_wave(engine, servers)
         # When the wave starts
         state = wave_recovery.start_wave_recovery(state, 0)
         # Then two jobs of 3 servers run and the third waits for capacity
@@ -109,7 +56,7 @@ def test_a_wave_runs_as_jobs_within_the_concurrent_job_quota(monkeypatch):
         ]
         assert wave["status"] == "STARTED"
         # When it is polled until it ends
-        states = _run(engine, state)
+        states = run_wave(engine, state)
         # Then it completed with every server launched
         assert (
             states[-1]["status"] == "running" or states[-1]["wave_completed"]
@@ -125,7 +72,7 @@ def test_a_wave_runs_as_jobs_within_the_concurrent_job_quota(monkeypatch):
         assert sorted(launched) == sorted(servers)
         assert {j.tags["DRSOrchJobChunk"] for j in jobs} == {"0", "1", "2"}
         # And never more than 2 jobs were active at once
-        assert _max_concurrent(jobs) == 2
+        assert max_concurrent(jobs) == 2
         # And the state carries counts only
         entry = states[-1]["wave_results"][0]
         assert entry["launchedCount"] == 8 and entry["jobCount"] == 3
@@ -148,10 +95,10 @@ def test_jobs_started_outside_the_plan_count_against_the_quota(
 ):
     # Given a job started in the DRS console for one server not in the
     # wave, and a quota of 2 active jobs
-    with _engine(monkeypatch, concurrent=2) as engine:
+    with chunk_engine(monkeypatch, concurrent=2) as engine:
         outside = engine.ids("erp-db")[:1]
         servers = [s for s in engine.ids("erp-") if s not in outside]
-        state = _prepare(engine, servers)
+        state = prepare_wave(engine, servers)
         boto3.client("drs", region_name=REGION).start_recovery(
             sourceServers=[{"sourceServerID": outside[0]}], isDrill=True
         )
@@ -182,8 +129,8 @@ def test_a_throttled_chunk_waits_and_starts_once(monkeypatch):
         }
         for n in (3, 4)
     ]
-    with _engine(monkeypatch, concurrent=3, faults=faults) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
+    with chunk_engine(monkeypatch, concurrent=3, faults=faults) as engine:
+        state = prepare_wave(engine, engine.ids("erp-"))
         drs = _no_retry_drs()
         # When the wave starts
         state = wave_recovery.start_wave_recovery(state, 0, drs_client=drs)
@@ -194,7 +141,7 @@ def test_a_throttled_chunk_waits_and_starts_once(monkeypatch):
         assert "throttled" in jobs[2]["error"]
         assert jobs[2]["notBefore"] >= clock.epoch() + 59
         # And a poll says why the chunk waits, on the state and the record
-        polled = _poll(dict(state))
+        polled = poll_once(dict(state))
         assert "1 DRS job(s) waiting for capacity" in polled["status_reason"]
         assert "throttled" in polled["status_reason"]
         wave = engine.record("exec-1")["waves"][0]
@@ -219,8 +166,8 @@ def test_a_throttled_chunk_waits_and_starts_once(monkeypatch):
 
 def test_cancel_while_chunks_are_queued_starts_none_of_them(monkeypatch):
     # Given a wave of 3 jobs where only one may run at once
-    with _engine(monkeypatch, concurrent=1) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
+    with chunk_engine(monkeypatch, concurrent=1) as engine:
+        state = prepare_wave(engine, engine.ids("erp-"))
         state = wave_recovery.start_wave_recovery(state, 0)
         assert len(engine.sim.jobs(HUB, REGION)) == 1
         # When the execution is cancelled (the lifecycle API's write)
@@ -231,7 +178,7 @@ def test_cancel_while_chunks_are_queued_starts_none_of_them(monkeypatch):
             ExpressionAttributeValues={":c": "CANCELLING"},
         )
         # And polled until it ends
-        states = _run(engine, state)
+        states = run_wave(engine, state)
         # Then it ended cancelled after its one job settled
         assert states[-1]["status"] == "cancelled"
         (job,) = engine.sim.jobs(HUB, REGION)
@@ -246,8 +193,8 @@ def test_a_failed_server_stops_new_chunks_and_waits_for_running_jobs(
 ):
     # Given erp-db-01 (first chunk) fails to launch; 2 jobs at once
     faults = [{"type": "launch_failure", "server": "erp-db-01"}]
-    with _engine(monkeypatch, concurrent=2, faults=faults) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
+    with chunk_engine(monkeypatch, concurrent=2, faults=faults) as engine:
+        state = prepare_wave(engine, engine.ids("erp-"))
         state = wave_recovery.start_wave_recovery(state, 0)
         seen_running_with_failure = []
 
@@ -262,7 +209,7 @@ def test_a_failed_server_stops_new_chunks_and_waits_for_running_jobs(
                 seen_running_with_failure.append(True)
 
         # When polled until it ends
-        states = _run(engine, state, on_step=observe)
+        states = run_wave(engine, state, on_step=observe)
         # Then the wave failed naming the server, after every job ended
         final = states[-1]
         assert final["status"] == "failed"
@@ -291,8 +238,8 @@ def test_a_failed_server_stops_new_chunks_and_waits_for_running_jobs(
 def test_a_started_job_whose_record_was_lost_is_adopted(monkeypatch):
     # Given recording the first started job fails (a crash after
     # StartRecovery): its chunk stays claimed without a job
-    with _engine(monkeypatch, concurrent=3) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
+    with chunk_engine(monkeypatch, concurrent=3) as engine:
+        state = prepare_wave(engine, engine.ids("erp-"))
         real = chunk_starts.set_chunk
         lost = []
 
@@ -330,14 +277,14 @@ def chunk_starts_stale() -> int:
 def test_terminating_many_instances_keeps_within_the_quotas(monkeypatch):
     # Given a completed drill wave of 8 instances and at most 3 servers
     # in active DRS jobs (TERMINATE jobs count too)
-    with _engine(monkeypatch, concurrent=3) as engine:
+    with chunk_engine(monkeypatch, concurrent=3) as engine:
         monkeypatch.setenv("DRS_MAX_SERVERS_IN_ALL_JOBS", "3")
         from shared.config import reset_settings
 
         reset_settings()
-        state = _prepare(engine, engine.ids("erp-"))
+        state = prepare_wave(engine, engine.ids("erp-"))
         state = wave_recovery.start_wave_recovery(state, 0)
-        _run(engine, state)
+        run_wave(engine, state)
         engine.history.update_item(
             Key={"executionId": "exec-1"},
             UpdateExpression="SET #s = :f",
@@ -381,132 +328,3 @@ def _peak_usage(jobs):
         peak_jobs = max(peak_jobs, len(active))
         peak_servers = max(peak_servers, sum(len(j.servers) for j in active))
     return peak_jobs, peak_servers
-
-
-def _slow_first_write(monkeypatch, engine, seconds: int) -> None:
-    """The poll's first records write takes ``seconds`` of DRS's time
-    (longer than the poll interval: our clock is DRS's)."""
-    real = wave_observation.write_servers
-    writes = []
-
-    def slow(*args, **kwargs):
-        if not writes:
-            engine.advance(seconds)
-        writes.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(wave_observation, "write_servers", slow)
-
-
-def test_capacity_freed_during_a_long_poll_is_used_by_that_poll(
-    monkeypatch,
-):
-    # Given 8 servers in one wave, 3 servers per job, 1 job at once: one
-    # job runs, two chunks wait for capacity
-    with _engine(monkeypatch, concurrent=1) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
-        state = wave_recovery.start_wave_recovery(state, 0)
-        engine.advance(100)
-        assert len(engine.sim.jobs(HUB, REGION)) == 1
-        # And a poll whose recording outlives the poll interval while
-        # DRS ends the running job (our clock is DRS's)
-        _slow_first_write(monkeypatch, engine, 1200)
-        # When it polls once
-        state = _poll(state)
-        # Then that poll saw the job end and started the next chunk
-        jobs = engine.sim.jobs(HUB, REGION)
-        assert len(jobs) == 2, [j.status for j in jobs]
-        assert jobs[0].status == "COMPLETED"
-        assert state["status"] == "running"
-        # And never more than 1 job was active at once
-        assert _max_concurrent(jobs) == 1
-
-
-def test_a_poll_that_started_a_chunk_starts_the_next_one_freed_meanwhile(
-    monkeypatch,
-):
-    # Given 8 servers in one wave, 3 per job, 1 job at once (chunks of
-    # 3, 3, 2), the first job ended: the next poll starts the second
-    # chunk at once
-    with _engine(monkeypatch, concurrent=1) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
-        state = wave_recovery.start_wave_recovery(state, 0)
-        engine.advance(1200)
-        # And its recording outlives the poll interval while DRS ends
-        # that second job too (our clock is DRS's)
-        _slow_first_write(monkeypatch, engine, 1200)
-        # When it polls once
-        state = _poll(state)
-        # Then that same poll started the third chunk as well
-        jobs = engine.sim.jobs(HUB, REGION)
-        assert len(jobs) == 3, [j.status for j in jobs]
-        assert [j.status for j in jobs[:2]] == ["COMPLETED"] * 2
-        assert state["status"] == "running"
-        # And never more than 1 job was active at once
-        assert _max_concurrent(jobs) == 1
-        # And the record holds every chunk's job
-        chunks = engine.record("exec-1")["waves"][0]["jobs"]
-        assert [c["status"] for c in chunks] == ["STARTED"] * 3
-
-
-def test_queued_chunks_start_before_the_wave_records_are_read(
-    monkeypatch,
-):
-    # Given 8 servers in one wave, 3 per job, 1 job at once, the running
-    # job ended (capacity for the next chunk)
-    with _engine(monkeypatch, concurrent=1) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
-        state = wave_recovery.start_wave_recovery(state, 0)
-        engine.advance(1200)
-        real = wave_observation.wave_servers
-        jobs_at_read = []
-
-        def reading(*args, **kwargs):
-            jobs_at_read.append(len(engine.sim.jobs(HUB, REGION)))
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(wave_observation, "wave_servers", reading)
-        # When one poll sees it
-        state = _poll(state)
-        # Then the next chunk's job was started before the records were
-        # read (DescribeJobs alone showed the freed capacity)
-        assert jobs_at_read == [2]
-        assert state["status"] == "running"
-        # And the ended job's servers are recorded LAUNCHED
-        servers = engine.record("exec-1")["waves"][0]["servers"]
-        assert sum(s["status"] == "LAUNCHED" for s in servers) == 3
-
-
-def test_capacity_freed_while_the_records_are_read_is_used_first(
-    monkeypatch,
-):
-    # Given 8 servers in one wave, 3 per job, 1 job at once, the job
-    # running, and a records read that outlives the poll interval while
-    # DRS ends the job (our clock is DRS's)
-    with _engine(monkeypatch, concurrent=1) as engine:
-        state = _prepare(engine, engine.ids("erp-"))
-        state = wave_recovery.start_wave_recovery(state, 0)
-        engine.advance(100)
-        real_read = wave_observation.wave_servers
-        real_write = wave_observation.write_servers
-        jobs_at_write = []
-
-        def slow_read(*args, **kwargs):
-            engine.advance(1200)
-            return real_read(*args, **kwargs)
-
-        def counting(*args, **kwargs):
-            jobs_at_write.append(len(engine.sim.jobs(HUB, REGION)))
-            return real_write(*args, **kwargs)
-
-        monkeypatch.setattr(wave_observation, "wave_servers", slow_read)
-        monkeypatch.setattr(wave_observation, "write_servers", counting)
-        # When it polls once
-        state = _poll(state)
-        # Then the next chunk's job started before any record was written
-        assert jobs_at_write and jobs_at_write[0] == 2
-        jobs = engine.sim.jobs(HUB, REGION)
-        assert len(jobs) == 2 and _max_concurrent(jobs) == 1
-        # And the ended job's servers are recorded LAUNCHED
-        servers = engine.record("exec-1")["waves"][0]["servers"]
-        assert sum(s["status"] == "LAUNCHED" for s in servers) == 3
